@@ -1,0 +1,24 @@
+// Two projects: unit tests need no servers; integration tests share one Temporal
+// dev server and one MongoDB-wire server started by the global setup.
+const tsJest = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testTimeout: 120_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform: tsJest,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform: tsJest,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/harness/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,137 @@
+// The one place environment variables are read. Every process (stack, workers, API,
+// CLI, tests) calls loadConfig() once at start; a wrong value fails fast and names the
+// variable and the form it expects. README's configuration table mirrors CONFIG_VARS.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const count = z.coerce.number().int().min(0).max(64);
+const queueName = z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/, 'letters, digits, . _ - @ (at most 100)');
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:7233');
+
+interface VarSpec {
+  schema: z.ZodTypeAny;
+  default?: string;
+  doc: string;
+  /** Also read from the file named by `${name}_FILE`; never logged. */
+  secret?: boolean;
+}
+
+export const CONFIG_VARS = {
+  MLOPS_DATA_DIR: { schema: z.string().min(1), default: 'data', doc: 'Folder for all embedded-stack state' },
+  MLOPS_DATASETS_DIR: { schema: z.string().min(1), default: 'datasets', doc: 'Root that dataset paths resolve under' },
+  MLOPS_TOOLS_DIR: { schema: z.string().min(1), default: '.tools', doc: 'Where provisioned binaries are cached' },
+  TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend gRPC address' },
+  TEMPORAL_NAMESPACE: { schema: z.string().min(1).max(200), default: 'default', doc: 'Temporal namespace' },
+  TEMPORAL_UI_PORT: { schema: port, default: '8233', doc: 'Temporal Web UI port (embedded stack)' },
+  MONGODB_URI: {
+    schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// URI'),
+    default: 'mongodb://127.0.0.1:27017/',
+    doc: 'MongoDB connection string (the embedded stack serves it with FerretDB)',
+    secret: true,
+  },
+  MONGODB_DB: { schema: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/), default: 'mlops', doc: 'Database name' },
+  MLOPS_API_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'API listen address' },
+  MLOPS_API_PORT: { schema: port, default: '8080', doc: 'API listen port' },
+  MLOPS_GPU_WORKERS: { schema: count, default: '1', doc: 'GPU worker processes the embedded stack starts' },
+  MLOPS_CPU_WORKERS: { schema: count, default: '1', doc: 'CPU worker processes the embedded stack starts' },
+  MLOPS_CONTROL_QUEUE: { schema: queueName, default: 'mlops-control', doc: 'Task queue of workflows and history' },
+  MLOPS_GPU_QUEUE: { schema: queueName, default: 'mlops-gpu', doc: 'Task queue of training activities' },
+  MLOPS_CPU_QUEUE: { schema: queueName, default: 'mlops-cpu', doc: 'Task queue of data, evaluation, optimisation' },
+  MLOPS_GPU_CONCURRENCY: { schema: count, doc: 'Training jobs per GPU worker (default: GPU count, or 1)' },
+  MLOPS_CPU_CONCURRENCY: { schema: count, doc: 'Activities per CPU worker (default: CPU cores)' },
+  MLOPS_WORKER_SHUTDOWN_GRACE_MS: {
+    schema: z.coerce.number().int().min(0).max(3_600_000),
+    default: '30000',
+    doc: 'How long a worker drains in-flight activities after SIGTERM',
+  },
+  MLOPS_WORKER_METRICS_PORT: {
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: '0',
+    doc: 'Worker /metrics port (0 = off; the embedded stack assigns one per worker from 9470)',
+  },
+  MLOPS_ADMIN_TOKEN: {
+    schema: z.string().min(24, 'at least 24 characters'),
+    doc: 'Admin bearer token (default: generated once into <data dir>/admin-token)',
+    secret: true,
+  },
+  MLOPS_LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
+  MLOPS_MAX_BODY_BYTES: {
+    schema: z.coerce.number().int().min(1024).max(64 * 1024 * 1024),
+    default: '1048576',
+    doc: 'Largest accepted HTTP request body',
+  },
+  MLOPS_TRAIN_MEMORY_MB: {
+    schema: z.coerce.number().int().min(16).max(1_048_576),
+    default: '4096',
+    doc: 'Memory a training job may plan for (model and batch buffers)',
+  },
+} satisfies Record<string, VarSpec>;
+
+type Vars = typeof CONFIG_VARS;
+type Out<K extends keyof Vars> = Vars[K] extends { default: string }
+  ? z.output<Vars[K]['schema']>
+  : z.output<Vars[K]['schema']> | undefined;
+export type RawConfig = { [K in keyof Vars]: Out<K> };
+
+export interface Config extends RawConfig {
+  /** Absolute forms of the folder variables, resolved against the working directory. */
+  dataDir: string;
+  datasetsDir: string;
+  toolsDir: string;
+  queues: { control: string; gpu: string; cpu: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}\nSee the configuration table in README.md.`);
+    this.name = 'ConfigError';
+  }
+}
+
+function readVar(name: string, spec: VarSpec, env: NodeJS.ProcessEnv): string | undefined {
+  const fileVar = `${name}_FILE`;
+  if (spec.secret && env[fileVar]) {
+    try {
+      return readFileSync(env[fileVar] as string, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError([`${fileVar}: cannot read ${env[fileVar]} (${(err as NodeJS.ErrnoException).code})`]);
+    }
+  }
+  const value = env[name];
+  return value === undefined || value === '' ? spec.default : value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(CONFIG_VARS) as [string, VarSpec][]) {
+    const value = readVar(name, spec, env);
+    if (value === undefined) continue;
+    const parsed = spec.schema.safeParse(value);
+    if (parsed.success) raw[name] = parsed.data;
+    else {
+      // Secrets are never echoed back, even when wrong.
+      const shown = spec.secret ? '<hidden>' : JSON.stringify(value);
+      problems.push(`${name}=${shown}: expected ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const cfg = raw as RawConfig;
+  return {
+    ...cfg,
+    dataDir: path.resolve(cfg.MLOPS_DATA_DIR),
+    datasetsDir: path.resolve(cfg.MLOPS_DATASETS_DIR),
+    toolsDir: path.resolve(cfg.MLOPS_TOOLS_DIR),
+    queues: { control: cfg.MLOPS_CONTROL_QUEUE, gpu: cfg.MLOPS_GPU_QUEUE, cpu: cfg.MLOPS_CPU_QUEUE },
+  };
+}
+
+/** Values that must never appear in logs, errors or responses. */
+export function secretValues(cfg: Config): string[] {
+  return (Object.entries(CONFIG_VARS) as [keyof Vars, VarSpec][])
+    .filter(([, spec]) => spec.secret)
+    .map(([name]) => cfg[name])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+}
