@@ -1,0 +1,139 @@
+// Streaming RFC 4180 CSV parser. Text is pushed in chunks of any size (a chunk may end inside a
+// quoted field or between \r and \n) and complete records are handed to a callback with the
+// physical line number they started on, so a 1 GB file is parsed in constant memory per record.
+
+export type RecordCallback = (fields: string[], line: number) => void;
+
+export class CsvParseError extends Error {
+  constructor(
+    message: string,
+    readonly line: number
+  ) {
+    super(message);
+    this.name = 'CsvParseError';
+  }
+}
+
+export class CsvParser {
+  private field = '';
+  private fields: string[] = [];
+  private inQuotes = false;
+  /** The previous char was a quote inside a quoted field: either an escape or the closing quote. */
+  private quotePending = false;
+  private pendingCR = false;
+  private line = 1;
+  private recordLine = 1;
+  private started = false;
+  private fieldTouched = false;
+
+  constructor(
+    private readonly onRecord: RecordCallback,
+    private readonly delimiter = ','
+  ) {}
+
+  push(chunk: string): void {
+    let text = chunk;
+    if (!this.started) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM
+    }
+    const delim = this.delimiter;
+    let start = 0; // start of the pending plain run in `text`
+    const n = text.length;
+    for (let i = 0; i < n; i++) {
+      const c = text[i];
+      if (this.inQuotes) {
+        if (this.quotePending) {
+          this.quotePending = false;
+          if (c === '"') {
+            this.field += '"';
+            start = i + 1;
+            continue;
+          }
+          this.inQuotes = false; // the quote closed the field; fall through to unquoted handling
+          start = i;
+        } else {
+          if (c === '"') {
+            this.field += text.slice(start, i);
+            this.quotePending = true;
+            start = i + 1;
+          } else if (c === '\n') {
+            this.line++;
+          }
+          continue;
+        }
+      }
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        if (c === '\n') {
+          start = i + 1;
+          continue;
+        }
+      }
+      if (c === delim) {
+        this.field += text.slice(start, i);
+        this.fields.push(this.field);
+        this.field = '';
+        this.fieldTouched = true;
+        start = i + 1;
+      } else if (c === '\n' || c === '\r') {
+        this.field += text.slice(start, i);
+        this.endRecord();
+        this.line++;
+        this.recordLine = this.line;
+        if (c === '\r') this.pendingCR = true;
+        start = i + 1;
+      } else if (c === '"') {
+        const before = this.field + text.slice(start, i);
+        if (before.length === 0) {
+          this.inQuotes = true;
+          this.fieldTouched = true;
+          start = i + 1;
+        } else {
+          throw new CsvParseError(
+            `line ${this.line}: a quote inside an unquoted field; quote the whole field and double inner quotes ("")`,
+            this.line
+          );
+        }
+      }
+    }
+    if (this.inQuotes && !this.quotePending) this.field += text.slice(start);
+    else if (!this.inQuotes) this.field += text.slice(start);
+  }
+
+  end(): void {
+    if (this.inQuotes && !this.quotePending) {
+      throw new CsvParseError(
+        `line ${this.recordLine}: a quoted field is never closed; the file is truncated or has a stray quote`,
+        this.recordLine
+      );
+    }
+    this.inQuotes = false;
+    this.quotePending = false;
+    if (this.field.length > 0 || this.fields.length > 0 || this.fieldTouched) this.endRecord();
+  }
+
+  private endRecord(): void {
+    this.fields.push(this.field);
+    const fields = this.fields;
+    this.fields = [];
+    this.field = '';
+    const touched = this.fieldTouched;
+    this.fieldTouched = false;
+    // Blank lines are skipped.
+    if (fields.length === 1 && fields[0] === '' && !touched) {
+      this.recordLine = this.line + 1;
+      return;
+    }
+    this.onRecord(fields, this.recordLine);
+  }
+}
+
+/** Parses a whole string (tests and small inputs). */
+export function parseCsvString(text: string, delimiter = ','): { fields: string[]; line: number }[] {
+  const out: { fields: string[]; line: number }[] = [];
+  const p = new CsvParser((fields, line) => out.push({ fields, line }), delimiter);
+  p.push(text);
+  p.end();
+  return out;
+}
