@@ -1,0 +1,169 @@
+// The run spec: what a user submits to start a pipeline run (POST /v1/runs body, or the
+// `spec` of the `pipeline` workflow input). Validated with zod; every field but `model`,
+// `dataset` and `target` has a default, so the smallest spec is
+//   { "model": "penguins", "dataset": { "name": "penguins" }, "target": "species" }.
+// Unknown fields are refused at every level (a typo must not be silently ignored).
+// docs/run-spec.md documents every field; keep the two in step.
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration';
+
+/** Model names double as registry keys and search-attribute values. */
+export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Bundled dataset names (files under the repository's datasets/ folder). */
+export const DATASET_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const columnName = z.string().min(1, 'a column name').max(200, 'at most 200 characters');
+const fraction = (def: number) => z.number().min(0).max(1).default(def);
+
+const duration = (def: string, minMs: number, maxMs: number) =>
+  z
+    .union([z.string().max(40), z.number()])
+    .default(def)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; write e.g. "72h", "30m", "10s"` });
+        return z.NEVER;
+      }
+      if (ms < minMs || ms > maxMs) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)} (got ${formatDuration(ms)})`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bundledDataset = z
+  .object({ name: z.string().regex(DATASET_NAME_RE, 'a bundled dataset name, e.g. "penguins"') })
+  .strict();
+const fileDataset = z
+  .object({
+    path: z
+      .string()
+      .min(1)
+      .max(500)
+      .refine((p) => !p.includes('\0'), 'no NUL bytes'),
+    format: z.enum(['csv', 'jsonl']).optional(),
+  })
+  .strict();
+const syntheticDataset = z
+  .object({
+    synthetic: z
+      .object({
+        task: z.enum(['classification', 'regression']).default('classification'),
+        rows: z.number().int().min(10).max(50_000_000).default(1_000),
+        numeric: z.number().int().min(0).max(500).default(4),
+        categorical: z.number().int().min(0).max(50).default(1),
+        classes: z.number().int().min(2).max(50).default(3),
+        noise: z.number().min(0).max(10).default(0.1),
+        missing: z.number().min(0).max(0.5).default(0),
+        seed: z.number().int().default(1),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const trainerSchema = z
+  .object({
+    type: z.literal('builtin').default('builtin'),
+    /** linear = linear / logistic / softmax regression by task; mlp = ReLU hidden layers. */
+    model: z.enum(['linear', 'mlp']).default('mlp'),
+    hidden: z.array(z.number().int().min(1).max(4096)).max(8).default([32]),
+    epochs: z.number().int().min(1).max(10_000).default(60),
+    batchSize: z.number().int().min(1).max(65_536).default(32),
+    learningRate: z.number().positive().max(10).default(0.01),
+    l2: z.number().min(0).max(10).default(0.0001),
+    patience: z.number().int().min(0).max(10_000).default(10),
+    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    seed: z.number().int().default(42),
+    /** Epochs between checkpoints written to the artifact store. */
+    checkpointEvery: z.number().int().min(1).max(10_000).default(1),
+  })
+  .strict();
+
+export const gatesSchema = z
+  .object({
+    minAccuracy: z.number().min(0).max(1).optional(),
+    minMacroF1: z.number().min(0).max(1).optional(),
+    minRocAuc: z.number().min(0).max(1).optional(),
+    maxLogLoss: z.number().min(0).optional(),
+    maxRmse: z.number().min(0).optional(),
+    maxMae: z.number().min(0).optional(),
+    minR2: z.number().max(1).optional(),
+    /**
+     * Largest drop of the primary metric (accuracy; R² for regression) allowed against the model
+     * holding the `production` alias for the same name. null = no champion comparison gate.
+     */
+    maxRegression: z.number().min(0).max(1).nullable().default(0.02),
+  })
+  .strict();
+
+export const runSpecSchema = z
+  .object({
+    model: z.string().regex(MODEL_NAME_RE, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
+    description: z.string().max(1_000).optional(),
+    dataset: z.union([bundledDataset, fileDataset, syntheticDataset], {
+      errorMap: () => ({
+        message:
+          'dataset must be { "name": "<bundled>" }, { "path": "<file under the datasets root>" } or { "synthetic": {...} }',
+      }),
+    }),
+    target: columnName,
+    /** Inferred from the target column when absent: text or few integer values = classification. */
+    task: z.enum(['classification', 'regression']).optional(),
+    features: z
+      .object({
+        /** Force a column's type (e.g. a numeric code that is really categorical). */
+        types: z.record(columnName, z.enum(['numeric', 'categorical'])).default({}),
+        /** Columns not to use as features (ids, leaks, free text). */
+        drop: z.array(columnName).max(1_000).default([]),
+      })
+      .strict()
+      .default({}),
+    split: z
+      .object({
+        test: fraction(0.2),
+        seed: z.number().int().default(42),
+        /** Keep class proportions in both splits (classification only). */
+        stratify: z.boolean().default(true),
+      })
+      .strict()
+      .default({})
+      .refine((s) => s.test > 0 && s.test < 1, {
+        message: 'split.test must be between 0 and 1 (exclusive)',
+        path: ['test'],
+      }),
+    trainer: trainerSchema.default({}),
+    gates: gatesSchema.default({}),
+    approval: z
+      .object({
+        required: z.boolean().default(true),
+        /** How long the run waits for a decision before it ends `expired`. */
+        timeout: duration('72h', 1_000, 365 * 86_400_000),
+      })
+      .strict()
+      .default({}),
+    optimise: z
+      .object({
+        int8: z.boolean().default(true),
+        /** Magnitude pruning before quantisation; kept only where it does not cost accuracy beyond the tolerance. */
+        prune: z.boolean().default(true),
+        sparsity: z.number().min(0.05).max(0.95).default(0.5),
+        /** Largest accuracy drop (R² drop for regression) the optimised model may show against the float model. */
+        maxAccuracyDrop: z.number().min(0).max(1).default(0.01),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** What a user writes (defaults optional). */
+export type RunSpecInput = z.input<typeof runSpecSchema>;
+/** A validated spec with every default filled in; `approval.timeout` is in milliseconds. */
+export type RunSpec = z.output<typeof runSpecSchema>;
+export type DatasetSpec = RunSpec['dataset'];
+export type TrainerSpec = RunSpec['trainer'];
+export type GatesSpec = RunSpec['gates'];
+export type SyntheticSpec = Extract<DatasetSpec, { synthetic: unknown }>['synthetic'];
