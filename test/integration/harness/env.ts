@@ -1,0 +1,112 @@
+// What integration test files use: a Config pointing at the run's shared servers (with a
+// database and task queues of their own, so test files never see each other's work),
+// the workflow bundle built once per run, and fleet workers in-process or as children.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { createActivities } from '../../../activities';
+import { Config, loadConfig } from '../../../lib/config';
+import type { Store } from '../../../lib/store/db';
+import { createWorkerConnection } from '../../../lib/temporal/connection';
+import { Child } from '../../../tools/stack/child';
+import { createFleetWorker, FleetKind } from '../../../workers/bootstrap';
+import { HARNESS } from './state';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run integration tests through jest (the global setup sets it).`);
+  return value;
+}
+
+/** Env for a process that should talk to the test servers, isolated by a fresh id. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  const id = randomUUID().slice(0, 8);
+  return {
+    TEMPORAL_ADDRESS: required(HARNESS.temporal),
+    TEMPORAL_NAMESPACE: 'default',
+    MONGODB_URI: required(HARNESS.mongo),
+    MONGODB_DB: `test_${id}`,
+    MLOPS_CONTROL_QUEUE: `control-${id}`,
+    MLOPS_GPU_QUEUE: `gpu-${id}`,
+    MLOPS_CPU_QUEUE: `cpu-${id}`,
+    MLOPS_DATA_DIR: path.join(required(HARNESS.dir), `data-${id}`),
+    MLOPS_DATASETS_DIR: path.join(ROOT, 'datasets'),
+    MLOPS_TOOLS_DIR: path.join(ROOT, '.tools'),
+    MLOPS_WORKER_SHUTDOWN_GRACE_MS: '2000',
+    MLOPS_LOG_LEVEL: 'warn',
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(overrides));
+}
+
+/** The env a config came from, to hand to a child process. */
+export function configEnv(cfg: Config): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: cfg.TEMPORAL_ADDRESS,
+    TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE,
+    MONGODB_URI: cfg.MONGODB_URI,
+    MONGODB_DB: cfg.MONGODB_DB,
+    MLOPS_CONTROL_QUEUE: cfg.queues.control,
+    MLOPS_GPU_QUEUE: cfg.queues.gpu,
+    MLOPS_CPU_QUEUE: cfg.queues.cpu,
+    MLOPS_DATA_DIR: cfg.dataDir,
+    MLOPS_DATASETS_DIR: cfg.datasetsDir,
+    MLOPS_TOOLS_DIR: cfg.toolsDir,
+    MLOPS_WORKER_SHUTDOWN_GRACE_MS: String(cfg.MLOPS_WORKER_SHUTDOWN_GRACE_MS),
+    MLOPS_LOG_LEVEL: cfg.MLOPS_LOG_LEVEL,
+  };
+}
+
+export function workflowBundle(): { codePath: string } {
+  return { codePath: required(HARNESS.bundle) };
+}
+
+export function fixtureWorkflowBundle(): { codePath: string } {
+  return { codePath: required(HARNESS.fixtureBundle) };
+}
+
+export interface TestWorkers {
+  workers: Worker[];
+  shutdown(): Promise<void>;
+}
+
+/** Runs fleet workers in this process until shutdown(). */
+export async function startTestWorkers(
+  cfg: Config,
+  store: Store,
+  kinds: FleetKind[] = ['control', 'gpu', 'cpu']
+): Promise<TestWorkers> {
+  const connection: NativeConnection = await createWorkerConnection(cfg);
+  const activities = createActivities({ cfg, store });
+  const workers = await Promise.all(
+    kinds.map((kind) =>
+      createFleetWorker({ kind, cfg, connection, activities: activities[kind], workflowBundle: workflowBundle() })
+    )
+  );
+  const running = workers.map((w) => w.run());
+  return {
+    workers,
+    async shutdown() {
+      workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+      await Promise.all(running);
+      await connection.close();
+    },
+  };
+}
+
+/** A fleet worker as a real child process (for kill -9 and SIGTERM tests). */
+export function spawnWorkerProcess(kind: FleetKind, cfg: Config, extraEnv: Record<string, string> = {}): Child {
+  return new Child({
+    name: `${kind}-worker`,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(ROOT, 'workers', `${kind}.ts`)],
+    cwd: ROOT,
+    env: { ...process.env, ...configEnv(cfg), ...extraEnv },
+    sink: () => undefined,
+  });
+}

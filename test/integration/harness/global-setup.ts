@@ -1,0 +1,70 @@
+// Starts one real Temporal dev server and one real MongoDB-wire server (FerretDB) for the
+// whole integration run, on free ports in a temporary folder, and bundles workflow code
+// once. Test files read the addresses from env (see env.ts); jest cannot pass objects.
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../../lib/config';
+import { provisionTools } from '../../../tools/provision';
+import { freePort } from '../../../tools/stack/ports';
+import { startMongoServer, startTemporalServer } from '../../../tools/stack/services';
+import { HARNESS, harnessState } from './state';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+async function bundle(workflowsPath: string, codePath: string): Promise<void> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  writeFileSync(codePath, code);
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const tools = await provisionTools(loadConfig().toolsDir, (line) => console.log(`[harness] ${line}`));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-it-'));
+  // Server output goes to a file so test output stays readable; its path is printed on failure.
+  const serverLog = createWriteStream(path.join(dir, 'servers.log'));
+  const sink = (line: string) => serverLog.write(`${line}\n`);
+
+  const [temporalPort, mongoPort] = [await freePort(), await freePort()];
+  const [temporal, mongo] = await Promise.all([
+    startTemporalServer({
+      bin: tools.temporal,
+      host: '127.0.0.1',
+      port: temporalPort,
+      namespace: 'default',
+      dbFile: path.join(dir, 'temporal.sqlite'),
+      sink,
+    }),
+    startMongoServer({
+      bin: tools.ferretdb,
+      host: '127.0.0.1',
+      port: mongoPort,
+      dataDir: path.join(dir, 'ferretdb'),
+      sink,
+    }),
+  ]);
+  harnessState().children = [temporal, mongo];
+  harnessState().serverLog = serverLog;
+
+  const productBundle = path.join(dir, 'workflows-bundle.js');
+  const fixtureBundle = path.join(dir, 'fixture-workflows-bundle.js');
+  await Promise.all([
+    bundle(path.join(ROOT, 'workflows/index.ts'), productBundle),
+    bundle(path.join(__dirname, 'fixtures/workflows.ts'), fixtureBundle),
+  ]);
+
+  process.env[HARNESS.dir] = dir;
+  process.env[HARNESS.temporal] = `127.0.0.1:${temporalPort}`;
+  process.env[HARNESS.mongo] = `mongodb://127.0.0.1:${mongoPort}/`;
+  process.env[HARNESS.bundle] = productBundle;
+  process.env[HARNESS.fixtureBundle] = fixtureBundle;
+  process.env[HARNESS.temporalBin] = tools.temporal;
+  console.log(
+    `[harness] servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+      `(temporal ${process.env[HARNESS.temporal]}, mongodb ${process.env[HARNESS.mongo]}, logs ${path.join(dir, 'servers.log')})`
+  );
+  if (!existsSync(productBundle)) throw new Error('workflow bundle missing');
+}

@@ -1,0 +1,57 @@
+// `npm start`: provisions the tools if needed, starts the embedded stack, prints where
+// everything is, then submits the demo pipeline run (MLOPS_DEMO=0 skips it). Ctrl-C or
+// SIGTERM stops every child; a second Ctrl-C kills them at once.
+import { ConfigError, loadConfig } from '../../lib/config';
+import { provisionTools } from '../provision';
+import { ProvisionError } from '../provision/run-command';
+import { startStack } from './stack';
+
+const log = (line: string) => console.log(`[stack] ${line}`);
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const cfg = loadConfig();
+  const tools = await provisionTools(cfg.toolsDir, (line) => log(line));
+  const stack = await startStack(cfg, tools, log);
+  const { urls } = stack;
+  log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`  API            ${urls.api}  (OpenAPI: ${urls.api}/openapi.json)`);
+  log(`  Temporal UI    ${urls.temporalUi}`);
+  log(`  API metrics    ${urls.apiMetrics}`);
+  log(`  worker metrics ${urls.workerMetrics.join(' ')}`);
+  log(`  admin token    ${urls.adminTokenPath ?? 'from MLOPS_ADMIN_TOKEN'}`);
+  log('press Ctrl-C to stop');
+
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    let count = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (++count > 1) {
+        log('second signal: killing children now');
+        process.exit(130);
+      }
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const outcome = await Promise.race([signalled.then((sig) => ({ sig })), stack.died.then((child) => ({ child }))]);
+  if ('child' in outcome) {
+    const { code, signal } = await outcome.child.exited;
+    log(`${outcome.child.spec.name} exited unexpectedly (code ${code}, signal ${signal}); stopping the stack`);
+    await stack.stop();
+    return 1;
+  }
+  log(`${outcome.sig}: stopping`);
+  await stack.stop();
+  log('stopped');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    const known = err instanceof ConfigError || err instanceof ProvisionError;
+    console.error(known ? `[stack] ${err.message}` : `[stack] ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  }
+);

@@ -1,0 +1,67 @@
+// Starts the two servers of the embedded stack, each checked ready before returning.
+// Shared by `npm start` (tools/stack/main.ts) and the jest global setup.
+import { Connection } from '@temporalio/client';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { searchAttributeArgs } from '../../lib/temporal/search-attributes';
+import { Child } from './child';
+
+export interface TemporalServerOptions {
+  bin: string;
+  host: string;
+  port: number;
+  namespace: string;
+  /** SQLite file; state survives restarts. */
+  dbFile: string;
+  /** Web UI port, or undefined for --headless. */
+  uiPort?: number;
+  uiCodecEndpoint?: string;
+  sink?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+export async function startTemporalServer(opts: TemporalServerOptions): Promise<Child> {
+  mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', opts.host, '--port', String(opts.port), '--db-filename', opts.dbFile];
+  args.push('--namespace', opts.namespace, '--log-level', 'warn', ...searchAttributeArgs());
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  const child = new Child({ name: 'temporal', command: opts.bin, args, sink: opts.sink });
+  const address = `${opts.host}:${opts.port}`;
+  await child.waitUntil(
+    () => namespaceReady(address, opts.namespace),
+    opts.readyTimeoutMs ?? 60_000,
+    `namespace ${opts.namespace} on ${address}`
+  );
+  return child;
+}
+
+export interface MongoServerOptions {
+  bin: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  sink?: (line: string) => void;
+}
+
+export async function startMongoServer(opts: MongoServerOptions): Promise<Child> {
+  const child = new Child({
+    name: 'mongodb',
+    command: opts.bin,
+    args: ['-listen', `${opts.host}:${opts.port}`, '-data', opts.dataDir],
+    sink: opts.sink,
+  });
+  await child.waitForLine(/^ready mongodb:\/\//, 30_000);
+  return child;
+}

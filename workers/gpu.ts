@@ -1,0 +1,6 @@
+import { runFleetWorker } from './run';
+
+runFleetWorker('gpu').catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+// Process entry shared by workers/{control,gpu,cpu}.ts: config, telemetry, connections,
+// then run until SIGINT/SIGTERM, which the Temporal runtime turns into a draining shutdown.
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { createActivities } from '../activities';
+import { loadConfig } from '../lib/config';
+import { discoverGpus } from '../lib/hardware/gpus';
+import { openStore } from '../lib/store/db';
+import { createWorkerConnection } from '../lib/temporal/connection';
+import { createLogger } from '../lib/telemetry/logger';
+import { serveMetrics } from '../lib/telemetry/metrics-server';
+import { createFleetWorker, FleetKind, fleetConcurrency, fleetQueue } from './bootstrap';
+
+const SDK_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const;
+
+function gpuGauges(registry: Registry): void {
+  const labelNames = ['gpu', 'name'];
+  const util = new Gauge({
+    name: 'mlops_gpu_utilization_ratio',
+    help: 'GPU utilisation (0-1) from nvidia-smi',
+    labelNames,
+    registers: [registry],
+  });
+  const mem = new Gauge({
+    name: 'mlops_gpu_memory_used_bytes',
+    help: 'GPU memory in use from nvidia-smi',
+    labelNames,
+    registers: [registry],
+  });
+  const total = new Gauge({
+    name: 'mlops_gpu_memory_total_bytes',
+    help: 'GPU memory size from nvidia-smi',
+    labelNames,
+    registers: [registry],
+  });
+  // Sampled on scrape so the numbers are fresh and no timer keeps running.
+  new Gauge({
+    name: 'mlops_gpu_devices',
+    help: 'GPUs visible to this worker',
+    registers: [registry],
+    async collect() {
+      const gpus = await discoverGpus();
+      this.set(gpus.length);
+      for (const g of gpus) {
+        const labels = { gpu: String(g.index), name: g.name };
+        util.set(labels, g.utilizationPct / 100);
+        mem.set(labels, g.memoryUsedMiB * 2 ** 20);
+        total.set(labels, g.memoryTotalMiB * 2 ** 20);
+      }
+    },
+  });
+}
+
+export async function runFleetWorker(kind: FleetKind): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger(`${kind}-worker`, cfg.MLOPS_LOG_LEVEL);
+  const gpus = kind === 'gpu' ? await discoverGpus() : [];
+  if (kind === 'gpu' && gpus.length === 0)
+    log.info('no GPU found (no nvidia-smi or no device): training runs on the CPU path');
+
+  const metricsPort = cfg.MLOPS_WORKER_METRICS_PORT;
+  Runtime.install({
+    logger: new DefaultLogger(SDK_LEVELS[cfg.MLOPS_LOG_LEVEL]),
+    // The SDK's own metrics (task latencies, slots, polls) on the port after ours.
+    telemetryOptions: metricsPort
+      ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort + 1}` }, globalTags: { fleet: kind } } }
+      : undefined,
+  });
+
+  const registry = new Registry();
+  registry.setDefaultLabels({ fleet: kind });
+  collectDefaultMetrics({ register: registry });
+  if (kind === 'gpu') gpuGauges(registry);
+  const metricsServer = metricsPort ? await serveMetrics(registry, '127.0.0.1', metricsPort) : undefined;
+
+  const store = await openStore(cfg);
+  const connection = await createWorkerConnection(cfg);
+  try {
+    const activities = createActivities({ cfg, store })[kind];
+    const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus });
+    log.info('ready', {
+      queue: fleetQueue(kind, cfg),
+      concurrency: fleetConcurrency(kind, cfg, gpus),
+      metrics: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : 'off',
+    });
+    await worker.run();
+    log.info('stopped');
+  } finally {
+    await connection.close();
+    await store.close();
+    metricsServer?.close();
+  }
+}
