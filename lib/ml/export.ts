@@ -1,4 +1,131 @@
+// ONNX export of a trained model, written by our own builder. Preprocessing is part of the graph
+// (imputation, standardisation, one-hot with the unseen bucket), so the deployed model takes raw
+// feature columns, one graph input per feature ([N, 1] float or string), and nothing outside the
+// artifact has to stay in sync with it. Dense layers are MatMul + Add (not Gemm) because that is
+// the pattern the int8 quantiser rewrites.
+import { MlInputError } from './errors';
+import { GraphBuilder, model as modelProto } from './onnx/builder';
+import { DataType, encodeModel, floatTensor, stringTensor, valueInfo, ValueInfoProto } from './onnx/proto';
 import type { TrainedModel } from './types';
-export function exportOnnx(_model: TrainedModel, _metadata: Record<string, string>): Uint8Array {
-  throw new Error('not implemented yet');
+
+export const OUTPUT_LABEL = 'label';
+export const OUTPUT_PROBABILITIES = 'probabilities';
+export const OUTPUT_VALUE = 'value';
+
+/** Metadata keys the export writes; lineage keys passed in by the caller are stored as given. */
+export const META = {
+  format: 'mlops.format',
+  task: 'mlops.task',
+  target: 'mlops.target',
+  features: 'mlops.features',
+  classes: 'mlops.classes',
+  preprocessing: 'mlops.preprocessing',
+  parameters: 'mlops.parameters',
+} as const;
+
+export function exportOnnx(model: TrainedModel, metadata: Record<string, string>): Uint8Array {
+  const { preprocessing: prep, spec } = model;
+  const reserved = new Set([OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE]);
+  for (const f of spec.features) {
+    if (reserved.has(f.name))
+      throw new MlInputError(`feature name '${f.name}' is reserved for a model output; rename the column`);
+  }
+  const g = new GraphBuilder('t_');
+  const blocks: string[] = [];
+  if (prep.numeric.length) {
+    const raw =
+      prep.numeric.length === 1
+        ? prep.numeric[0].name
+        : g.o(
+            'Concat',
+            prep.numeric.map((p) => p.name),
+            { axis: 1 }
+          );
+    const dims = [1, prep.numeric.length];
+    const imputed = g.o('Where', [
+      g.o('IsNaN', [raw]),
+      g.f(
+        prep.numeric.map((p) => p.median),
+        dims
+      ),
+      raw,
+    ]);
+    const centred = g.o('Sub', [
+      imputed,
+      g.f(
+        prep.numeric.map((p) => p.mean),
+        dims
+      ),
+    ]);
+    blocks.push(
+      g.o('Div', [
+        centred,
+        g.f(
+          prep.numeric.map((p) => p.std),
+          dims
+        ),
+      ])
+    );
+  }
+  for (const p of prep.categorical) {
+    const k = p.categories.length;
+    // Unknown strings map to index k: the unseen bucket the trainer also used.
+    const idx = g.o(
+      'LabelEncoder',
+      [p.name],
+      {
+        keys_strings: p.categories.length ? p.categories : [''],
+        values_int64s: p.categories.map((_, i) => i),
+        default_int64: k,
+      },
+      'ai.onnx.ml'
+    );
+    const hot = g.o('OneHot', [idx, g.i64([k + 1]), g.f([0, 1])], { axis: -1 });
+    blocks.push(g.o('Reshape', [hot, g.i64([-1, k + 1])]));
+  }
+  let h = blocks.length === 1 ? blocks[0] : g.o('Concat', blocks, { axis: 1 });
+  model.layers.forEach((layer, l) => {
+    const w = g.init(floatTensor(`W${l}`, [layer.inputs, layer.outputs], layer.weights));
+    const b = g.init(floatTensor(`B${l}`, [layer.outputs], layer.bias));
+    h = g.o('Add', [g.o('MatMul', [h, w]), b]);
+    if (l + 1 < model.layers.length) h = g.o('Relu', [h]);
+  });
+  const outputs: ValueInfoProto[] = [];
+  if (model.head === 'identity') {
+    const { mean, std } = model.targetScale ?? { mean: 0, std: 1 };
+    const y = g.o('Add', [g.o('Mul', [h, g.f(std)]), g.f(mean)]);
+    g.op('Reshape', [y, g.i64([-1])], {}, [OUTPUT_VALUE]);
+    outputs.push(valueInfo(OUTPUT_VALUE, DataType.FLOAT, ['N']));
+  } else {
+    const classes = model.classes!;
+    if (model.head === 'sigmoid') {
+      const p = g.o('Sigmoid', [h]);
+      g.op('Concat', [g.o('Sub', [g.f(1), p]), p], { axis: 1 }, [OUTPUT_PROBABILITIES]);
+    } else {
+      g.op('Softmax', [h], { axis: 1 }, [OUTPUT_PROBABILITIES]);
+    }
+    const best = g.o('ArgMax', [OUTPUT_PROBABILITIES], { axis: 1, keepdims: 0 });
+    const names = g.init(stringTensor('classes', [classes.length], classes));
+    g.op('Gather', [names, best], { axis: 0 }, [OUTPUT_LABEL]);
+    outputs.push(valueInfo(OUTPUT_LABEL, DataType.STRING, ['N']));
+    outputs.push(valueInfo(OUTPUT_PROBABILITIES, DataType.FLOAT, ['N', classes.length]));
+  }
+  const inputs = [
+    ...prep.numeric.map((p) => valueInfo(p.name, DataType.FLOAT, ['N', 1])),
+    ...prep.categorical.map((p) => valueInfo(p.name, DataType.STRING, ['N', 1])),
+  ];
+  const meta: Record<string, string> = {
+    ...metadata,
+    [META.format]: 'mlops-onnx/1',
+    [META.task]: spec.task,
+    [META.target]: spec.target,
+    [META.features]: JSON.stringify(spec.features),
+    [META.preprocessing]: JSON.stringify(prep),
+    [META.parameters]: String(model.parameterCount),
+  };
+  if (model.classes) meta[META.classes] = JSON.stringify(model.classes);
+  const doc =
+    `${spec.task} ${spec.model.kind} model; inputs: one [N,1] tensor per raw feature (float with NaN for missing, ` +
+    `or string with '' for missing); outputs: ${outputs.map((o) => o.name).join(', ')}`;
+  return encodeModel(modelProto(g.graph('mlops_model', inputs, outputs), meta, doc));
 }

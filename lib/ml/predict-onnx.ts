@@ -1,7 +1,78 @@
-import type { Frame, OnnxPrediction } from './types';
-export async function predictOnnx(_onnx: Uint8Array, _frame: Frame): Promise<OnnxPrediction> {
-  throw new Error('not implemented yet');
+// Runs an exported model on a Frame with onnxruntime-node. The feature schema comes from the
+// model's own metadata, so evaluation and serving need nothing but the ONNX bytes.
+import { META, OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE } from './export';
+import { MlInputError } from './errors';
+import { decodeModel } from './onnx/proto';
+import { createSession, ort, SessionSettings } from './ort';
+import { MISSING_CATEGORY } from './preprocessing';
+import type { FeatureSpec, Frame, OnnxPrediction } from './types';
+
+export function readOnnxMetadata(onnx: Uint8Array): Record<string, string> {
+  const m = decodeModel(onnx);
+  return Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key, p.value]));
 }
-export function readOnnxMetadata(_onnx: Uint8Array): Record<string, string> {
-  throw new Error('not implemented yet');
+
+interface Loaded {
+  session: ort.InferenceSession;
+  features: FeatureSpec[];
+  classes?: string[];
+}
+// Sessions are cached per byte array so repeated calls (evaluation chunks, benchmarks) don't reload.
+const cache = new WeakMap<Uint8Array, Promise<Loaded>>();
+
+export function loadOnnx(onnx: Uint8Array, settings: SessionSettings = {}): Promise<Loaded> {
+  let p = cache.get(onnx);
+  if (!p) {
+    p = (async () => {
+      const meta = readOnnxMetadata(onnx);
+      if (!meta[META.features])
+        throw new MlInputError('the ONNX model has no feature schema metadata; export it with exportOnnx');
+      const session = await createSession(onnx, settings);
+      return {
+        session,
+        features: JSON.parse(meta[META.features]) as FeatureSpec[],
+        classes: meta[META.classes] ? (JSON.parse(meta[META.classes]) as string[]) : undefined,
+      };
+    })();
+    cache.set(onnx, p);
+  }
+  return p;
+}
+
+/** Builds the graph inputs for rows [start, end) of a frame. */
+export function onnxFeeds(
+  features: FeatureSpec[],
+  frame: Frame,
+  start = 0,
+  end = frame.length
+): Record<string, ort.Tensor> {
+  const n = end - start;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const f of features) {
+    const col = frame.columns[f.name];
+    if (col === undefined) throw new MlInputError(`the model needs feature column '${f.name}', which the data lacks`);
+    if (f.type === 'numeric') {
+      if (!(col instanceof Float64Array)) throw new MlInputError(`feature '${f.name}' must be numeric (Float64Array)`);
+      feeds[f.name] = new ort.Tensor('float32', Float32Array.from(col.subarray(start, end)), [n, 1]);
+    } else {
+      const values: string[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = col[start + i];
+        values[i] = v === null || (typeof v === 'number' && Number.isNaN(v)) ? MISSING_CATEGORY : String(v);
+      }
+      feeds[f.name] = new ort.Tensor('string', values, [n, 1]);
+    }
+  }
+  return feeds;
+}
+
+export async function predictOnnx(onnx: Uint8Array, frame: Frame): Promise<OnnxPrediction> {
+  const { session, features, classes } = await loadOnnx(onnx);
+  const out = await session.run(onnxFeeds(features, frame));
+  if (out[OUTPUT_VALUE]) return { values: out[OUTPUT_VALUE].data as Float32Array };
+  return {
+    labels: Array.from(out[OUTPUT_LABEL].data as string[]),
+    probabilities: out[OUTPUT_PROBABILITIES].data as Float32Array,
+    classes,
+  };
 }
