@@ -1,0 +1,135 @@
+// The API process: loads config, bootstraps the admin token, opens MongoDB and Temporal
+// (either may be down at start: /readyz says which, and the process keeps retrying),
+// listens, and on SIGTERM/SIGINT stops accepting connections, lets in-flight requests
+// finish (up to MLOPS_API_SHUTDOWN_GRACE_MS, default 10 s), then closes its clients.
+import type { Server } from 'node:http';
+import { MongoClient } from 'mongodb';
+import { ensureAdminToken } from '../lib/auth/admin-token';
+import { loadConfig, secretValues, type Config } from '../lib/config';
+import { openStore, type Store } from '../lib/store/db';
+import { createClient } from '../lib/temporal/connection';
+import { createApp, prepareStore } from './app';
+import { createLogger, type Logger } from './log';
+import { gatewayFromFactory } from './temporal';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  /** Graceful stop: no new connections, in-flight requests finish, clients close. */
+  stop(): Promise<void>;
+}
+
+/** Opens MongoDB; if it is down, returns a store whose client connects on first use. */
+async function openStoreLenient(cfg: Config, log: Logger): Promise<Store> {
+  try {
+    return await openStore(cfg);
+  } catch (err) {
+    log.warn('MongoDB unreachable at start; /readyz reports it until it is back', {
+      error: err instanceof Error ? err.name : 'error',
+    });
+    const client = new MongoClient(cfg.MONGODB_URI, { serverSelectionTimeoutMS: 5_000, appName: 'mlops-api' });
+    return { client, db: client.db(cfg.MONGODB_DB), close: () => client.close() };
+  }
+}
+
+export async function startServer(
+  cfg: Config = loadConfig(),
+  opts: { log?: Logger; graceMs?: number } = {}
+): Promise<RunningServer> {
+  const admin = await ensureAdminToken(cfg);
+  const log = opts.log ?? createLogger({ level: cfg.MLOPS_LOG_LEVEL, secrets: [...secretValues(cfg), admin.token] });
+  const store = await openStoreLenient(cfg, log);
+  const temporal = gatewayFromFactory(() => createClient(cfg));
+
+  // Indexes and the admin token hash: retried in the background until MongoDB answers.
+  let prepared = false;
+  const prepare = async (): Promise<void> => {
+    for (let delay = 500; !prepared; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await prepareStore(store, admin.token);
+        prepared = true;
+      } catch (err) {
+        log.warn('store preparation failed; retrying', {
+          error: err instanceof Error ? err.message : String(err),
+          retryMs: delay,
+        });
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  };
+  await Promise.race([prepare(), new Promise((r) => setTimeout(r, 3_000).unref())]);
+  void prepare();
+  temporal.client().catch(() => log.warn('Temporal unreachable at start; /readyz reports it until it is back'));
+
+  const app = createApp({ cfg, store, temporal, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(cfg.MLOPS_API_PORT, cfg.MLOPS_API_HOST, () => resolve(s));
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new Error(`Port ${cfg.MLOPS_API_PORT} on ${cfg.MLOPS_API_HOST} is in use; set MLOPS_API_PORT to a free port.`)
+        );
+      } else reject(err);
+    });
+  });
+  let draining = false;
+  // While draining, answers carry Connection: close so keep-alive clients reconnect elsewhere.
+  server.on('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
+  server.keepAliveTimeout = 5_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.MLOPS_API_PORT;
+  const url = `http://${cfg.MLOPS_API_HOST.includes(':') ? `[${cfg.MLOPS_API_HOST}]` : cfg.MLOPS_API_HOST}:${port}`;
+  log.info('api listening', {
+    url,
+    openapi: `${url}/openapi.json`,
+    metrics: `${url}/metrics`,
+    adminToken: admin.path ?? 'from MLOPS_ADMIN_TOKEN',
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      const graceMs = opts.graceMs ?? 10_000;
+      draining = true;
+      log.info('api stopping: finishing in-flight requests', { graceMs });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        log.warn('grace period over; closing remaining connections');
+        server.closeAllConnections();
+      }, graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      prepared = true; // ends the background retry loop
+      await Promise.allSettled([temporal.close(), store.close()]);
+      log.info('api stopped');
+    })());
+  return { server, url, stop };
+}
+
+if (require.main === module) {
+  startServer().then(
+    (running) => {
+      const onSignal = (sig: NodeJS.Signals): void => {
+        running.stop().then(
+          () => process.exit(0),
+          (err) => {
+            console.error(`api: shutdown after ${sig} failed:`, err instanceof Error ? err.message : err);
+            process.exit(1);
+          }
+        );
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    },
+    (err) => {
+      console.error(`api: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    }
+  );
+}

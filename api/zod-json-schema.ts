@@ -1,0 +1,97 @@
+// A small zod -> JSON Schema (2020-12, as OpenAPI 3.1 uses) converter for the zod types
+// the API's request schemas use. Transforms and pipes are documented by their input side:
+// that is what a client sends.
+import { z } from 'zod';
+
+export type JsonSchema = Record<string, unknown>;
+
+export function toJsonSchema(schema: z.ZodTypeAny): JsonSchema {
+  const def = schema._def as { typeName: z.ZodFirstPartyTypeKind; description?: string };
+  const out = convert(schema);
+  if (def.description && !out.description) out.description = def.description;
+  return out;
+}
+
+function convert(schema: z.ZodTypeAny): JsonSchema {
+  if (schema instanceof z.ZodString) {
+    const s: JsonSchema = { type: 'string' };
+    for (const c of schema._def.checks) {
+      if (c.kind === 'min') s.minLength = c.value;
+      else if (c.kind === 'max') s.maxLength = c.value;
+      else if (c.kind === 'length') s.minLength = s.maxLength = c.value;
+      else if (c.kind === 'regex') s.pattern = c.regex.source;
+      else if (c.kind === 'datetime') s.format = 'date-time';
+      else if (c.kind === 'email') s.format = 'email';
+      else if (c.kind === 'url') s.format = 'uri';
+    }
+    return s;
+  }
+  if (schema instanceof z.ZodNumber) {
+    const s: JsonSchema = { type: 'number' };
+    for (const c of schema._def.checks) {
+      if (c.kind === 'int') s.type = 'integer';
+      else if (c.kind === 'min') s[c.inclusive ? 'minimum' : 'exclusiveMinimum'] = c.value;
+      else if (c.kind === 'max') s[c.inclusive ? 'maximum' : 'exclusiveMaximum'] = c.value;
+    }
+    return s;
+  }
+  if (schema instanceof z.ZodBoolean) return { type: 'boolean' };
+  if (schema instanceof z.ZodDate) return { type: 'string', format: 'date-time' };
+  if (schema instanceof z.ZodNull) return { type: 'null' };
+  if (schema instanceof z.ZodLiteral) return { const: schema._def.value };
+  if (schema instanceof z.ZodEnum) return { type: 'string', enum: [...schema._def.values] };
+  if (schema instanceof z.ZodNativeEnum) return { enum: Object.values(schema._def.values) };
+  if (schema instanceof z.ZodArray) {
+    const s: JsonSchema = { type: 'array', items: toJsonSchema(schema._def.type) };
+    if (schema._def.minLength) s.minItems = schema._def.minLength.value;
+    if (schema._def.maxLength) s.maxItems = schema._def.maxLength.value;
+    return s;
+  }
+  if (schema instanceof z.ZodObject) {
+    const shape = schema.shape as Record<string, z.ZodTypeAny>;
+    const properties: Record<string, JsonSchema> = {};
+    const required: string[] = [];
+    for (const [key, child] of Object.entries(shape)) {
+      properties[key] = toJsonSchema(child);
+      if (!child.isOptional()) required.push(key);
+    }
+    const s: JsonSchema = { type: 'object', properties };
+    if (required.length) s.required = required;
+    const unknownKeys = schema._def.unknownKeys as string;
+    const catchall = schema._def.catchall as z.ZodTypeAny;
+    if (!(catchall instanceof z.ZodNever)) s.additionalProperties = toJsonSchema(catchall);
+    else if (unknownKeys === 'strict') s.additionalProperties = false;
+    return s;
+  }
+  if (schema instanceof z.ZodRecord) {
+    return { type: 'object', additionalProperties: toJsonSchema(schema._def.valueType) };
+  }
+  if (schema instanceof z.ZodUnion || schema instanceof z.ZodDiscriminatedUnion) {
+    const options = (schema._def.options as z.ZodTypeAny[] | Map<unknown, z.ZodTypeAny>).values();
+    return { anyOf: [...options].map(toJsonSchema) };
+  }
+  if (schema instanceof z.ZodIntersection) {
+    return { allOf: [toJsonSchema(schema._def.left), toJsonSchema(schema._def.right)] };
+  }
+  if (schema instanceof z.ZodOptional) return toJsonSchema(schema._def.innerType);
+  if (schema instanceof z.ZodNullable) return { anyOf: [toJsonSchema(schema._def.innerType), { type: 'null' }] };
+  if (schema instanceof z.ZodDefault) {
+    const inner = toJsonSchema(schema._def.innerType);
+    try {
+      const d = schema._def.defaultValue();
+      if (d !== undefined && (typeof d !== 'object' || Object.keys(d as object).length > 0 || Array.isArray(d))) {
+        inner.default = d;
+      }
+    } catch {
+      // no default shown
+    }
+    return inner;
+  }
+  if (schema instanceof z.ZodEffects) return toJsonSchema(schema._def.schema);
+  if (schema instanceof z.ZodPipeline) return toJsonSchema(schema._def.in);
+  if (schema instanceof z.ZodLazy) return toJsonSchema(schema._def.getter());
+  if (schema instanceof z.ZodCatch) return toJsonSchema(schema._def.innerType);
+  if (schema instanceof z.ZodBranded) return toJsonSchema(schema._def.type);
+  if (schema instanceof z.ZodReadonly) return toJsonSchema(schema._def.innerType);
+  return {};
+}

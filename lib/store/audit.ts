@@ -1,0 +1,160 @@
+// The append-only audit trail: who did what to which object, when, from which token.
+// Entries form a hash chain: each carries the hash of the previous one and a sequence
+// number with a unique index, so two writers cannot both extend the same link (the
+// loser retries on the new head). Editing or deleting an entry breaks the chain, and
+// verifyAuditChain names the first broken link.
+import { createHash } from 'node:crypto';
+import type { Collection, Db } from 'mongodb';
+
+export const AUDIT_COLLECTION = 'audit';
+const GENESIS = '0'.repeat(64);
+
+export interface AuditActor {
+  tokenId: string;
+  subject: string;
+  role: string;
+}
+
+export interface AuditInput {
+  actor: AuditActor | null;
+  /** Dotted verb, e.g. `run.start`, `run.approve`, `model.alias.move`, `token.create`. */
+  action: string;
+  object: { type: string; id: string };
+  outcome?: 'ok' | 'denied' | 'failed';
+  details?: Record<string, unknown>;
+  requestId?: string;
+  ip?: string;
+}
+
+export interface AuditEntry extends Required<Omit<AuditInput, 'details' | 'requestId' | 'ip'>> {
+  _id: number; // = seq
+  seq: number;
+  at: Date;
+  details?: Record<string, unknown>;
+  requestId?: string;
+  ip?: string;
+  prevHash: string;
+  hash: string;
+}
+
+export function audit(db: Db): Collection<AuditEntry> {
+  return db.collection<AuditEntry>(AUDIT_COLLECTION);
+}
+
+export async function ensureAuditIndexes(db: Db): Promise<void> {
+  await audit(db).createIndexes([
+    { key: { 'object.type': 1, 'object.id': 1, seq: -1 }, name: 'object' },
+    { key: { action: 1, seq: -1 }, name: 'action' },
+    { key: { 'actor.tokenId': 1, seq: -1 }, name: 'actor' },
+  ]);
+}
+
+/** JSON with sorted keys and dates as ISO strings: the bytes the hash covers. */
+export function canonical(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonical(v)).join(',') + '}';
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function entryHash(entry: Omit<AuditEntry, '_id' | 'hash'>): string {
+  return createHash('sha256').update(canonical(entry)).digest('hex');
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+export async function appendAudit(db: Db, input: AuditInput): Promise<AuditEntry> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const head = await audit(db)
+      .find({}, { projection: { seq: 1, hash: 1 } })
+      .sort({ _id: -1 })
+      .limit(1)
+      .next();
+    const seq = (head?.seq ?? 0) + 1;
+    const body: Omit<AuditEntry, '_id' | 'hash'> = {
+      seq,
+      at: new Date(),
+      actor: input.actor,
+      action: input.action,
+      object: input.object,
+      outcome: input.outcome ?? 'ok',
+      ...(input.details ? { details: input.details } : {}),
+      ...(input.requestId ? { requestId: input.requestId } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
+      prevHash: head?.hash ?? GENESIS,
+    };
+    const entry: AuditEntry = { _id: seq, ...body, hash: entryHash(body) };
+    try {
+      await audit(db).insertOne(entry);
+      return entry;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+    }
+  }
+  throw new Error('audit: could not append after 50 attempts (heavy contention on the audit chain)');
+}
+
+export interface AuditQuery {
+  limit: number;
+  /** Entries with seq below this (cursor, newest first). */
+  before?: number;
+  action?: string;
+  objectType?: string;
+  objectId?: string;
+  tokenId?: string;
+}
+
+export async function listAudit(db: Db, q: AuditQuery): Promise<AuditEntry[]> {
+  const filter: Record<string, unknown> = {};
+  if (q.before !== undefined) filter._id = { $lt: q.before };
+  if (q.action) filter.action = { $eq: q.action };
+  if (q.objectType) filter['object.type'] = { $eq: q.objectType };
+  if (q.objectId) filter['object.id'] = { $eq: q.objectId };
+  if (q.tokenId) filter['actor.tokenId'] = { $eq: q.tokenId };
+  return audit(db).find(filter).sort({ _id: -1 }).limit(q.limit).toArray();
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  checked: number;
+  /** The first entry whose hash or link does not match, with the reason. */
+  broken?: { seq: number; reason: string };
+}
+
+export async function verifyAuditChain(db: Db, batch = 1000): Promise<AuditVerification> {
+  let prevHash = GENESIS;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (;;) {
+    const page = await audit(db)
+      .find({ _id: { $gte: expectedSeq } })
+      .sort({ _id: 1 })
+      .limit(batch)
+      .toArray();
+    if (page.length === 0) return { ok: true, checked };
+    for (const entry of page) {
+      if (entry.seq !== expectedSeq || entry._id !== expectedSeq) {
+        return { ok: false, checked, broken: { seq: expectedSeq, reason: 'entry missing (deleted?)' } };
+      }
+      if (entry.prevHash !== prevHash) {
+        return { ok: false, checked, broken: { seq: entry.seq, reason: 'prevHash does not match the previous entry' } };
+      }
+      const { _id, hash, ...body } = entry;
+      void _id;
+      if (entryHash(body) !== hash) {
+        return { ok: false, checked, broken: { seq: entry.seq, reason: 'content does not match its hash (edited?)' } };
+      }
+      prevHash = hash;
+      expectedSeq++;
+      checked++;
+    }
+  }
+}
