@@ -32,7 +32,8 @@ export class Child {
       readline.createInterface({ input: stream! }).on('line', (line) => {
         this.lines = [...this.lines.slice(-49), line];
         this.lineWaiters.forEach((w) => w(line));
-        sink(`[${spec.name}] ${line}`);
+        // Shutdown chatter (e.g. Temporal's poll errors while it stops) is kept for tail() only.
+        if (!this.stopping) sink(`[${spec.name}] ${line}`);
       });
     }
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, secretValues } from '../../../lib/config';
+
+describe('loadConfig', () => {
+  it('gives documented defaults', () => {
+    const cfg = loadConfig({});
+    expect(cfg.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
+    expect(cfg.MLOPS_API_PORT).toBe(8080);
+    expect(cfg.queues).toEqual({ control: 'mlops-control', gpu: 'mlops-gpu', cpu: 'mlops-cpu' });
+    expect(cfg.MLOPS_GPU_WORKERS).toBe(1);
+    expect(path.isAbsolute(cfg.dataDir)).toBe(true);
+    expect(cfg.MLOPS_ADMIN_TOKEN).toBeUndefined();
+  });
+
+  it('names every wrong variable and the expected form', () => {
+    let error: unknown;
+    try {
+      loadConfig({ MLOPS_API_PORT: 'eighty', TEMPORAL_ADDRESS: 'nohost', MLOPS_GPU_QUEUE: 'bad queue' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/MLOPS_API_PORT="eighty": expected/);
+    expect(message).toMatch(/TEMPORAL_ADDRESS="nohost": expected host:port/);
+    expect(message).toMatch(/MLOPS_GPU_QUEUE="bad queue"/);
+  });
+
+  it('never echoes a secret, even a wrong one', () => {
+    expect(() => loadConfig({ MLOPS_ADMIN_TOKEN: 'short-secret' })).toThrow(
+      /MLOPS_ADMIN_TOKEN=<hidden>: expected at least 24/
+    );
+    expect(() => loadConfig({ MLOPS_ADMIN_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('reads secrets from *_FILE variants', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 'a-token-that-is-long-enough-1234\n');
+    const cfg = loadConfig({ MLOPS_ADMIN_TOKEN_FILE: file });
+    expect(cfg.MLOPS_ADMIN_TOKEN).toBe('a-token-that-is-long-enough-1234');
+    expect(secretValues(cfg)).toContain('a-token-that-is-long-enough-1234');
+    expect(() => loadConfig({ MLOPS_ADMIN_TOKEN_FILE: path.join(dir, 'missing') })).toThrow(
+      /MLOPS_ADMIN_TOKEN_FILE: cannot read .* \(ENOENT\)/
+    );
+  });
+});
