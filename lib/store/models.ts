@@ -1,0 +1,324 @@
+// The model registry.
+//   `models`          one document per model name (_id = name): latest version and aliases,
+//                     e.g. aliases.production = { version, runId, since, by, previous }.
+//   `model_versions`  one document per version (_id = "<name>:<version>"), with a unique index on
+//                     runId: a run gets exactly one version, however often registration retries.
+//   `alias_moves`     append-only history of alias moves (for rollback and audit).
+// Version numbers are allocated as max+1 with the unique _id as the arbiter, so two runs
+// registering the same name at once get different numbers and a retry gets its first number back.
+// Alias moves are a compare-and-set on the single `models` document, which MongoDB (and FerretDB)
+// update atomically: the alias never points at two versions, and the previous holder is kept.
+import type { Collection, Db } from 'mongodb';
+import type { ArtifactRef } from './artifacts';
+import type { Store } from './db';
+
+export const MODELS = 'models';
+export const MODEL_VERSIONS = 'model_versions';
+export const ALIAS_MOVES = 'alias_moves';
+
+export const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export type VersionStatus = 'candidate' | 'approved' | 'rejected' | 'expired' | 'promoted';
+
+export interface AliasHolder {
+  version: number;
+  runId: string;
+  since: Date;
+  by: string;
+  previous: { version: number; runId: string; since: Date } | null;
+}
+
+export interface ModelDoc {
+  _id: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+  latestVersion: number;
+  aliases: Record<string, AliasHolder>;
+}
+
+export interface ModelLineage {
+  datasetSha256: string;
+  datasetSource: string;
+  datasetRows: number;
+  spec: unknown;
+  codeVersion: string;
+  /** The run that produced the version. */
+  parentRun: string;
+  trainer: Record<string, unknown>;
+  features: { name: string; type: string }[];
+  target: string;
+  task: 'classification' | 'regression';
+  /** sha256 of each artifact by role. */
+  artifacts: Record<string, string>;
+}
+
+export interface ModelVersionDoc {
+  _id: string;
+  name: string;
+  version: number;
+  runId: string;
+  status: VersionStatus;
+  aliases: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  metrics: Record<string, unknown>;
+  /** Artifacts by role: onnx (float), model (trainer format), onnx_int8 (optimised), serving (what production runs). */
+  artifacts: Record<string, ArtifactRef>;
+  lineage: ModelLineage;
+  approval?: { decision: string; approver: string; comment?: string; at: Date } | null;
+  optimisation?: Record<string, unknown>;
+}
+
+export interface AliasMove {
+  _id: string;
+  name: string;
+  alias: string;
+  version: number;
+  previous: number | null;
+  runId: string;
+  by: string;
+  reason?: string;
+  at: Date;
+}
+
+export function models(db: Db): Collection<ModelDoc> {
+  return db.collection<ModelDoc>(MODELS);
+}
+export function modelVersions(db: Db): Collection<ModelVersionDoc> {
+  return db.collection<ModelVersionDoc>(MODEL_VERSIONS);
+}
+export function aliasMoves(db: Db): Collection<AliasMove> {
+  return db.collection<AliasMove>(ALIAS_MOVES);
+}
+
+export async function ensureModelIndexes(db: Db): Promise<void> {
+  await modelVersions(db).createIndex({ runId: 1 }, { name: 'run_unique', unique: true });
+  await modelVersions(db).createIndex({ name: 1, version: -1 }, { name: 'name_version' });
+  await models(db).createIndex({ updatedAt: -1, _id: 1 }, { name: 'updated' });
+  await aliasMoves(db).createIndex({ name: 1, at: -1 }, { name: 'name_at' });
+}
+
+function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
+}
+
+export interface RegisterInput {
+  name: string;
+  runId: string;
+  metrics: Record<string, unknown>;
+  artifacts: Record<string, ArtifactRef>;
+  lineage: ModelLineage;
+}
+
+/**
+ * Registers the run's model version, or returns the one it already has (idempotent per runId).
+ * `created` is false when the version already existed (a retried registration).
+ */
+export async function registerModelVersion(
+  store: Pick<Store, 'db'>,
+  input: RegisterInput
+): Promise<{ version: ModelVersionDoc; created: boolean }> {
+  const versions = modelVersions(store.db);
+  const existing = await versions.findOne({ runId: input.runId });
+  if (existing) return { version: existing, created: false };
+  const now = new Date();
+  await models(store.db).updateOne(
+    { _id: input.name },
+    { $setOnInsert: { name: input.name, createdAt: now, latestVersion: 0, aliases: {} }, $set: { updatedAt: now } },
+    { upsert: true }
+  );
+  for (let tries = 0; tries < 20; tries++) {
+    const last = await versions.find({ name: input.name }).sort({ version: -1 }).limit(1).next();
+    const version = (last?.version ?? 0) + 1;
+    const doc: ModelVersionDoc = {
+      _id: `${input.name}:${version}`,
+      name: input.name,
+      version,
+      runId: input.runId,
+      status: 'candidate',
+      aliases: [],
+      createdAt: now,
+      updatedAt: now,
+      metrics: input.metrics,
+      artifacts: input.artifacts,
+      lineage: input.lineage,
+    };
+    try {
+      await versions.insertOne(doc);
+      await models(store.db).updateOne(
+        { _id: input.name, latestVersion: { $lt: version } },
+        { $set: { latestVersion: version } }
+      );
+      return { version: doc, created: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const mine = await versions.findOne({ runId: input.runId });
+      if (mine) return { version: mine, created: false };
+      // Another run took this number: try the next one.
+    }
+  }
+  throw new Error(`could not allocate a version number for model '${input.name}' after 20 tries (heavy contention)`);
+}
+
+export async function updateModelVersion(
+  store: Pick<Store, 'db'>,
+  name: string,
+  version: number,
+  patch: Partial<Pick<ModelVersionDoc, 'status' | 'approval' | 'optimisation' | 'artifacts' | 'metrics'>>
+): Promise<void> {
+  await modelVersions(store.db).updateOne({ _id: `${name}:${version}` }, { $set: { ...patch, updatedAt: new Date() } });
+}
+
+/** Adds artifacts by role without touching the others. */
+export async function addVersionArtifacts(
+  store: Pick<Store, 'db'>,
+  name: string,
+  version: number,
+  artifacts: Record<string, ArtifactRef>
+): Promise<void> {
+  const set: Record<string, unknown> = { updatedAt: new Date() };
+  for (const [role, ref] of Object.entries(artifacts)) set[`artifacts.${role}`] = ref;
+  await modelVersions(store.db).updateOne({ _id: `${name}:${version}` }, { $set: set });
+}
+
+export interface MoveAliasInput {
+  name: string;
+  alias: string;
+  version: number;
+  /** Who moved it: "pipeline:<runId>" or the API token's subject. */
+  by: string;
+  /** The run on whose behalf (for pipeline promotions), else any id for the history. */
+  runId?: string;
+  reason?: string;
+}
+
+export interface MoveAliasResult {
+  moved: boolean;
+  holder: AliasHolder;
+  /** The version that held the alias before (null if none). */
+  previous: AliasHolder['previous'];
+}
+
+/**
+ * Points `alias` at `version` atomically (compare-and-set on the model document) and records the
+ * previous holder. Moving an alias to the version that already holds it is a no-op (moved=false),
+ * so a retried promotion changes nothing.
+ */
+export async function moveAlias(store: Pick<Store, 'db'>, input: MoveAliasInput): Promise<MoveAliasResult> {
+  if (!ALIAS_RE.test(input.alias)) throw new Error(`alias '${input.alias}' must match ${ALIAS_RE}`);
+  const target = await modelVersions(store.db).findOne({ _id: `${input.name}:${input.version}` });
+  if (!target) throw new Error(`model '${input.name}' has no version ${input.version}`);
+  for (let tries = 0; tries < 10; tries++) {
+    const model = await models(store.db).findOne({ _id: input.name });
+    if (!model) throw new Error(`model '${input.name}' is not registered`);
+    const current = model.aliases?.[input.alias];
+    if (current && current.version === input.version)
+      return { moved: false, holder: current, previous: current.previous };
+    const holder: AliasHolder = {
+      version: input.version,
+      runId: input.runId ?? target.runId,
+      since: new Date(),
+      by: input.by,
+      previous: current ? { version: current.version, runId: current.runId, since: current.since } : null,
+    };
+    const key = `aliases.${input.alias}`;
+    const res = await models(store.db).updateOne(
+      {
+        _id: input.name,
+        ...(current
+          ? { [`${key}.version`]: current.version, [`${key}.since`]: current.since }
+          : { [key]: { $exists: false } }),
+      },
+      { $set: { [key]: holder, updatedAt: holder.since } }
+    );
+    if (res.modifiedCount !== 1) continue; // someone else moved it meanwhile: re-read and retry
+    await modelVersions(store.db).updateOne(
+      { _id: `${input.name}:${input.version}` },
+      { $addToSet: { aliases: input.alias }, $set: { updatedAt: holder.since } }
+    );
+    if (current) {
+      await modelVersions(store.db).updateOne(
+        { _id: `${input.name}:${current.version}` },
+        { $pull: { aliases: input.alias }, $set: { updatedAt: holder.since } }
+      );
+    }
+    await aliasMoves(store.db).updateOne(
+      { _id: `${input.name}:${input.alias}:${holder.since.getTime()}:${input.version}` },
+      {
+        $setOnInsert: {
+          name: input.name,
+          alias: input.alias,
+          version: input.version,
+          previous: current?.version ?? null,
+          runId: holder.runId,
+          by: input.by,
+          reason: input.reason,
+          at: holder.since,
+        },
+      },
+      { upsert: true }
+    );
+    return { moved: true, holder, previous: holder.previous };
+  }
+  throw new Error(`alias '${input.alias}' of model '${input.name}' kept changing; try again`);
+}
+
+export async function getModel(store: Pick<Store, 'db'>, name: string): Promise<ModelDoc | null> {
+  return models(store.db).findOne({ _id: name });
+}
+
+/** Models, most recently updated first; `after` is the last name of the previous page's updatedAt order. */
+export async function listModels(
+  store: Pick<Store, 'db'>,
+  opts: { limit?: number; skip?: number } = {}
+): Promise<ModelDoc[]> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
+  return models(store.db)
+    .find({})
+    .sort({ updatedAt: -1, _id: 1 })
+    .skip(opts.skip ?? 0)
+    .limit(limit)
+    .toArray();
+}
+
+export async function getModelVersion(
+  store: Pick<Store, 'db'>,
+  name: string,
+  version: number
+): Promise<ModelVersionDoc | null> {
+  return modelVersions(store.db).findOne({ _id: `${name}:${version}` });
+}
+
+export async function listModelVersions(
+  store: Pick<Store, 'db'>,
+  name: string,
+  opts: { limit?: number; skip?: number } = {}
+): Promise<ModelVersionDoc[]> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
+  return modelVersions(store.db)
+    .find({ name })
+    .sort({ version: -1 })
+    .skip(opts.skip ?? 0)
+    .limit(limit)
+    .toArray();
+}
+
+export async function getVersionByRun(store: Pick<Store, 'db'>, runId: string): Promise<ModelVersionDoc | null> {
+  return modelVersions(store.db).findOne({ runId });
+}
+
+/** The version holding `alias` (e.g. production), or null. */
+export async function getAliasVersion(
+  store: Pick<Store, 'db'>,
+  name: string,
+  alias: string
+): Promise<ModelVersionDoc | null> {
+  const model = await getModel(store, name);
+  const holder = model?.aliases?.[alias];
+  return holder ? getModelVersion(store, name, holder.version) : null;
+}
+
+export async function getAliasHistory(store: Pick<Store, 'db'>, name: string, limit = 100): Promise<AliasMove[]> {
+  return aliasMoves(store.db).find({ name }).sort({ at: -1 }).limit(Math.min(limit, 1000)).toArray();
+}
