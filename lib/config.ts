@@ -56,9 +56,23 @@ export const CONFIG_VARS = {
     doc: 'Admin bearer token (default: generated once into <data dir>/admin-token)',
     secret: true,
   },
+  MLOPS_ENV: {
+    schema: z.enum(['development', 'production']),
+    default: 'development',
+    doc: 'production refuses to generate keys: MLOPS_ENCRYPTION_KEYS and MLOPS_ADMIN_TOKEN must be given',
+  },
+  MLOPS_ENCRYPTION_KEYS: {
+    schema: z.string().min(1),
+    doc: 'Payload/artifact master keys, `id:base64(32 bytes)` comma-separated, newest first (default: generated into <data dir>/encryption-keys)',
+    secret: true,
+  },
   MLOPS_LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
   MLOPS_MAX_BODY_BYTES: {
-    schema: z.coerce.number().int().min(1024).max(64 * 1024 * 1024),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024),
     default: '1048576',
     doc: 'Largest accepted HTTP request body',
   },

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import type { GpuInfo } from '../lib/hardware/gpus';
-import { dataConverter } from '../lib/temporal/connection';
+import { createDataConverter } from '../lib/temporal/connection';
 
 export type FleetKind = 'control' | 'gpu' | 'cpu';
 
@@ -50,7 +50,7 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<Worke
     taskQueue: fleetQueue(kind, cfg),
     identity: workerIdentity(kind, gpus),
     activities: opts.activities,
-    dataConverter: dataConverter(),
+    dataConverter: await createDataConverter(cfg),
     maxConcurrentActivityTaskExecutions: fleetConcurrency(kind, cfg, gpus),
     shutdownGraceTime: cfg.MLOPS_WORKER_SHUTDOWN_GRACE_MS,
     // Past the grace time in-flight activities are cancelled; give them a little longer to
