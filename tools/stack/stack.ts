@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAdminToken } from '../../lib/auth/admin-token';
 import type { Config } from '../../lib/config';
+import { loadKeyring } from '../../lib/crypto/keyring';
 import type { Tools } from '../provision';
 import { Child } from './child';
 import { assertPortFree, splitHostPort } from './ports';
@@ -100,6 +101,14 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
     );
 
     const admin = await ensureAdminToken(cfg);
+    // Generated before the children start, so that they all read the same key.
+    const { generatedAt } = await loadKeyring({
+      configured: cfg.MLOPS_ENCRYPTION_KEYS,
+      dataDir: cfg.dataDir,
+      production: cfg.MLOPS_ENV === 'production',
+    });
+    if (generatedAt)
+      log(`no MLOPS_ENCRYPTION_KEYS set: generated a payload encryption key into ${generatedAt} (mode 0600)`);
     const node = (name: string, script: string, env: Record<string, string> = {}) =>
       track(
         new Child({

@@ -22,7 +22,7 @@ const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
-  const tools = await provisionTools(loadConfig().toolsDir, (line) => console.log(`[harness] ${line}`));
+  const tools = await provisionTools(loadConfig(), (line) => console.log(`[harness] ${line}`));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-it-'));
   // Server output goes to a file so test output stays readable; its path is printed on failure.
   const serverLog = createWriteStream(path.join(dir, 'servers.log'));
