@@ -6,6 +6,7 @@ import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
 import { ensureAuditIndexes } from '../lib/store/audit';
 import { ensureIdempotencyIndexes } from '../lib/store/idempotency';
+import { ensurePipelineIndexes } from '../lib/store/pipeline';
 import { ensureTokenIndexes, upsertAdminToken } from '../lib/store/tokens';
 import { authenticate, requirePermission, TokenCache } from './auth';
 import { type ApiContext, makeAudit } from './context';
@@ -159,8 +160,13 @@ function routeLabel(req: Request): string {
   return typeof path === 'string' ? path : 'unmatched';
 }
 
-/** Indexes of the API's own collections and the bootstrap admin token's hash. */
+/** Indexes of the API's and the pipeline's collections, and the bootstrap admin token's hash. */
 export async function prepareStore(store: Store, adminToken?: string): Promise<void> {
-  await Promise.all([ensureTokenIndexes(store.db), ensureAuditIndexes(store.db), ensureIdempotencyIndexes(store.db)]);
+  await Promise.all([
+    ensureTokenIndexes(store.db),
+    ensureAuditIndexes(store.db),
+    ensureIdempotencyIndexes(store.db),
+    ensurePipelineIndexes(store.db),
+  ]);
   if (adminToken) await upsertAdminToken(store.db, adminToken);
 }

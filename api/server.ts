@@ -43,8 +43,9 @@ export async function startServer(
 
   // Indexes and the admin token hash: retried in the background until MongoDB answers.
   let prepared = false;
+  let stopped = false;
   const prepare = async (): Promise<void> => {
-    for (let delay = 500; !prepared; delay = Math.min(delay * 2, 10_000)) {
+    for (let delay = 500; !prepared && !stopped; delay = Math.min(delay * 2, 10_000)) {
       try {
         await prepareStore(store, admin.token);
         prepared = true;
@@ -57,8 +58,8 @@ export async function startServer(
       }
     }
   };
+  // Wait up to 3 s so a healthy stack starts prepared; otherwise keep trying in the background.
   await Promise.race([prepare(), new Promise((r) => setTimeout(r, 3_000).unref())]);
-  void prepare();
   temporal.client().catch(() => log.warn('Temporal unreachable at start; /readyz reports it until it is back'));
 
   const app = createApp({ cfg, store, temporal, log });
@@ -105,7 +106,7 @@ export async function startServer(
       timer.unref();
       await closed;
       clearTimeout(timer);
-      prepared = true; // ends the background retry loop
+      stopped = true; // ends the background retry loop
       await Promise.allSettled([temporal.close(), store.close()]);
       log.info('api stopped');
     })());

@@ -1,13 +1,459 @@
-// Pipeline runs. (Routes land with the pipeline's store modules.)
+// Pipeline runs: start (with Idempotency-Key), list (filters, cursor), show (stored history
+// merged with the workflow's live `status` query), events, metrics, approval (four eyes:
+// the subject that started a run may not decide on it) and cancel (a scientist may cancel
+// only the runs they started; admin any).
+import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { z } from 'zod';
+import { runSpecSchema, safeParseRunSpec } from '../../lib/spec';
+import { getRunEvents, runEvents } from '../../lib/store/events';
+import { claimIdempotencyKey, requestHash } from '../../lib/store/idempotency';
+import { getRunMetrics } from '../../lib/store/metrics';
+import {
+  createRun,
+  decodeRunCursor,
+  getRun,
+  listRuns,
+  RUN_STATUSES,
+  runs,
+  TERMINAL_STATUSES,
+  updateRun,
+  type RunDoc,
+} from '../../lib/store/runs';
+import { principal } from '../auth';
 import type { ApiContext } from '../context';
+import { problems } from '../errors';
 import type { MetricsSnapshot } from '../metrics';
+import { cached } from '../metrics';
+import { cancelPipeline, liveState, signalApproval, startPipeline } from '../pipeline';
 import type { RouteDef } from '../route';
+import {
+  checkJsonShape,
+  decodeCursor,
+  encodeCursor,
+  ID_RE,
+  MODEL_NAME_RE,
+  parseBody,
+  parseQuery,
+  pathParam,
+  q,
+} from '../validation';
+import {
+  eventSchema,
+  eventView,
+  metricPointSchema,
+  metricView,
+  runDetail,
+  runDetailSchema,
+  runSummary,
+  runSummarySchema,
+} from './run-views';
+import { pageOf, problemResponses } from './schemas';
 
-export function runRoutes(_ctx: ApiContext): RouteDef[] {
-  return [];
+const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
+
+const listQuery = z
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    model: q.id(MODEL_NAME_RE),
+    stage: z.string().regex(STAGE_RE, 'a stage name, e.g. train').optional(),
+    from: q.date().describe('createdAt at or after this time'),
+    to: q.date().describe('createdAt before this time'),
+    limit: q.limit(100, 20),
+    cursor: q.cursor(),
+  })
+  .strict();
+
+const eventsQuery = z.object({ limit: q.limit(1000, 200), cursor: q.cursor() }).strict();
+const metricsQuery = z
+  .object({
+    series: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,40}$/)
+      .optional(),
+  })
+  .strict();
+
+export const approvalBody = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+
+const cancelBody = z.object({ reason: z.string().max(500).optional() }).strict();
+
+const runIdParam = { name: 'id', description: 'Run id (= workflow id)', pattern: ID_RE.source };
+
+export function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
 }
 
-export function runsSnapshot(_db: Db, _ttlMs: number): () => Promise<MetricsSnapshot> {
-  return async () => ({});
+function runIdOf(req: Parameters<RouteDef['handler']>[0]): string {
+  return pathParam(req, 'id', ID_RE, 'Run id');
+}
+
+async function mustGetRun(ctx: ApiContext, runId: string): Promise<RunDoc> {
+  const doc = await getRun(ctx.store, runId);
+  if (!doc) throw problems.notFound(`No run ${runId}. List runs with GET /v1/runs.`);
+  return doc;
+}
+
+/** The live status value when the workflow reports one, else the stored status. */
+function effectiveStatus(doc: RunDoc, live: Record<string, unknown> | null): string {
+  const s = live?.status;
+  return typeof s === 'string' && (RUN_STATUSES as readonly string[]).includes(s) ? s : doc.status;
+}
+
+export function runRoutes(ctx: ApiContext): RouteDef[] {
+  return [
+    {
+      method: 'post',
+      path: '/v1/runs',
+      operationId: 'startRun',
+      summary: 'Start a pipeline run',
+      description:
+        'The body is the run spec (docs/run-spec.md); the smallest is {"model","dataset","target"}. With an Idempotency-Key, repeating the request returns the same run (header Idempotent-Replayed: true); the same key with a different body is a 422.',
+      tag: 'runs',
+      permission: 'runs:start',
+      body: runSpecSchema,
+      headers: [
+        {
+          name: 'Idempotency-Key',
+          description: 'Client-chosen key; repeats within 24 h return the first run',
+          pattern: IDEMPOTENCY_KEY_RE.source,
+        },
+      ],
+      responses: {
+        202: {
+          description: 'Accepted: the run is starting',
+          schema: {
+            type: 'object',
+            properties: { runId: { type: 'string' }, status: { type: 'string' }, location: { type: 'string' } },
+          },
+          headers: { Location: '/v1/runs/{runId}', 'Idempotent-Replayed': 'true on a replay' },
+        },
+        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
+      },
+      async handler(req, res) {
+        if (req.body === undefined || !req.is('application/json')) {
+          throw problems.unsupportedMedia('Send the run spec as JSON with Content-Type: application/json.');
+        }
+        checkJsonShape(req.body);
+        const parsed = safeParseRunSpec(req.body);
+        if (!parsed.ok) {
+          const errors = parsed.problems
+            .slice(0, 20)
+            .map((p) => ({ path: p.path ? `body.${p.path}` : 'body', message: p.message }));
+          throw problems.badRequest(`Invalid run spec: ${errors[0].path}: ${errors[0].message}`, { errors });
+        }
+        const spec = parsed.spec;
+        const me = principal(res);
+
+        let runId = newRunId();
+        let replayed = false;
+        const key = req.get('Idempotency-Key');
+        if (key !== undefined) {
+          if (!IDEMPOTENCY_KEY_RE.test(key)) {
+            throw problems.badRequest(`Idempotency-Key must match ${IDEMPOTENCY_KEY_RE.source}.`, {
+              errors: [{ path: 'header.Idempotency-Key', message: 'invalid format' }],
+            });
+          }
+          const claim = await claimIdempotencyKey(ctx.db, {
+            scope: me.subject,
+            key,
+            requestHash: requestHash(req.body),
+            runId,
+          });
+          if (claim.outcome === 'conflict') {
+            throw problems.unprocessable(
+              `Idempotency-Key ${key} was used for a different request (run ${claim.runId}). Use a new key for a new run.`,
+              { extra: { runId: claim.runId } }
+            );
+          }
+          runId = claim.runId;
+          replayed = claim.outcome === 'replay';
+        }
+
+        await createRun(ctx.store, { runId, model: spec.model, spec, createdBy: me.subject });
+        const client = await ctx.temporal.client();
+        let started: boolean;
+        try {
+          started = await startPipeline(client, ctx.cfg, {
+            runId,
+            spec,
+            queues: ctx.cfg.queues,
+            requestedBy: me.subject,
+          });
+        } catch (err) {
+          if (!replayed) {
+            await updateRun(ctx.store, runId, {
+              status: 'failed',
+              stage: 'queued',
+              error: { message: 'The workflow could not be started (Temporal unreachable); start the run again.' },
+            }).catch(() => undefined);
+          }
+          ctx.log.error('workflow start failed', { runId, error: err instanceof Error ? err.message : String(err) });
+          throw problems.unavailable(
+            'Temporal did not accept the run; retry shortly (with the same Idempotency-Key).',
+            {
+              extra: { cause: 'temporal', runId },
+              headers: { 'Retry-After': '5' },
+            }
+          );
+        }
+        if (started) {
+          ctx.metrics.runsStarted.inc();
+          await ctx.audit(req, res, {
+            action: 'run.start',
+            object: { type: 'run', id: runId },
+            details: { model: spec.model, ...(key ? { idempotencyKey: key } : {}) },
+          });
+        }
+        const location = `/v1/runs/${runId}`;
+        if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
+        res.status(202).location(location).json({ runId, status: 'running', location });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/runs',
+      operationId: 'listRuns',
+      summary: 'List runs, newest first',
+      tag: 'runs',
+      permission: 'read',
+      query: listQuery,
+      responses: {
+        200: { description: 'A page of runs', schema: pageOf(runSummarySchema) },
+        ...problemResponses(400, 401),
+      },
+      async handler(req, res) {
+        const query = parseQuery(listQuery, req);
+        if (query.from && query.to && query.from >= query.to) {
+          throw problems.badRequest('from must be before to.', {
+            errors: [{ path: 'query.from', message: 'after to' }],
+          });
+        }
+        if (query.cursor !== undefined) {
+          try {
+            decodeRunCursor(query.cursor);
+          } catch {
+            decodeCursor('!', z.never()); // throws the invalid-cursor problem
+          }
+        }
+        const page = await listRuns(ctx.store, { ...query });
+        res.json({ items: page.items.map(runSummary), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/runs/:id',
+      operationId: 'getRun',
+      summary: 'Show a run: stored history merged with live workflow state',
+      tag: 'runs',
+      permission: 'read',
+      params: [runIdParam],
+      responses: { 200: { description: 'The run', schema: runDetailSchema }, ...problemResponses(400, 401, 404) },
+      async handler(req, res) {
+        const runId = runIdOf(req);
+        const doc = await mustGetRun(ctx, runId);
+        let live: Record<string, unknown> | null = null;
+        if (!TERMINAL_STATUSES.includes(doc.status)) {
+          try {
+            const client = await ctx.temporal.client();
+            const state = await liveState(client, runId);
+            if (state.found) live = state.live;
+          } catch {
+            live = null; // Temporal down: answer from MongoDB
+          }
+        }
+        const view = runDetail(doc);
+        const stage = typeof live?.stage === 'string' ? live.stage : doc.stage;
+        res.json({ ...view, status: effectiveStatus(doc, live), stage, live });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/runs/:id/events',
+      operationId: 'listRunEvents',
+      summary: 'Step events of a run (attempts, durations, errors), in start order',
+      tag: 'runs',
+      permission: 'read',
+      params: [runIdParam],
+      query: eventsQuery,
+      responses: {
+        200: { description: 'A page of events', schema: pageOf(eventSchema) },
+        ...problemResponses(400, 401, 404),
+      },
+      async handler(req, res) {
+        const runId = runIdOf(req);
+        const query = parseQuery(eventsQuery, req);
+        const cur = decodeCursor(query.cursor, z.object({ skip: z.number().int().min(0).max(10_000_000) }));
+        const skip = cur?.skip ?? 0;
+        const items = await getRunEvents(ctx.store, runId, { limit: query.limit + 1, skip });
+        if (items.length === 0 && skip === 0) await mustGetRun(ctx, runId);
+        const page = items.slice(0, query.limit);
+        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
+        res.json({ items: page.map(eventView), nextCursor });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/runs/:id/metrics',
+      operationId: 'listRunMetrics',
+      summary: 'Metric series of a run (per epoch or round)',
+      tag: 'runs',
+      permission: 'read',
+      params: [runIdParam],
+      query: metricsQuery,
+      responses: {
+        200: {
+          description: 'Points ordered by series, then step',
+          schema: { type: 'object', properties: { items: { type: 'array', items: metricPointSchema } } },
+        },
+        ...problemResponses(400, 401, 404),
+      },
+      async handler(req, res) {
+        const runId = runIdOf(req);
+        const query = parseQuery(metricsQuery, req);
+        const points = await getRunMetrics(ctx.store, runId, query.series);
+        if (points.length === 0) await mustGetRun(ctx, runId);
+        res.json({ items: points.map(metricView) });
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/runs/:id/approval',
+      operationId: 'decideRun',
+      summary: 'Approve or reject a run waiting for approval',
+      description:
+        'The approver is the subject of the token, never a body field. Four eyes: the subject that started the run may not decide on it (403).',
+      tag: 'runs',
+      permission: 'runs:approve',
+      params: [runIdParam],
+      body: approvalBody,
+      responses: {
+        202: {
+          description: 'Decision sent to the workflow',
+          schema: {
+            type: 'object',
+            properties: { runId: { type: 'string' }, decision: { type: 'string' }, approver: { type: 'string' } },
+          },
+        },
+        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+      },
+      async handler(req, res) {
+        const runId = runIdOf(req);
+        const body = parseBody(approvalBody, req);
+        const me = principal(res);
+        const doc = await mustGetRun(ctx, runId);
+        const action = body.decision === 'approve' ? 'run.approve' : 'run.reject';
+        if (doc.createdBy && doc.createdBy === me.subject) {
+          await ctx.audit(req, res, {
+            action,
+            object: { type: 'run', id: runId },
+            outcome: 'denied',
+            details: { reason: 'four-eyes' },
+          });
+          throw problems.forbidden(
+            `Four eyes: ${me.subject} started run ${runId} and may not ${body.decision} it. Ask another approver.`,
+            { extra: { reason: 'four-eyes' } }
+          );
+        }
+        const client = await ctx.temporal.client();
+        const state = await liveState(client, runId).catch(() => {
+          throw problems.unavailable('Temporal is unreachable; retry shortly.', { extra: { cause: 'temporal' } });
+        });
+        const status = state.found && state.open ? effectiveStatus(doc, state.live) : doc.status;
+        const waiting = state.found && state.open && (status === 'awaiting_approval' || state.live?.pendingApproval);
+        if (!waiting) {
+          throw problems.conflict(
+            `Run ${runId} is ${status}, not awaiting_approval; only a run waiting for approval can be decided.`,
+            { extra: { status } }
+          );
+        }
+        await signalApproval(client, runId, { decision: body.decision, approver: me.subject, comment: body.comment });
+        await ctx.audit(req, res, {
+          action,
+          object: { type: 'run', id: runId },
+          details: { ...(body.comment ? { comment: body.comment } : {}), model: doc.model },
+        });
+        res.status(202).json({ runId, decision: body.decision, approver: me.subject });
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/runs/:id/cancel',
+      operationId: 'cancelRun',
+      summary: 'Cancel a run',
+      description: 'Scientists may cancel runs they started; admins any run. The body is optional.',
+      tag: 'runs',
+      permission: 'runs:cancel',
+      params: [runIdParam],
+      body: cancelBody,
+      responses: {
+        202: {
+          description: 'Cancellation requested',
+          schema: { type: 'object', properties: { runId: { type: 'string' } } },
+        },
+        ...problemResponses(400, 401, 403, 404, 409, 503),
+      },
+      async handler(req, res) {
+        const runId = runIdOf(req);
+        const body =
+          req.body !== undefined && req.headers['content-length'] !== '0' && req.is('application/json')
+            ? parseBody(cancelBody, req)
+            : {};
+        const me = principal(res);
+        const doc = await mustGetRun(ctx, runId);
+        if (me.role !== 'admin' && doc.createdBy !== me.subject) {
+          throw problems.forbidden(`Run ${runId} was started by someone else; only they or an admin may cancel it.`);
+        }
+        if (TERMINAL_STATUSES.includes(doc.status)) {
+          throw problems.conflict(`Run ${runId} already ended (${doc.status}); there is nothing to cancel.`, {
+            extra: { status: doc.status },
+          });
+        }
+        const client = await ctx.temporal.client();
+        try {
+          await cancelPipeline(client, runId);
+        } catch (err) {
+          if (err instanceof Error && /not found|already completed/i.test(err.message)) {
+            throw problems.conflict(`Run ${runId} is not running any more; there is nothing to cancel.`);
+          }
+          throw err;
+        }
+        await ctx.audit(req, res, {
+          action: 'run.cancel',
+          object: { type: 'run', id: runId },
+          details: body.reason ? { reason: body.reason } : undefined,
+        });
+        res.status(202).json({ runId });
+      },
+    },
+  ];
+}
+
+/** Runs by status and completed-stage totals for /metrics, read at most every `ttlMs`. */
+export function runsSnapshot(db: Db, ttlMs: number): () => Promise<MetricsSnapshot> {
+  return cached(async () => {
+    const [byStatus, stages] = await Promise.all([
+      runs(db)
+        .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])
+        .toArray(),
+      runEvents(db)
+        .aggregate<{ _id: string; n: number; ms: number }>([
+          { $match: { status: 'completed' } },
+          { $group: { _id: '$step', n: { $sum: 1 }, ms: { $sum: '$durationMs' } } },
+        ])
+        .toArray(),
+    ]);
+    const runsByStatus: Record<string, number> = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0]));
+    for (const r of byStatus) if (typeof r._id === 'string') runsByStatus[r._id] = r.n;
+    const stageTotals: MetricsSnapshot['stages'] = {};
+    for (const s of stages)
+      if (typeof s._id === 'string') stageTotals[s._id] = { count: s.n, seconds: (s.ms ?? 0) / 1000 };
+    return { runsByStatus, stages: stageTotals };
+  }, ttlMs);
 }

@@ -42,11 +42,10 @@ export function audit(db: Db): Collection<AuditEntry> {
 }
 
 export async function ensureAuditIndexes(db: Db): Promise<void> {
-  await audit(db).createIndexes([
-    { key: { 'object.type': 1, 'object.id': 1, seq: -1 }, name: 'object' },
-    { key: { action: 1, seq: -1 }, name: 'action' },
-    { key: { 'actor.tokenId': 1, seq: -1 }, name: 'actor' },
-  ]);
+  // One index per command: FerretDB v1 panics on createIndexes with several specs.
+  await audit(db).createIndex({ 'object.type': 1, 'object.id': 1, seq: -1 }, { name: 'object' });
+  await audit(db).createIndex({ action: 1, seq: -1 }, { name: 'action' });
+  await audit(db).createIndex({ 'actor.tokenId': 1, seq: -1 }, { name: 'actor' });
 }
 
 /** JSON with sorted keys and dates as ISO strings: the bytes the hash covers. */

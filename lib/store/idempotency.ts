@@ -24,7 +24,7 @@ export function idempotencyKeys(db: Db): Collection<IdempotencyDoc> {
 }
 
 export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
-  await idempotencyKeys(db).createIndexes([{ key: { createdAt: 1 }, name: 'createdAt' }]);
+  await idempotencyKeys(db).createIndex({ createdAt: 1 }, { name: 'createdAt' });
 }
 
 export function requestHash(body: unknown): string {

@@ -32,10 +32,9 @@ export function tokens(db: Db): Collection<TokenDoc> {
 }
 
 export async function ensureTokenIndexes(db: Db): Promise<void> {
-  await tokens(db).createIndexes([
-    { key: { hash: 1 }, name: 'hash_unique', unique: true },
-    { key: { createdAt: -1 }, name: 'createdAt' },
-  ]);
+  // One index per command: FerretDB v1 panics on createIndexes with several specs.
+  await tokens(db).createIndex({ hash: 1 }, { name: 'hash_unique', unique: true });
+  await tokens(db).createIndex({ createdAt: -1 }, { name: 'createdAt' });
 }
 
 export function toInfo(doc: TokenDoc): TokenInfo {

@@ -1,0 +1,87 @@
+// The API's side of the `pipeline` workflow: start it, query its live status, send the
+// approval signal, cancel it. Workflow, signal and query are addressed by name, so the
+// API does not load workflow code; the names match workflows/ (pipeline, approval, status).
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { RunSpec } from '../lib/spec';
+import type { Config } from '../lib/config';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import { withTimeout } from './temporal';
+
+export const PIPELINE_WORKFLOW = 'pipeline';
+export const APPROVAL_SIGNAL = 'approval';
+export const STATUS_QUERY = 'status';
+
+export interface PipelineInput {
+  runId: string;
+  spec: RunSpec;
+  queues: Config['queues'];
+  /** Subject of the token that started the run. */
+  requestedBy?: string;
+}
+
+export interface ApprovalSignal {
+  decision: 'approve' | 'reject';
+  approver: string;
+  comment?: string;
+}
+
+/** Starts the run's workflow; `false` when a workflow with this id was started before. */
+export async function startPipeline(client: Client, cfg: Config, input: PipelineInput): Promise<boolean> {
+  try {
+    await client.workflow.start(PIPELINE_WORKFLOW, {
+      workflowId: input.runId,
+      taskQueue: cfg.queues.control,
+      args: [input],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: MODEL_NAME, value: input.spec.model },
+        { key: STAGE, value: 'queued' },
+        { key: RUN_STATUS, value: 'running' },
+      ],
+      memo: input.requestedBy ? { requestedBy: input.requestedBy } : undefined,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+}
+
+export type ExecutionState =
+  { found: false } | { found: true; open: boolean; temporalStatus: string; live: Record<string, unknown> | null };
+
+/** Describe plus (while open) the `status` query, each bounded by `timeoutMs`. */
+export async function liveState(client: Client, runId: string, timeoutMs = 2_000): Promise<ExecutionState> {
+  const handle = client.workflow.getHandle(runId);
+  let status: string;
+  try {
+    const d = await withTimeout(handle.describe(), timeoutMs);
+    status = d.status.name;
+  } catch (err) {
+    if (isNotFound(err)) return { found: false };
+    throw err;
+  }
+  const open = status === 'RUNNING';
+  let live: Record<string, unknown> | null = null;
+  if (open) {
+    try {
+      const q = await withTimeout(handle.query<unknown>(STATUS_QUERY), timeoutMs);
+      if (q && typeof q === 'object') live = q as Record<string, unknown>;
+    } catch {
+      live = null; // no worker polling right now: the stored state still answers
+    }
+  }
+  return { found: true, open, temporalStatus: status, live };
+}
+
+export async function signalApproval(client: Client, runId: string, signal: ApprovalSignal): Promise<void> {
+  await client.workflow.getHandle(runId).signal(APPROVAL_SIGNAL, signal);
+}
+
+export async function cancelPipeline(client: Client, runId: string): Promise<void> {
+  await client.workflow.getHandle(runId).cancel();
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'WorkflowNotFoundError' || /not found/i.test(err.message));
+}
