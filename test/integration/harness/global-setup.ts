@@ -2,7 +2,7 @@
 // whole integration run, on free ports in a temporary folder, and bundles workflow code
 // once. Test files read the addresses from env (see env.ts); jest cannot pass objects.
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../lib/config';
@@ -28,8 +28,14 @@ export default async function globalSetup(): Promise<void> {
   const serverLog = createWriteStream(path.join(dir, 'servers.log'));
   const sink = (line: string) => serverLog.write(`${line}\n`);
 
+  // Bundle first: a workflow that does not compile fails the run before any server starts.
+  const productBundle = path.join(dir, 'workflows-bundle.js');
+  const fixtureBundle = path.join(dir, 'fixture-workflows-bundle.js');
+  await bundle(path.join(ROOT, 'workflows/index.ts'), productBundle);
+  await bundle(path.join(__dirname, 'fixtures/workflows.ts'), fixtureBundle);
+
   const [temporalPort, mongoPort] = [await freePort(), await freePort()];
-  const [temporal, mongo] = await Promise.all([
+  const servers = await Promise.allSettled([
     startTemporalServer({
       bin: tools.temporal,
       host: '127.0.0.1',
@@ -46,15 +52,15 @@ export default async function globalSetup(): Promise<void> {
       sink,
     }),
   ]);
-  harnessState().children = [temporal, mongo];
+  const children = servers.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  harnessState().children = children;
   harnessState().serverLog = serverLog;
-
-  const productBundle = path.join(dir, 'workflows-bundle.js');
-  const fixtureBundle = path.join(dir, 'fixture-workflows-bundle.js');
-  await Promise.all([
-    bundle(path.join(ROOT, 'workflows/index.ts'), productBundle),
-    bundle(path.join(__dirname, 'fixtures/workflows.ts'), fixtureBundle),
-  ]);
+  const failed = servers.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // Jest skips the global teardown when the setup throws: stop what did start.
+    await Promise.all(children.map((c) => c.stop(5_000)));
+    throw failed.reason;
+  }
 
   process.env[HARNESS.dir] = dir;
   process.env[HARNESS.temporal] = `127.0.0.1:${temporalPort}`;
@@ -66,5 +72,4 @@ export default async function globalSetup(): Promise<void> {
     `[harness] servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
       `(temporal ${process.env[HARNESS.temporal]}, mongodb ${process.env[HARNESS.mongo]}, logs ${path.join(dir, 'servers.log')})`
   );
-  if (!existsSync(productBundle)) throw new Error('workflow bundle missing');
 }
