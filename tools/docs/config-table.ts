@@ -1,5 +1,5 @@
-// Prints README's configuration table from CONFIG_VARS (`npx tsx tools/docs/config-table.ts`);
-// a unit test keeps the README in step with it.
+// The configuration table of README.md, made from CONFIG_VARS (see update-readme.ts);
+// a unit test keeps README in step with it.
 import { CONFIG_VARS } from '../../lib/config';
 
 export function configTable(): string {
@@ -10,5 +10,3 @@ export function configTable(): string {
   });
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
-
-if (require.main === module) console.log(configTable());
