@@ -119,12 +119,10 @@ export async function listTokens(
 
 /** Revokes a token; returns the revoked token, or null when there was none active. */
 export async function revokeToken(db: Db, id: string, now = new Date()): Promise<TokenInfo | null> {
-  const res = await tokens(db).findOneAndUpdate(
-    { _id: { $eq: id }, revokedAt: null },
-    { $set: { revokedAt: now } },
-    { returnDocument: 'after', projection: { hash: 0 } }
-  );
-  return (res as TokenInfo | null) ?? null;
+  // updateOne + findOne: FerretDB v1 does not support findOneAndUpdate with a projection.
+  const res = await tokens(db).updateOne({ _id: { $eq: id }, revokedAt: null }, { $set: { revokedAt: now } });
+  if (res.modifiedCount !== 1) return null;
+  return getToken(db, id);
 }
 
 export async function touchToken(db: Db, id: string, at = new Date()): Promise<void> {
