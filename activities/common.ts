@@ -1,0 +1,172 @@
+// What every pipeline activity shares: its dependencies, one-time index creation, the step
+// recorder (a run event per attempt with its duration, and the run's current stage), and the
+// error classification that turns bad input into non-retryable failures.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../lib/config';
+import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
+import { CsvParseError } from '../lib/ml/dataset/csv';
+import { MlInputError } from '../lib/ml/errors';
+import { RunSpecError } from '../lib/spec';
+import { ArtifactIntegrityError } from '../lib/store/artifacts';
+import type { Store } from '../lib/store/db';
+import { recordStepEnd, recordStepStart } from '../lib/store/events';
+import { ensurePipelineIndexes } from '../lib/store/pipeline';
+import { updateRun } from '../lib/store/runs';
+
+/** Test-only hooks (integration tests use them to slow training or force a retry). */
+export interface TestHooks {
+  /** Awaited after each training epoch (e.g. a delay so a test can kill the worker mid-training). */
+  afterEpoch?(epoch: number, runId: string): Promise<void> | void;
+  /** Called after registration wrote the version; throwing here forces an activity retry. */
+  afterRegister?(attempt: number, runId: string): Promise<void> | void;
+}
+
+export interface ActivityDeps {
+  cfg: Config;
+  store: Store;
+  hooks?: TestHooks;
+}
+
+/** Error types the workflow's retry policies never retry. */
+export const NON_RETRYABLE_TYPES = [
+  'DatasetError',
+  'DatasetValidationError',
+  'MlInputError',
+  'RunSpecError',
+  'ArtifactIntegrityError',
+] as const;
+
+const indexed = new WeakMap<object, Promise<void>>();
+/** Creates the pipeline's indexes once per store per process. */
+export function ensureIndexesOnce(store: Store): Promise<void> {
+  let p = indexed.get(store.db);
+  if (!p) {
+    p = ensurePipelineIndexes(store.db).catch((err) => {
+      indexed.delete(store.db);
+      throw err;
+    });
+    indexed.set(store.db, p);
+  }
+  return p;
+}
+
+/** Maps known bad-input errors to non-retryable failures whose message says what to fix. */
+export function classify(err: unknown): unknown {
+  if (err instanceof ApplicationFailure) return err;
+  const e = err as Error;
+  if (e instanceof DatasetReadError || e instanceof DatasetPathError || e instanceof CsvParseError) {
+    return ApplicationFailure.create({ message: e.message, type: 'DatasetError', nonRetryable: true });
+  }
+  if (e instanceof MlInputError || e?.name === 'MlInputError') {
+    return ApplicationFailure.create({ message: e.message, type: 'MlInputError', nonRetryable: true });
+  }
+  if (e instanceof RunSpecError)
+    return ApplicationFailure.create({ message: e.message, type: 'RunSpecError', nonRetryable: true });
+  if (e instanceof ArtifactIntegrityError) {
+    return ApplicationFailure.create({ message: e.message, type: 'ArtifactIntegrityError', nonRetryable: true });
+  }
+  return err;
+}
+
+function activityInfo(): { attempt: number; queue: string; worker?: string } | null {
+  try {
+    const info = Context.current().info;
+    return { attempt: info.attempt, queue: info.taskQueue };
+  } catch {
+    return null; // called outside an activity (unit tests)
+  }
+}
+
+/**
+ * Runs one pipeline step as a recorded attempt: a `started` event, the run's stage, then
+ * `completed` (with duration and summary details) or `failed` (with the classified error).
+ */
+export async function tracked<T>(
+  deps: ActivityDeps,
+  runId: string,
+  step: string,
+  fn: () => Promise<T>,
+  summarise?: (result: T) => Record<string, unknown>
+): Promise<T> {
+  await ensureIndexesOnce(deps.store);
+  const info = activityInfo() ?? { attempt: 1, queue: 'local' };
+  const startedAt = new Date();
+  await recordStepStart(deps.store, { runId, step, attempt: info.attempt, queue: info.queue, at: startedAt });
+  await updateRun(deps.store, runId, { stage: step });
+  try {
+    const result = await fn();
+    await recordStepEnd(deps.store, {
+      runId,
+      step,
+      attempt: info.attempt,
+      status: 'completed',
+      startedAt,
+      queue: info.queue,
+      details: summarise?.(result),
+    });
+    return result;
+  } catch (err) {
+    const c = classify(err);
+    const failure = c as { message?: string; type?: string; nonRetryable?: boolean; name?: string };
+    await recordStepEnd(deps.store, {
+      runId,
+      step,
+      attempt: info.attempt,
+      status: 'failed',
+      startedAt,
+      queue: info.queue,
+      error: {
+        message: String(failure?.message ?? c),
+        type: failure?.type ?? failure?.name,
+        retryable: !(c instanceof ApplicationFailure && c.nonRetryable),
+      },
+    }).catch(() => undefined); // the store may be the thing that failed
+    throw c;
+  }
+}
+
+/** Heartbeats (with the given details) from activities; a no-op outside one. */
+export function heartbeat(details?: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* not in an activity */
+  }
+}
+
+export function cancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+export function currentAttempt(): number {
+  return activityInfo()?.attempt ?? 1;
+}
+
+let codeVersionMemo: string | undefined;
+/** package version + git commit (when the checkout has one), recorded in model lineage. */
+export function codeVersion(): string {
+  if (codeVersionMemo) return codeVersionMemo;
+  const root = path.resolve(__dirname, '..');
+  let version = '0.0.0';
+  try {
+    version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    /* keep default */
+  }
+  let commit = '';
+  try {
+    const head = readFileSync(path.join(root, '.git', 'HEAD'), 'utf8').trim();
+    commit = head.startsWith('ref: ') ? readFileSync(path.join(root, '.git', head.slice(5)), 'utf8').trim() : head;
+  } catch {
+    /* not a git checkout (container image) */
+  }
+  codeVersionMemo = commit ? `${version}+${commit.slice(0, 12)}` : version;
+  return codeVersionMemo;
+}

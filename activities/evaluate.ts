@@ -1,0 +1,166 @@
+// CPU queue: evaluation and optimisation, both with onnxruntime-node on the exported artifacts
+// (what is evaluated is what is deployed).
+//  - evaluate: the challenger on the held-out split, and the `production` champion of the same
+//    model name on the same rows when it is compatible (same task, target and feature columns);
+//  - optimise: int8 quantisation, and magnitude pruning + int8, each re-evaluated; the smallest
+//    candidate within the accuracy tolerance serves production, else the float model does.
+import { decodeFrame } from '../lib/ml/dataset';
+import { classificationMetrics, predictOnnx, pruneMagnitude, quantizeInt8, regressionMetrics } from '../lib/ml';
+import type { Frame } from '../lib/ml/types';
+import { primaryMetric } from '../lib/spec/gates';
+import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
+import { getAliasVersion } from '../lib/store/models';
+import { updateRun } from '../lib/store/runs';
+import { heartbeat, tracked, type ActivityDeps } from './common';
+import type {
+  EvaluateInput,
+  EvaluateResult,
+  ModelEvaluation,
+  OptimiseCandidate,
+  OptimiseInput,
+  OptimiseResult,
+  Task,
+} from './types';
+
+function targetStrings(frame: Frame, target: string): string[] {
+  const col = frame.columns[target];
+  if (col instanceof Float64Array) return Array.from(col, (v) => String(v));
+  return col.map((v) => v ?? '');
+}
+
+/** Scores an ONNX model on a frame that holds the target column. */
+export async function scoreOnnx(onnx: Uint8Array, frame: Frame, target: string, task: Task): Promise<ModelEvaluation> {
+  const pred = await predictOnnx(onnx, frame);
+  if (task === 'classification') {
+    const classes = pred.classes ?? [];
+    const m = classificationMetrics(targetStrings(frame, target), pred.labels ?? [], pred.probabilities, classes);
+    return {
+      task,
+      rows: frame.length,
+      accuracy: m.accuracy,
+      macroF1: m.macroF1,
+      rocAuc: m.rocAuc,
+      logLoss: m.logLoss,
+      confusionMatrix: m.confusionMatrix,
+      classes,
+    };
+  }
+  const y = frame.columns[target];
+  if (!(y instanceof Float64Array)) throw new Error(`regression target '${target}' is not numeric in the test split`);
+  const m = regressionMetrics(y, pred.values ?? new Float32Array(0));
+  return { task, rows: frame.length, rmse: m.rmse, mae: m.mae, r2: m.r2 };
+}
+
+function metricOf(e: ModelEvaluation): number {
+  const v = e[primaryMetric(e.task)];
+  return typeof v === 'number' ? v : NaN;
+}
+
+export function createEvaluateActivities(deps: ActivityDeps) {
+  return {
+    async evaluate(input: EvaluateInput): Promise<EvaluateResult> {
+      return tracked(
+        deps,
+        input.runId,
+        'evaluate',
+        async () => {
+          const test = decodeFrame(await readArtifact(deps.store, input.test));
+          const onnx = await readArtifact(deps.store, input.onnx);
+          const challenger = await scoreOnnx(onnx, test, input.spec.target, input.task);
+          heartbeat({ challenger: true });
+          let champion: EvaluateResult['champion'] = null;
+          let championNote: string | undefined;
+          const prod = await getAliasVersion(deps.store, input.spec.model, 'production');
+          if (prod && prod.runId !== input.runId) {
+            const missing = prod.lineage.features.filter((f) => !(f.name in test.columns)).map((f) => f.name);
+            if (prod.lineage.task !== input.task || prod.lineage.target !== input.spec.target) {
+              championNote = `production v${prod.version} predicts ${prod.lineage.task} of '${prod.lineage.target}'; not comparable`;
+            } else if (missing.length) {
+              championNote = `production v${prod.version} needs column(s) ${missing.join(', ')} that this split lacks; not comparable`;
+            } else {
+              try {
+                const ref = prod.artifacts.serving ?? prod.artifacts.onnx;
+                const metrics = await scoreOnnx(
+                  await readArtifact(deps.store, ref),
+                  test,
+                  input.spec.target,
+                  input.task
+                );
+                champion = { version: prod.version, runId: prod.runId, metrics };
+              } catch (err) {
+                championNote = `production v${prod.version} could not be scored on this split: ${(err as Error).message}`;
+              }
+            }
+          }
+          const result: EvaluateResult = { challenger, champion, ...(championNote ? { championNote } : {}) };
+          await updateRun(deps.store, input.runId, {
+            metrics: { ...challenger },
+            champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
+          });
+          return result;
+        },
+        (r) => ({
+          [primaryMetric(r.challenger.task)]: metricOf(r.challenger),
+          champion: r.champion ? { version: r.champion.version, metric: metricOf(r.champion.metrics) } : null,
+        })
+      );
+    },
+
+    async optimise(input: OptimiseInput): Promise<OptimiseResult> {
+      return tracked(
+        deps,
+        input.runId,
+        'optimise',
+        async () => {
+          const opt = input.spec.optimise;
+          const test = decodeFrame(await readArtifact(deps.store, input.test));
+          const onnx = await readArtifact(deps.store, input.onnx);
+          const metricName = primaryMetric(input.task);
+          const floatMetric = metricOf(input.floatMetrics);
+          const candidates: OptimiseCandidate[] = [];
+          const tryCandidate = async (kind: OptimiseCandidate['kind'], bytes: Uint8Array, sparsity?: number) => {
+            const e = await scoreOnnx(bytes, test, input.spec.target, input.task);
+            heartbeat({ kind });
+            const metric = metricOf(e);
+            const drop = floatMetric - metric;
+            const ref = await putArtifact(deps.store, bytes, MEDIA.onnx, { kind: `onnx-${kind}`, runId: input.runId });
+            candidates.push({
+              kind,
+              ref,
+              metric,
+              drop,
+              withinTolerance: drop <= opt.maxAccuracyDrop + 1e-12,
+              sparsity,
+            });
+          };
+          if (opt.int8) {
+            await tryCandidate('int8', quantizeInt8(onnx));
+            if (opt.prune)
+              await tryCandidate('pruned_int8', quantizeInt8(pruneMagnitude(onnx, opt.sparsity)), opt.sparsity);
+          } else if (opt.prune) {
+            // Pruning alone does not shrink a dense model; it is only offered together with int8.
+          }
+          const ok = candidates.filter((c) => c.withinTolerance).sort((a, b) => a.ref.bytes - b.ref.bytes);
+          const chosen = ok[0];
+          const reason = chosen
+            ? `${chosen.kind} keeps ${metricName} within ${opt.maxAccuracyDrop} of the float model (drop ${chosen.drop.toFixed(4)}, ${chosen.ref.bytes} vs ${input.onnx.bytes} bytes)`
+            : candidates.length
+              ? `no optimised model stayed within ${opt.maxAccuracyDrop} ${metricName} of the float model; the float model serves`
+              : 'optimisation is off; the float model serves';
+          return {
+            chosen: chosen ? chosen.kind : 'float',
+            serving: chosen ? chosen.ref : input.onnx,
+            metricName,
+            floatMetric,
+            candidates,
+            reason,
+          };
+        },
+        (r) => ({
+          chosen: r.chosen,
+          candidates: r.candidates.map((c) => ({ kind: c.kind, drop: c.drop, bytes: c.ref.bytes })),
+        })
+      );
+    },
+  };
+}

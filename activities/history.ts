@@ -1,0 +1,63 @@
+// Control queue: run history. The run document's status and stage, workflow-level steps (the
+// quality gate, the approval wait) as run events, and the final state with its duration.
+import { recordStepEnd } from '../lib/store/events';
+import { createRun, updateRun, type RunDoc } from '../lib/store/runs';
+import { ensureIndexesOnce, type ActivityDeps } from './common';
+import type { FinishInput, RunRef, RunStatePatch, WorkflowStepEvent } from './types';
+
+export function createHistoryActivities(deps: ActivityDeps) {
+  return {
+    async startRun(input: RunRef & { startedAt: number; createdBy?: string }): Promise<void> {
+      await ensureIndexesOnce(deps.store);
+      await createRun(deps.store, {
+        runId: input.runId,
+        model: input.spec.model,
+        spec: input.spec,
+        createdBy: input.createdBy,
+      });
+      await updateRun(deps.store, input.runId, {
+        status: 'running',
+        stage: 'started',
+        startedAt: new Date(input.startedAt),
+      });
+    },
+
+    async setRunState(input: RunStatePatch): Promise<void> {
+      const patch: Partial<RunDoc> = { ...(input.fields as Partial<RunDoc>) };
+      if (input.status) patch.status = input.status;
+      if (input.stage) patch.stage = input.stage;
+      if (input.fields?.pendingApproval) {
+        const p = input.fields.pendingApproval as { version: number; deadline: number };
+        patch.pendingApproval = { version: p.version, deadline: new Date(p.deadline) };
+      }
+      await updateRun(deps.store, input.runId, patch);
+    },
+
+    /** A step decided in the workflow itself (gate, approval wait), recorded like an activity's. */
+    async recordWorkflowStep(e: WorkflowStepEvent): Promise<void> {
+      await recordStepEnd(deps.store, {
+        runId: e.runId,
+        step: e.step,
+        attempt: 1,
+        status: e.status,
+        queue: 'workflow',
+        startedAt: new Date(e.startedAt),
+        endedAt: new Date(e.endedAt),
+        details: e.details,
+        error: e.error ? { message: e.error, retryable: false } : undefined,
+      });
+    },
+
+    async finishRun(input: FinishInput): Promise<void> {
+      await updateRun(deps.store, input.runId, {
+        ...(input.fields as Partial<RunDoc>),
+        status: input.status,
+        stage: input.stage,
+        endedAt: new Date(input.endedAt),
+        durationMs: input.endedAt - input.startedAt,
+        error: input.error ?? null,
+        pendingApproval: null,
+      });
+    },
+  };
+}

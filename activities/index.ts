@@ -1,0 +1,36 @@
+// The activities of every fleet, grouped by task queue:
+//   control: run history and the model registry (light, many at once);
+//   gpu:     training;
+//   cpu:     ingest, validate, features, evaluate, optimise.
+// workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
+// each call to the right queue with the queue names in its input.
+import { createDataActivities } from './data';
+import { createEvaluateActivities } from './evaluate';
+import { createHistoryActivities } from './history';
+import { createRegistryActivities } from './registry';
+import { createTrainActivities } from './train';
+import type { ActivityDeps } from './common';
+
+export type { ActivityDeps, TestHooks } from './common';
+
+export function createControlActivities(deps: ActivityDeps) {
+  return { ...createHistoryActivities(deps), ...createRegistryActivities(deps) };
+}
+export function createGpuActivities(deps: ActivityDeps) {
+  return { ...createTrainActivities(deps) };
+}
+export function createCpuActivities(deps: ActivityDeps) {
+  return { ...createDataActivities(deps), ...createEvaluateActivities(deps) };
+}
+
+export type ControlActivities = ReturnType<typeof createControlActivities>;
+export type GpuActivities = ReturnType<typeof createGpuActivities>;
+export type CpuActivities = ReturnType<typeof createCpuActivities>;
+
+export function createActivities(deps: ActivityDeps): {
+  control: ControlActivities;
+  gpu: GpuActivities;
+  cpu: CpuActivities;
+} {
+  return { control: createControlActivities(deps), gpu: createGpuActivities(deps), cpu: createCpuActivities(deps) };
+}

@@ -1,0 +1,185 @@
+// Inputs and outputs of the pipeline's activities. Types only (no runtime imports), so the
+// workflow can `import type` them. Everything here is small JSON: bytes travel as ArtifactRef.
+import type { ArtifactRef } from '../lib/store/artifacts';
+import type { RunStatus } from '../lib/store/runs';
+import type { EvaluationSummary, GateResult, RunSpec } from '../lib/spec';
+
+export type { ArtifactRef, RunStatus, EvaluationSummary, GateResult, RunSpec };
+
+export type Task = 'classification' | 'regression';
+export type Feature = { name: string; type: 'numeric' | 'categorical' };
+
+export interface RunRef {
+  runId: string;
+  spec: RunSpec;
+}
+
+export interface IngestResult {
+  /** The parsed dataset as an encoded frame. */
+  frame: ArtifactRef;
+  /** Column summaries and structural issues found while reading (JSON). */
+  profile: ArtifactRef;
+  /** Fingerprint of the source file's bytes. */
+  sha256: string;
+  bytes: number;
+  rows: number;
+  format: 'csv' | 'jsonl';
+  /** Human-readable origin: "bundled:penguins", "path:x/y.csv" or "synthetic:<file>". */
+  source: string;
+}
+
+export interface ValidateResult {
+  ok: true;
+  task: Task;
+  features: Feature[];
+  rows: number;
+  missingTargetRows: number;
+  classes?: string[];
+  warnings: string[];
+}
+
+export interface FeaturesResult {
+  train: ArtifactRef;
+  test: ArtifactRef;
+  trainRows: number;
+  testRows: number;
+  features: Feature[];
+}
+
+export interface TrainInput extends RunRef {
+  task: Task;
+  features: Feature[];
+  train: ArtifactRef;
+  datasetSha256: string;
+}
+
+export interface TrainResult {
+  /** The trained model in the trainer's own format (for re-export). */
+  model: ArtifactRef;
+  /** Float ONNX export with preprocessing inside. */
+  onnx: ArtifactRef;
+  epochsRun: number;
+  resumedFromEpoch: number;
+  bestEpoch: number;
+  parameterCount: number;
+  classes?: string[];
+  final: { trainLoss: number; valLoss: number; valMetric: number } | null;
+  attempt: number;
+}
+
+export interface EvaluateInput extends RunRef {
+  task: Task;
+  onnx: ArtifactRef;
+  test: ArtifactRef;
+}
+
+export interface ModelEvaluation extends EvaluationSummary {
+  confusionMatrix?: number[][];
+  classes?: string[];
+  rows: number;
+}
+
+export interface EvaluateResult {
+  challenger: ModelEvaluation;
+  /** The model holding `production` for the same name, scored on the same rows (null: none or incompatible). */
+  champion: { version: number; runId: string; metrics: ModelEvaluation } | null;
+  championNote?: string;
+}
+
+export interface OptimiseInput extends RunRef {
+  task: Task;
+  onnx: ArtifactRef;
+  test: ArtifactRef;
+  floatMetrics: ModelEvaluation;
+}
+
+export interface OptimiseCandidate {
+  kind: 'int8' | 'pruned_int8';
+  ref: ArtifactRef;
+  metric: number;
+  /** Float metric minus candidate metric (positive = worse). */
+  drop: number;
+  withinTolerance: boolean;
+  sparsity?: number;
+}
+
+export interface OptimiseResult {
+  /** Which artifact serves production: the chosen optimised one, or the float model. */
+  chosen: 'float' | 'int8' | 'pruned_int8';
+  serving: ArtifactRef;
+  metricName: string;
+  floatMetric: number;
+  candidates: OptimiseCandidate[];
+  reason: string;
+}
+
+export interface RegisterInput extends RunRef {
+  task: Task;
+  features: Feature[];
+  ingest: IngestResult;
+  train: TrainResult;
+  evaluation: EvaluateResult;
+  gate: GateResult;
+}
+
+export interface RegisterResult {
+  name: string;
+  version: number;
+  created: boolean;
+}
+
+export interface DecisionInput {
+  runId: string;
+  model: string;
+  version: number;
+  decision: 'approve' | 'reject' | 'expired';
+  approver: string | null;
+  comment?: string;
+  requestedAt: number;
+  deadline: number;
+  decidedAt: number;
+}
+
+export interface PromoteInput {
+  runId: string;
+  model: string;
+  version: number;
+  optimisation: OptimiseResult | null;
+  approver: string | null;
+}
+
+export interface PromoteResult {
+  alias: 'production';
+  version: number;
+  previousVersion: number | null;
+  moved: boolean;
+  serving: ArtifactRef;
+}
+
+export interface RunStatePatch {
+  runId: string;
+  status?: RunStatus;
+  stage?: string;
+  /** Extra fields for the runs document (results of a stage). */
+  fields?: Record<string, unknown>;
+}
+
+export interface WorkflowStepEvent {
+  runId: string;
+  step: string;
+  status: 'completed' | 'failed';
+  startedAt: number;
+  endedAt: number;
+  details?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface FinishInput {
+  runId: string;
+  status: RunStatus;
+  stage: string;
+  startedAt: number;
+  endedAt: number;
+  error?: { message: string; type?: string; stage?: string } | null;
+  fields?: Record<string, unknown>;
+}

@@ -1,0 +1,4 @@
+// Every workflow the control fleet runs (this file is the worker's workflowsPath).
+export { pipeline } from './pipeline';
+export type { PipelineInput, PipelineOptions, PipelineResult } from './pipeline';
+export { approvalSignal, statusQuery } from './messages';

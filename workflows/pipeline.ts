@@ -1,0 +1,386 @@
+// The ML lifecycle as one durable workflow:
+//   ingest -> validate -> features (CPU) -> train (GPU) -> evaluate (CPU, vs the production champion)
+//   -> quality gate -> register candidate (control) -> human approval (signal, timeout)
+//   -> optimise int8 / prune (CPU) -> promote to `production` (control).
+// Deterministic: no I/O here, only activities, timers and state. Bytes never pass through this
+// code (artifact references only). Every activity has an explicit retry policy and timeouts;
+// bad input fails at once (non-retryable types); transient faults retry with backoff.
+// The search attributes MlopsModel / MlopsStage / MlopsStatus follow every stage so Temporal UI
+// can filter runs; the runs collection in MongoDB is written by activities at every change.
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { ControlActivities, CpuActivities, GpuActivities } from '../activities';
+import type { EvaluateResult, OptimiseResult, RegisterResult, TrainResult } from '../activities/types';
+import { evaluateGates, type GateResult } from '../lib/spec/gates';
+import type { RunSpec } from '../lib/spec/schema';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import {
+  approvalSignal,
+  STAGES,
+  statusQuery,
+  type ApprovalDecision,
+  type PendingApproval,
+  type PipelineStatus,
+  type RunStatus,
+  type Stage,
+} from './messages';
+
+/** Tuning knobs for tests and operators; production runs use the defaults. */
+export interface PipelineOptions {
+  /** Heartbeat timeout of training (default 60s): how soon a dead GPU worker is noticed. */
+  trainHeartbeatTimeout?: Duration;
+  /** First retry delay of every activity (default 1s). */
+  retryInitialInterval?: Duration;
+}
+
+export interface PipelineInput {
+  /** The run id; also the workflow id. */
+  runId: string;
+  /** A parsed spec (lib/spec parseRunSpec output: defaults filled in, approval.timeout in ms). */
+  spec: RunSpec;
+  /** Task queue names (workflows cannot read the environment). */
+  queues: { control: string; gpu: string; cpu: string };
+  /** Subject of the token that started the run (recorded; the API enforces four eyes). */
+  createdBy?: string;
+  options?: PipelineOptions;
+}
+
+export interface PipelineResult {
+  runId: string;
+  status: RunStatus;
+  model: string;
+  version: number | null;
+  reason: string | null;
+  metrics: Record<string, unknown> | null;
+  promotion: { version: number; previousVersion: number | null; serving: string } | null;
+  training: { epochsRun: number; resumedFromEpoch: number } | null;
+}
+
+const NON_RETRYABLE = [
+  'DatasetError',
+  'DatasetValidationError',
+  'MlInputError',
+  'RunSpecError',
+  'ArtifactIntegrityError',
+];
+
+function retry(
+  initialInterval: Duration,
+  maximumAttempts: number,
+  maximumInterval: Duration = '1 minute'
+): RetryPolicy {
+  return {
+    initialInterval,
+    backoffCoefficient: 2,
+    maximumInterval,
+    maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  };
+}
+
+function activities(input: PipelineInput) {
+  const first = input.options?.retryInitialInterval ?? '1 second';
+  const control: ActivityOptions = {
+    taskQueue: input.queues.control,
+    scheduleToStartTimeout: '1 hour',
+    startToCloseTimeout: '1 minute',
+    retry: retry(first, 10, '30 seconds'),
+  };
+  const data: ActivityOptions = {
+    taskQueue: input.queues.cpu,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: retry(first, 5),
+  };
+  const train: ActivityOptions = {
+    taskQueue: input.queues.gpu,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: input.options?.trainHeartbeatTimeout ?? '1 minute',
+    retry: retry(first, 5),
+  };
+  const evaluate: ActivityOptions = {
+    taskQueue: input.queues.cpu,
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '5 minutes',
+    retry: retry(first, 5),
+  };
+  return {
+    control: proxyActivities<ControlActivities>(control),
+    data: proxyActivities<CpuActivities>(data),
+    gpu: proxyActivities<GpuActivities>(train),
+    evaluate: proxyActivities<CpuActivities>(evaluate),
+  };
+}
+
+/** The innermost cause's message of a failure chain (what the user needs to read). */
+function rootMessage(err: unknown): { message: string; type?: string } {
+  let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
+  while (e && e.cause) e = e.cause as typeof e;
+  return { message: e?.message ?? String(err), type: e?.type };
+}
+
+export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
+  const runId = input.runId || workflowInfo().workflowId;
+  const { spec } = input;
+  const acts = activities(input);
+  const startedAt = Date.now();
+
+  const state: PipelineStatus = {
+    runId,
+    model: spec.model,
+    status: 'running',
+    stage: 'queued',
+    progress: { completed: 0, total: STAGES.length - 1, fraction: 0 },
+    pendingApproval: null,
+    version: null,
+    decision: null,
+    reason: null,
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: null,
+  };
+  let decision: (ApprovalDecision & { at: number }) | null = null;
+
+  setHandler(statusQuery, () => state);
+  setHandler(approvalSignal, (d: ApprovalDecision) => {
+    // Only a decision on a pending approval counts; the first one wins.
+    if (state.status !== 'awaiting_approval' || decision) return;
+    if ((d?.decision !== 'approve' && d?.decision !== 'reject') || typeof d.approver !== 'string' || !d.approver)
+      return;
+    decision = {
+      decision: d.decision,
+      approver: d.approver,
+      comment: typeof d.comment === 'string' ? d.comment.slice(0, 2000) : undefined,
+      at: Date.now(),
+    };
+  });
+
+  const publish = () =>
+    upsertSearchAttributes([
+      { key: MODEL_NAME, value: spec.model },
+      { key: STAGE, value: state.stage },
+      { key: RUN_STATUS, value: state.status },
+    ]);
+  const enter = (stage: Stage) => {
+    state.stage = stage;
+    const i = STAGES.indexOf(stage as (typeof STAGES)[number]);
+    const completed = Math.max(0, Math.min(i, state.progress.total));
+    state.progress = { completed, total: state.progress.total, fraction: completed / state.progress.total };
+    publish();
+  };
+
+  let training: TrainResult | null = null;
+  let evaluation: EvaluateResult | null = null;
+  let registered: RegisterResult | null = null;
+  let promotion: PipelineResult['promotion'] = null;
+
+  const result = (): PipelineResult => ({
+    runId,
+    status: state.status,
+    model: spec.model,
+    version: state.version,
+    reason: state.reason,
+    metrics: evaluation ? { ...evaluation.challenger } : null,
+    promotion,
+    training: training ? { epochsRun: training.epochsRun, resumedFromEpoch: training.resumedFromEpoch } : null,
+  });
+
+  const finish = async (status: RunStatus, reason: string | null, error?: { message: string; type?: string }) => {
+    state.status = status;
+    state.reason = reason;
+    state.pendingApproval = null;
+    const failedStage = state.stage;
+    enter('done');
+    state.progress = { ...state.progress, completed: state.progress.total, fraction: 1 };
+    state.endedAt = new Date().toISOString();
+    await acts.control.finishRun({
+      runId,
+      status,
+      stage: 'done',
+      startedAt,
+      endedAt: Date.now(),
+      error: error ? { ...error, stage: failedStage } : null,
+      fields: reason && !error ? { reason } : undefined,
+    });
+    return result();
+  };
+
+  publish();
+  try {
+    await acts.control.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
+
+    enter('ingest');
+    const ingest = await acts.data.ingest({ runId, spec });
+    enter('validate');
+    const validation = await acts.data.validate({ runId, spec, ingest });
+    enter('features');
+    const features = await acts.data.buildFeatures({ runId, spec, ingest, validation });
+
+    enter('train');
+    training = await acts.gpu.train({
+      runId,
+      spec,
+      task: validation.task,
+      features: features.features,
+      train: features.train,
+      datasetSha256: ingest.sha256,
+    });
+
+    enter('evaluate');
+    evaluation = await acts.evaluate.evaluate({
+      runId,
+      spec,
+      task: validation.task,
+      onnx: training.onnx,
+      test: features.test,
+    });
+
+    enter('gate');
+    const gateStarted = Date.now();
+    const gate: GateResult = evaluateGates(spec.gates, evaluation.challenger, evaluation.champion?.metrics ?? null);
+    await acts.control.recordWorkflowStep({
+      runId,
+      step: 'gate',
+      status: gate.passed ? 'completed' : 'failed',
+      startedAt: gateStarted,
+      endedAt: Date.now(),
+      details: { passed: gate.passed, checks: gate.checks, champion: evaluation.champion?.version ?? null },
+      error: gate.passed ? undefined : gate.reason,
+    });
+    await acts.control.setRunState({ runId, fields: { gate } });
+    if (!gate.passed) return await finish('failed_gate', gate.reason);
+
+    enter('register');
+    registered = await acts.control.registerCandidate({
+      runId,
+      spec,
+      task: validation.task,
+      features: features.features,
+      ingest,
+      train: training,
+      evaluation,
+      gate,
+    });
+    state.version = registered.version;
+
+    let approver: string | null = null;
+    if (spec.approval.required) {
+      enter('approval');
+      const requestedAt = Date.now();
+      const deadline = requestedAt + spec.approval.timeout;
+      const pending: PendingApproval = {
+        model: spec.model,
+        version: registered.version,
+        requestedAt: new Date(requestedAt).toISOString(),
+        deadline: new Date(deadline).toISOString(),
+      };
+      state.status = 'awaiting_approval';
+      state.pendingApproval = pending;
+      publish();
+      await acts.control.setRunState({
+        runId,
+        status: 'awaiting_approval',
+        stage: 'approval',
+        fields: { pendingApproval: { version: registered.version, deadline } },
+      });
+      const decided = await condition(() => decision !== null, spec.approval.timeout);
+      const d = decision as (ApprovalDecision & { at: number }) | null;
+      state.pendingApproval = null;
+      const outcome = decided && d ? d.decision : 'expired';
+      await acts.control.recordDecision({
+        runId,
+        model: spec.model,
+        version: registered.version,
+        decision: outcome,
+        approver: d?.approver ?? null,
+        comment: d?.comment,
+        requestedAt,
+        deadline,
+        decidedAt: d?.at ?? Date.now(),
+      });
+      await acts.control.recordWorkflowStep({
+        runId,
+        step: 'approval-wait',
+        status: outcome === 'approve' ? 'completed' : 'failed',
+        startedAt: requestedAt,
+        endedAt: Date.now(),
+        details: { decision: outcome, approver: d?.approver ?? null, version: registered.version },
+        error:
+          outcome === 'approve'
+            ? undefined
+            : outcome === 'reject'
+              ? 'rejected by the approver'
+              : 'no decision before the deadline',
+      });
+      if (d)
+        state.decision = {
+          decision: d.decision,
+          approver: d.approver,
+          comment: d.comment,
+          at: new Date(d.at).toISOString(),
+        };
+      if (outcome === 'expired') {
+        return await finish(
+          'expired',
+          `no approval decision within ${spec.approval.timeout} ms (deadline ${pending.deadline})`
+        );
+      }
+      if (outcome === 'reject') {
+        return await finish('rejected', `rejected by ${d?.approver}${d?.comment ? `: ${d.comment}` : ''}`);
+      }
+      approver = d?.approver ?? null;
+      state.status = 'running';
+      await acts.control.setRunState({ runId, status: 'running' });
+    }
+
+    let optimisation: OptimiseResult | null = null;
+    if (spec.optimise.int8) {
+      enter('optimise');
+      optimisation = await acts.evaluate.optimise({
+        runId,
+        spec,
+        task: validation.task,
+        onnx: training.onnx,
+        test: features.test,
+        floatMetrics: evaluation.challenger,
+      });
+    }
+
+    enter('promote');
+    const promoted = await acts.control.promote({
+      runId,
+      model: spec.model,
+      version: registered.version,
+      optimisation,
+      approver,
+    });
+    promotion = { version: promoted.version, previousVersion: promoted.previousVersion, serving: promoted.serving.uri };
+    return await finish('succeeded', null);
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        await finish('cancelled', 'the run was cancelled');
+      });
+      throw err;
+    }
+    const root = rootMessage(err);
+    const failedAt = state.stage;
+    await finish('failed', root.message, root);
+    throw ApplicationFailure.create({
+      message: `run ${runId} failed at ${failedAt}: ${root.message}`,
+      type: root.type ?? 'PipelineFailed',
+      nonRetryable: true,
+      cause: err as Error,
+    });
+  }
+}
