@@ -67,7 +67,9 @@ export const problems = {
 
 export function sendProblem(res: Response, init: ProblemInit): void {
   const requestId = res.locals.requestId as string | undefined;
+  // Extension members first: they can never replace the standard ones.
   const body = {
+    ...init.extra,
     type: PROBLEM_BASE + init.type,
     title: init.title,
     status: init.status,
@@ -75,7 +77,6 @@ export function sendProblem(res: Response, init: ProblemInit): void {
     instance: res.req?.originalUrl?.split('?')[0],
     ...(requestId ? { requestId } : {}),
     ...(init.errors?.length ? { errors: init.errors } : {}),
-    ...init.extra,
   };
   for (const [k, v] of Object.entries(init.headers ?? {})) res.setHeader(k, v);
   res.status(init.status).type('application/problem+json').send(JSON.stringify(body));

@@ -259,13 +259,13 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         const target = await mustVersion(name, body.version);
         if (target.status === 'rejected' || target.status === 'expired') {
           throw problems.conflict(`Version ${body.version} of ${name} is ${target.status}; it cannot hold an alias.`, {
-            extra: { status: target.status },
+            extra: { versionStatus: target.status },
           });
         }
         if (alias === 'production' && !['approved', 'promoted'].includes(target.status)) {
           throw problems.conflict(
             `Version ${body.version} of ${name} is ${target.status}; production may only point at an approved version. Approve its run first.`,
-            { extra: { status: target.status } }
+            { extra: { versionStatus: target.status } }
           );
         }
         const result = await moveAlias(ctx.store, {

@@ -370,7 +370,7 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
         if (!waiting) {
           throw problems.conflict(
             `Run ${runId} is ${status}, not awaiting_approval; only a run waiting for approval can be decided.`,
-            { extra: { status } }
+            { extra: { runStatus: status } }
           );
         }
         await signalApproval(client, runId, { decision: body.decision, approver: me.subject, comment: body.comment });
@@ -412,7 +412,7 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
         }
         if (TERMINAL_STATUSES.includes(doc.status)) {
           throw problems.conflict(`Run ${runId} already ended (${doc.status}); there is nothing to cancel.`, {
-            extra: { status: doc.status },
+            extra: { runStatus: doc.status },
           });
         }
         const client = await ctx.temporal.client();
