@@ -179,8 +179,11 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         rng(spec.seed, `epoch:${epoch}`)
       );
       let lossSum = 0;
+      let gatherMs = 0;
+      let stepMs = 0;
       // Full batches in chunks of up to K, then the remainder as one smaller batch.
       const runChunk = async (first: number, batches: number, size: number) => {
+        const t0 = performance.now();
         for (let b = 0; b < batches * size; b++) {
           const r = perm[first + b];
           xChunk.set(train.x.subarray(r * D, r * D + D), b * D);
@@ -191,6 +194,8 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
           const t = ++step;
           lrs[k] = (spec.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
         }
+        const t1 = performance.now();
+        gatherMs += t1 - t0;
         const out = await stepSession.run({
           X: f32(xChunk.subarray(0, batches * size * D), [batches, size, D]),
           Y: f32(yChunk.subarray(0, batches * size * outputs), [batches, size, outputs]),
@@ -199,6 +204,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
           v: vT,
           lrs: f32(lrs, [batches]),
         });
+        stepMs += performance.now() - t1;
         thetaT = out.theta_out as ort.Tensor;
         mT = out.m_out as ort.Tensor;
         vT = out.v_out as ort.Tensor;
@@ -240,6 +246,8 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         valLoss,
         valMetric,
         samplesPerSec: train.n / Math.max(seconds, 1e-9),
+        stepSeconds: stepMs / 1000,
+        prepareSeconds: gatherMs / 1000,
       };
       history.push(info);
       await opts.onEpoch?.(info);

@@ -2,7 +2,7 @@
 // by onnxruntime-node. All parameters live in ONE flat float32 vector (theta) with matching
 // optimiser moments (m, v): the element-wise Adam update is then 11 kernels over one buffer instead
 // of 11 per tensor, and theta/m/v travel between steps as three ORT tensors that JS never touches.
-// A step model runs K mini-batches per session.run through an ONNX Loop, so the per-call overhead
+// A step model runs K mini-batches per session.run through an ONNX Scan, so the per-call overhead
 // of the JS binding is paid once per K batches, not once per batch.
 import { GraphBuilder, model } from './onnx/builder';
 import { DataType, encodeModel, floatTensor, GraphProto, valueInfo } from './onnx/proto';
@@ -109,8 +109,8 @@ function emitBatch(
     pieces[2 * l + 1] = g.o('ReduceSum', [dz, g.i64([0])], { keepdims: 0 });
     if (l > 0) {
       const dh = g.o('Gemm', [dz, ws[l]], { transB: 1 });
-      // relu'(z) is 1 where h > 0; h >= 0 so Sign(h) is exactly that mask.
-      dz = g.o('Mul', [dh, g.o('Sign', [hs[l]])]);
+      // relu'(z) is 1 where h > 0. Where(h > 0) is ~2x faster than Mul(dh, Sign(h)) in ORT's CPU kernels.
+      dz = g.o('Where', [g.o('Greater', [hs[l], g.f(0)]), dh, g.f(0)]);
     }
   }
   let grad = g.o('Concat', pieces, { axis: 0 });
@@ -139,31 +139,28 @@ function outputsOf(arch: Architecture): number {
 
 /**
  * Step model. Inputs X [K, B, D], Y [K, B, C], theta/m/v [P], lrs [K] (bias-corrected lr per step);
- * outputs theta_out/m_out/v_out and losses [K] (each batch's mean loss before its update).
+ * outputs theta_out/m_out/v_out and losses [K] (each batch's mean loss before its update). A Scan
+ * hands each batch to the body as a view of X, so no per-batch copy is made.
  */
 export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
   const { parameters: P } = layout(arch.sizes);
   const D = arch.sizes[0];
   const C = outputsOf(arch);
   const body = new GraphBuilder('b_');
-  const xb = body.o('Gather', ['X', 'iter'], { axis: 0 });
-  const yb = body.o('Gather', ['Y', 'iter'], { axis: 0 });
-  const lr = body.o('Gather', ['lrs', 'iter'], { axis: 0 });
-  const e = emitBatch(body, arch, xb, yb, 'theta_in', l2, true);
-  emitAdam(body, 'theta_in', 'm_in', 'v_in', e.grad!, lr, ['theta_b', 'm_b', 'v_b']);
-  body.op('Identity', ['cond_in'], {}, ['cond_out']);
+  const e = emitBatch(body, arch, 'xb', 'yb', 'theta_in', l2, true);
+  emitAdam(body, 'theta_in', 'm_in', 'v_in', e.grad!, 'lr', ['theta_b', 'm_b', 'v_b']);
   body.op('Identity', [e.loss], {}, ['loss_b']);
   const bodyGraph: GraphProto = body.graph(
     'step_body',
     [
-      valueInfo('iter', DataType.INT64, []),
-      valueInfo('cond_in', DataType.BOOL, []),
       valueInfo('theta_in', DataType.FLOAT, [P]),
       valueInfo('m_in', DataType.FLOAT, [P]),
       valueInfo('v_in', DataType.FLOAT, [P]),
+      valueInfo('xb', DataType.FLOAT, ['B', D]),
+      valueInfo('yb', DataType.FLOAT, ['B', C]),
+      valueInfo('lr', DataType.FLOAT, []),
     ],
     [
-      valueInfo('cond_out', DataType.BOOL, []),
       valueInfo('theta_b', DataType.FLOAT, [P]),
       valueInfo('m_b', DataType.FLOAT, [P]),
       valueInfo('v_b', DataType.FLOAT, [P]),
@@ -171,8 +168,12 @@ export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
     ]
   );
   const g = new GraphBuilder();
-  const trips = g.o('Gather', [g.o('Shape', ['X']), g.i64([0], [])]);
-  g.op('Loop', [trips, '', 'theta', 'm', 'v'], { body: bodyGraph }, ['theta_out', 'm_out', 'v_out', 'losses']);
+  g.op('Scan', ['theta', 'm', 'v', 'X', 'Y', 'lrs'], { body: bodyGraph, num_scan_inputs: 3 }, [
+    'theta_out',
+    'm_out',
+    'v_out',
+    'losses',
+  ]);
   const graph = g.graph(
     'train_step',
     [

@@ -44,6 +44,10 @@ export interface EpochInfo {
   valLoss: number;
   valMetric: number;
   samplesPerSec: number;
+  /** Time inside the ONNX step graph this epoch (the rest is batch assembly, evaluation, callbacks). */
+  stepSeconds?: number;
+  /** Time assembling shuffled batches in JS this epoch. */
+  prepareSeconds?: number;
 }
 
 export interface TrainOptions {
