@@ -1,32 +1,22 @@
 // The API's side of the `pipeline` workflow: start it, query its live status, send the
-// approval signal, cancel it. Workflow, signal and query are addressed by name, so the
-// API does not load workflow code; the names match workflows/ (pipeline, approval, status).
+// approval signal, cancel it. The workflow is started by type name (the API never loads
+// workflow code); signal and query definitions come from the workflow-safe messages module.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { RunSpec } from '../lib/spec';
 import type { Config } from '../lib/config';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import type { PipelineInput } from '../workflows/pipeline';
+import { approvalSignal, statusQuery, type ApprovalDecision, type PipelineStatus } from '../workflows/messages';
 import { withTimeout } from './temporal';
 
 export const PIPELINE_WORKFLOW = 'pipeline';
-export const APPROVAL_SIGNAL = 'approval';
-export const STATUS_QUERY = 'status';
-
-export interface PipelineInput {
-  runId: string;
-  spec: RunSpec;
-  queues: Config['queues'];
-  /** Subject of the token that started the run. */
-  requestedBy?: string;
-}
-
-export interface ApprovalSignal {
-  decision: 'approve' | 'reject';
-  approver: string;
-  comment?: string;
-}
+export type { PipelineInput, ApprovalDecision, PipelineStatus };
 
 /** Starts the run's workflow; `false` when a workflow with this id was started before. */
-export async function startPipeline(client: Client, cfg: Config, input: PipelineInput): Promise<boolean> {
+export async function startPipeline(
+  client: Client,
+  cfg: Pick<Config, 'queues'>,
+  input: PipelineInput
+): Promise<boolean> {
   try {
     await client.workflow.start(PIPELINE_WORKFLOW, {
       workflowId: input.runId,
@@ -38,7 +28,7 @@ export async function startPipeline(client: Client, cfg: Config, input: Pipeline
         { key: STAGE, value: 'queued' },
         { key: RUN_STATUS, value: 'running' },
       ],
-      memo: input.requestedBy ? { requestedBy: input.requestedBy } : undefined,
+      memo: input.createdBy ? { createdBy: input.createdBy } : undefined,
     });
     return true;
   } catch (err) {
@@ -65,8 +55,8 @@ export async function liveState(client: Client, runId: string, timeoutMs = 2_000
   let live: Record<string, unknown> | null = null;
   if (open) {
     try {
-      const q = await withTimeout(handle.query<unknown>(STATUS_QUERY), timeoutMs);
-      if (q && typeof q === 'object') live = q as Record<string, unknown>;
+      const q = await withTimeout(handle.query(statusQuery), timeoutMs);
+      if (q && typeof q === 'object') live = q as unknown as Record<string, unknown>;
     } catch {
       live = null; // no worker polling right now: the stored state still answers
     }
@@ -74,8 +64,8 @@ export async function liveState(client: Client, runId: string, timeoutMs = 2_000
   return { found: true, open, temporalStatus: status, live };
 }
 
-export async function signalApproval(client: Client, runId: string, signal: ApprovalSignal): Promise<void> {
-  await client.workflow.getHandle(runId).signal(APPROVAL_SIGNAL, signal);
+export async function signalApproval(client: Client, runId: string, signal: ApprovalDecision): Promise<void> {
+  await client.workflow.getHandle(runId).signal(approvalSignal, signal);
 }
 
 export async function cancelPipeline(client: Client, runId: string): Promise<void> {

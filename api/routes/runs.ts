@@ -184,7 +184,7 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
             runId,
             spec,
             queues: ctx.cfg.queues,
-            requestedBy: me.subject,
+            createdBy: me.subject,
           });
         } catch (err) {
           if (!replayed) {
@@ -438,17 +438,27 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
 /** Runs by status and completed-stage totals for /metrics, read at most every `ttlMs`. */
 export function runsSnapshot(db: Db, ttlMs: number): () => Promise<MetricsSnapshot> {
   return cached(async () => {
-    const [byStatus, stages] = await Promise.all([
+    // Two pipelines, not one $group with two $sum accumulators: FerretDB v1 returns 0 for
+    // a second $sum in the same $group.
+    const [byStatus, stageCounts, stageMs] = await Promise.all([
       runs(db)
         .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])
         .toArray(),
       runEvents(db)
-        .aggregate<{ _id: string; n: number; ms: number }>([
+        .aggregate<{ _id: string; n: number }>([
           { $match: { status: 'completed' } },
-          { $group: { _id: '$step', n: { $sum: 1 }, ms: { $sum: '$durationMs' } } },
+          { $group: { _id: '$step', n: { $sum: 1 } } },
+        ])
+        .toArray(),
+      runEvents(db)
+        .aggregate<{ _id: string; ms: number }>([
+          { $match: { status: 'completed' } },
+          { $group: { _id: '$step', ms: { $sum: '$durationMs' } } },
         ])
         .toArray(),
     ]);
+    const msByStep = new Map(stageMs.map((s) => [s._id, s.ms]));
+    const stages = stageCounts.map((s) => ({ ...s, ms: msByStep.get(s._id) ?? 0 }));
     const runsByStatus: Record<string, number> = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0]));
     for (const r of byStatus) if (typeof r._id === 'string') runsByStatus[r._id] = r.n;
     const stageTotals: MetricsSnapshot['stages'] = {};

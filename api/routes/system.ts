@@ -78,7 +78,8 @@ export function systemRoutes(ctx: ApiContext, openapi: () => unknown): RouteDef[
       },
       async handler(_req, res) {
         const text = await ctx.metrics.registry.metrics();
-        res.type(ctx.metrics.registry.contentType).send(text);
+        res.setHeader('Content-Type', ctx.metrics.registry.contentType);
+        res.end(text);
       },
     },
     {
