@@ -41,7 +41,7 @@ export async function scoreOnnx(onnx: Uint8Array, frame: Frame, target: string, 
       macroF1: m.macroF1,
       rocAuc: m.rocAuc,
       logLoss: m.logLoss,
-      confusionMatrix: m.confusionMatrix,
+      confusionMatrix: { labels: classes, counts: m.confusionMatrix.flat() },
       classes,
     };
   }

@@ -74,7 +74,11 @@ export interface EvaluateInput extends RunRef {
 }
 
 export interface ModelEvaluation extends EvaluationSummary {
-  confusionMatrix?: number[][];
+  /**
+   * Row-major k x k counts: counts[t * k + p] = test rows of true class labels[t] predicted as
+   * labels[p]. Flat because the MongoDB-wire server (FerretDB v1) stores no nested arrays.
+   */
+  confusionMatrix?: { labels: string[]; counts: number[] };
   classes?: string[];
   rows: number;
 }

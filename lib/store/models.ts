@@ -320,5 +320,6 @@ export async function getAliasVersion(
 }
 
 export async function getAliasHistory(store: Pick<Store, 'db'>, name: string, limit = 100): Promise<AliasMove[]> {
-  return aliasMoves(store.db).find({ name }).sort({ at: -1 }).limit(Math.min(limit, 1000)).toArray();
+  const moves = await aliasMoves(store.db).find({ name }).sort({ at: -1 }).limit(Math.min(limit, 1000)).toArray();
+  return moves.map((m) => ({ ...m, previous: m.previous ?? null })); // FerretDB may drop a stored null
 }

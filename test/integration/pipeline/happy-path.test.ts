@@ -1,0 +1,129 @@
+// The happy path through to promotion, then a second run that becomes the new production
+// model (champion/challenger, previous holder recorded), and a rejection.
+import { approvalSignal, statusQuery } from '../../../workflows/messages';
+import { getRun } from '../../../lib/store/runs';
+import { getRunEvents } from '../../../lib/store/events';
+import { getRunMetrics } from '../../../lib/store/metrics';
+import { getAliasHistory, getModel, getModelVersion, listModelVersions } from '../../../lib/store/models';
+import { readArtifact } from '../../../lib/store/artifacts';
+import { getApproval } from '../../../lib/store/approvals';
+import { MODEL_NAME, STAGE, RUN_STATUS } from '../../../lib/temporal/search-attributes';
+import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+
+let env: PipelineEnv;
+beforeAll(async () => {
+  env = await pipelineEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('pipeline: happy path to promotion', () => {
+  it('trains, evaluates, waits for approval, optimises and promotes; a second run replaces the champion', async () => {
+    const spec = penguinsSpec({ gates: { minAccuracy: 0.8 } });
+    const handle = await startPipeline(env, spec);
+    const pending = await waitForStatus(handle, 'awaiting_approval');
+    expect(pending.stage).toBe('approval');
+    expect(pending.version).toBe(1);
+    expect(pending.pendingApproval).toMatchObject({ model: spec.model, version: 1 });
+    expect(Date.parse(pending.pendingApproval!.deadline) - Date.parse(pending.pendingApproval!.requestedAt)).toBe(
+      600_000
+    );
+
+    const desc = await handle.describe();
+    expect(desc.typedSearchAttributes.get(MODEL_NAME)).toBe(spec.model);
+    expect(desc.typedSearchAttributes.get(STAGE)).toBe('approval');
+    expect(desc.typedSearchAttributes.get(RUN_STATUS)).toBe('awaiting_approval');
+    expect((await getRun(env.store, handle.workflowId))?.status).toBe('awaiting_approval');
+
+    await handle.signal(approvalSignal, { decision: 'approve', approver: 'alice', comment: 'looks good' });
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.version).toBe(1);
+    expect(result.metrics?.accuracy).toBeGreaterThan(0.9);
+    expect(result.promotion).toMatchObject({ version: 1, previousVersion: null });
+
+    const status = await handle.query(statusQuery);
+    expect(status).toMatchObject({ status: 'succeeded', stage: 'done', progress: { fraction: 1 } });
+    expect(status.decision).toMatchObject({ decision: 'approve', approver: 'alice' });
+
+    const run = await getRun(env.store, handle.workflowId);
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      stage: 'done',
+      task: 'classification',
+      registered: { version: 1 },
+    });
+    expect(run?.durationMs).toBeGreaterThan(0);
+    expect(run?.dataset?.sha256).toBe('f204db2c753b0937caac3cb35258562c14f073e4bbc76be24b4c51ce22767a93');
+
+    const v1 = await getModelVersion(env.store, spec.model, 1);
+    expect(v1).toMatchObject({ status: 'promoted', aliases: ['production'], runId: handle.workflowId });
+    expect(v1?.lineage).toMatchObject({
+      datasetSha256: run?.dataset?.sha256,
+      parentRun: handle.workflowId,
+      target: 'species',
+    });
+    expect(v1?.lineage.artifacts.onnx).toBe(v1?.artifacts.onnx.sha256);
+    expect(v1?.approval).toMatchObject({ decision: 'approve', approver: 'alice' });
+    expect(v1?.artifacts.onnx_int8).toBeDefined(); // both artifacts kept
+    expect(v1?.artifacts.serving).toBeDefined();
+    expect((await readArtifact(env.store, v1!.artifacts.serving)).length).toBe(v1!.artifacts.serving.bytes);
+    expect((await getApproval(env.store, handle.workflowId))?.approver).toBe('alice');
+
+    const events = await getRunEvents(env.store, handle.workflowId);
+    const steps = events.map((e) => e.step);
+    for (const s of [
+      'ingest',
+      'validate',
+      'features',
+      'train',
+      'evaluate',
+      'gate',
+      'register',
+      'approval-wait',
+      'optimise',
+      'promote',
+    ]) {
+      expect(steps).toContain(s);
+    }
+    for (const e of events) {
+      expect(e.status).toBe('completed');
+      expect(e.attempt).toBeGreaterThanOrEqual(1);
+      expect(e.durationMs).toBeGreaterThanOrEqual(0);
+    }
+    const metrics = await getRunMetrics(env.store, handle.workflowId);
+    expect(metrics.length).toBe(40);
+
+    // Second run, same model name: it is compared with v1 (the champion) and replaces it.
+    const h2 = await startPipeline(env, { ...spec, approval: { required: false } });
+    const r2 = await h2.result();
+    expect(r2.status).toBe('succeeded');
+    expect(r2.promotion).toMatchObject({ version: 2, previousVersion: 1 });
+    const run2 = await getRun(env.store, h2.workflowId);
+    expect(run2?.champion).toMatchObject({ version: 1 });
+    const model = await getModel(env.store, spec.model);
+    expect(model?.aliases.production).toMatchObject({ version: 2, previous: { version: 1, runId: handle.workflowId } });
+    expect((await getModelVersion(env.store, spec.model, 1))?.aliases).toEqual([]);
+    expect((await listModelVersions(env.store, spec.model)).map((v) => v.version)).toEqual([2, 1]);
+    expect((await getAliasHistory(env.store, spec.model)).map((m) => [m.version, m.previous])).toEqual([
+      [2, 1],
+      [1, null],
+    ]);
+  });
+
+  it('ends rejected when the approver rejects, and promotes nothing', async () => {
+    const spec = penguinsSpec();
+    const handle = await startPipeline(env, spec);
+    await waitForStatus(handle, 'awaiting_approval');
+    await handle.signal(approvalSignal, { decision: 'reject', approver: 'bob', comment: 'not now' });
+    const result = await handle.result();
+    expect(result.status).toBe('rejected');
+    expect(result.reason).toBe('rejected by bob: not now');
+    const v = await getModelVersion(env.store, spec.model, 1);
+    expect(v).toMatchObject({ status: 'rejected', aliases: [], approval: { approver: 'bob', decision: 'reject' } });
+    expect((await getModel(env.store, spec.model))?.aliases.production).toBeUndefined();
+    expect((await getRun(env.store, handle.workflowId))?.status).toBe('rejected');
+    expect((await handle.describe()).typedSearchAttributes.get(RUN_STATUS)).toBe('rejected');
+  });
+});

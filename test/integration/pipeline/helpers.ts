@@ -1,0 +1,150 @@
+// Shared setup of the pipeline's integration tests: real Temporal + real MongoDB wire server
+// (from the harness), real workers, and small helpers to start runs and wait for states.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../../lib/config';
+import { parseRunSpec, type RunSpecInput } from '../../../lib/spec';
+import { openStore, type Store } from '../../../lib/store/db';
+import { createClient } from '../../../lib/temporal/connection';
+import { statusQuery, type PipelineStatus, type RunStatus } from '../../../workflows/messages';
+import type { PipelineInput, PipelineOptions, PipelineResult } from '../../../workflows/pipeline';
+import path from 'node:path';
+import { Child } from '../../../tools/stack/child';
+import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+/**
+ * GPU and CPU fleets as a real child process (plain Node, like workers/gpu.ts): onnxruntime-node
+ * checks typed arrays with instanceof, which fails across jest's sandbox realm, and a child can be
+ * SIGKILLed. Resolves once its workers poll.
+ */
+export async function spawnFleet(
+  cfg: Config,
+  kinds: ('gpu' | 'cpu')[] = ['gpu', 'cpu'],
+  extraEnv: Record<string, string> = {},
+  onLine?: (line: string) => void
+): Promise<Child> {
+  const child = new Child({
+    name: `fleet-${kinds.join('+')}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
+    cwd: ROOT,
+    env: { ...process.env, ...configEnv(cfg), PIPELINE_TEST_KINDS: kinds.join(','), ...extraEnv },
+    sink: (line) => {
+      onLine?.(line);
+      if (process.env.PIPELINE_TEST_VERBOSE) console.log(line);
+    },
+  });
+  await child.waitForLine(/FLEET READY/, 60_000);
+  return child;
+}
+
+export interface PipelineEnv {
+  cfg: Config;
+  store: Store;
+  client: Client;
+  workers: TestWorkers | null;
+  fleet: Child | null;
+  close(): Promise<void>;
+}
+
+/** Control fleet in-process (workflows + history/registry), GPU+CPU fleets in a child process. */
+export async function pipelineEnv(opts: { control?: boolean; fleet?: boolean } = {}): Promise<PipelineEnv> {
+  const cfg = testConfig();
+  const store = await openStore(cfg);
+  const client = await createClient(cfg);
+  const [workers, fleet] = await Promise.all([
+    opts.control === false ? null : startTestWorkers(cfg, store, ['control']),
+    opts.fleet === false ? null : spawnFleet(cfg),
+  ]);
+  return {
+    cfg,
+    store,
+    client,
+    workers,
+    fleet,
+    async close() {
+      await fleet?.stop(5_000);
+      await workers?.shutdown();
+      await client.connection.close();
+      await store.close();
+    },
+  };
+}
+
+/** A fast spec on the bundled penguins data (small MLP, few epochs). */
+export function penguinsSpec(overrides: Partial<RunSpecInput> = {}): RunSpecInput {
+  return {
+    model: `penguins-${randomUUID().slice(0, 6)}`,
+    dataset: { name: 'penguins' },
+    target: 'species',
+    trainer: { epochs: 40, batchSize: 32, learningRate: 0.02, hidden: [16], patience: 0 },
+    approval: { timeout: '10m' },
+    ...overrides,
+  };
+}
+
+export async function startPipeline(
+  env: PipelineEnv,
+  spec: RunSpecInput,
+  options: PipelineOptions = { retryInitialInterval: '200 milliseconds' }
+): Promise<WorkflowHandle<(input: PipelineInput) => Promise<PipelineResult>>> {
+  const runId = `run-${randomUUID()}`;
+  const input: PipelineInput = {
+    runId,
+    spec: parseRunSpec(spec),
+    queues: env.cfg.queues,
+    options,
+    createdBy: 'tester',
+  };
+  return env.client.workflow.start('pipeline', {
+    taskQueue: env.cfg.queues.control,
+    workflowId: runId,
+    args: [input],
+  }) as never;
+}
+
+class FatalWait extends Error {}
+
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      if (err instanceof FatalWait) throw err;
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  status: RunStatus,
+  timeoutMs = 90_000
+): Promise<PipelineStatus> {
+  return waitFor(
+    `status ${status}`,
+    async () => {
+      const s = await handle.query(statusQuery);
+      if (s.status === status) return s;
+      if (['failed', 'succeeded', 'failed_gate', 'rejected', 'expired', 'cancelled'].includes(s.status)) {
+        throw new FatalWait(`run ended ${s.status}: ${s.reason}`);
+      }
+      return undefined;
+    },
+    timeoutMs
+  ).catch((err) => {
+    throw err;
+  });
+}
