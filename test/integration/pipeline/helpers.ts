@@ -50,8 +50,10 @@ export interface PipelineEnv {
 }
 
 /** Control fleet in-process (workflows + history/registry), GPU+CPU fleets in a child process. */
-export async function pipelineEnv(opts: { control?: boolean; fleet?: boolean } = {}): Promise<PipelineEnv> {
-  const cfg = testConfig();
+export async function pipelineEnv(
+  opts: { control?: boolean; fleet?: boolean; env?: Record<string, string> } = {}
+): Promise<PipelineEnv> {
+  const cfg = testConfig(opts.env);
   const store = await openStore(cfg);
   const client = await createClient(cfg);
   const [workers, fleet] = await Promise.all([
