@@ -66,8 +66,9 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   );
   const nVal = spec.validationFraction > 0 ? Math.max(1, Math.round(n * spec.validationFraction)) : 0;
   if (n - nVal < 1) throw new MlInputError('validationFraction leaves no training rows; lower it');
-  const valRows = order.subarray(0, nVal);
-  const trainRows = order.subarray(nVal);
+  // Sorted so column reads during fitting and encoding are sequential (epochs shuffle anyway).
+  const valRows = order.slice(0, nVal).sort();
+  const trainRows = order.slice(nVal).sort();
 
   const prep = fitPreprocessing(frame, spec.features, trainRows);
   let head: Head;
