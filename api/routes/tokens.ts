@@ -18,7 +18,8 @@ export const createTokenBody = z
     subject: z
       .string()
       .regex(SUBJECT_RE, 'letters, digits, . _ @ + - (at most 100)')
-      .describe('The person or system the token acts for; four-eyes compares subjects'),
+      .optional()
+      .describe('The person or system the token acts for; four-eyes compares subjects. Default: the name'),
     role: z.enum(ROLES),
     expiresInDays: z.number().int().min(1).max(3650).optional().describe('Omit for a token that does not expire'),
   })
@@ -59,9 +60,15 @@ export function tokenRoutes(ctx: ApiContext): RouteDef[] {
       async handler(req, res) {
         const body = parseBody(createTokenBody, req);
         const me = principal(res);
+        const subject = body.subject ?? body.name;
+        if (!SUBJECT_RE.test(subject)) {
+          throw problems.badRequest('Give a subject (the person or system the token acts for): the name is not one.', {
+            errors: [{ path: 'body.subject', message: `required when the name does not match ${SUBJECT_RE.source}` }],
+          });
+        }
         const { token, info } = await createToken(ctx.db, {
           name: body.name,
-          subject: body.subject,
+          subject,
           role: body.role,
           createdBy: me.tokenId,
           expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
