@@ -2,7 +2,7 @@
 // (either may be down at start: /readyz says which, and the process keeps retrying),
 // listens, and on SIGTERM/SIGINT stops accepting connections, lets in-flight requests
 // finish (up to MLOPS_API_SHUTDOWN_GRACE_MS, default 10 s), then closes its clients.
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { MongoClient } from 'mongodb';
 import { ensureAdminToken } from '../lib/auth/admin-token';
 import { loadConfig, secretValues, type Config } from '../lib/config';
@@ -74,9 +74,14 @@ export async function startServer(
     });
   });
   let draining = false;
-  // While draining, answers carry Connection: close so keep-alive clients reconnect elsewhere.
-  server.on('request', (_req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
+  // While draining, answers carry Connection: close so keep-alive clients reconnect
+  // elsewhere; set at header time, so requests already in flight get it too.
+  server.on('request', (_req, res: ServerResponse) => {
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      if (draining && !this.headersSent) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as ServerResponse['writeHead'];
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
