@@ -30,7 +30,13 @@ export async function spawnFleet(
     command: process.execPath,
     args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
     cwd: ROOT,
-    env: { ...process.env, ...configEnv(cfg), PIPELINE_TEST_KINDS: kinds.join(','), ...extraEnv },
+    env: {
+      ...process.env,
+      ...configEnv(cfg),
+      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
+      PIPELINE_TEST_KINDS: kinds.join(','),
+      ...extraEnv,
+    },
     sink: (line) => {
       onLine?.(line);
       if (process.env.PIPELINE_TEST_VERBOSE) console.log(line);

@@ -32,8 +32,15 @@ describe('pipeline: GPU worker killed mid-training', () => {
     try {
       const spec = penguinsSpec({ approval: { required: false } });
       spec.trainer = { epochs: 30, batchSize: 32, learningRate: 0.02, hidden: [16], patience: 0 };
-      const handle = await startPipeline(env, spec, { trainHeartbeatTimeout: '3 seconds', retryInitialInterval: '200 milliseconds' });
-      await waitFor('a checkpoint at epoch >= 5', async () => ((await latestCheckpoint(env.store, handle.workflowId, 'train'))?.epoch ?? 0) >= 5, 90_000);
+      const handle = await startPipeline(env, spec, {
+        trainHeartbeatTimeout: '3 seconds',
+        retryInitialInterval: '200 milliseconds',
+      });
+      await waitFor(
+        'a checkpoint at epoch >= 5',
+        async () => ((await latestCheckpoint(env.store, handle.workflowId, 'train'))?.epoch ?? 0) >= 5,
+        90_000
+      );
       process.kill(-gpu1.proc.pid!, 'SIGKILL');
       await gpu1.exited;
       const killedAt = (await latestCheckpoint(env.store, handle.workflowId, 'train'))!.epoch;
@@ -109,7 +116,10 @@ describe('pipeline: registry activity retried', () => {
           [1, 'failed'],
           [2, 'completed'],
         ]);
-        expect(register[0].error).toMatchObject({ message: 'simulated crash after the version was written', retryable: true });
+        expect(register[0].error).toMatchObject({
+          message: 'simulated crash after the version was written',
+          retryable: true,
+        });
         expect(register[1].details).toMatchObject({ version: 1, created: false });
       });
     } finally {
