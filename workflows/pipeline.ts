@@ -13,10 +13,12 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
@@ -115,8 +117,15 @@ function activities(input: PipelineInput) {
     heartbeatTimeout: '5 minutes',
     retry: retry(first, 5),
   };
+  // History writes (run document, workflow-level events) are short idempotent upserts: they run as
+  // local activities in the control worker, which saves a server round trip per write.
+  const history: LocalActivityOptions = {
+    startToCloseTimeout: '30 seconds',
+    retry: retry(first, 10, '30 seconds'),
+  };
   return {
     control: proxyActivities<ControlActivities>(control),
+    history: proxyLocalActivities<ControlActivities>(history),
     data: proxyActivities<CpuActivities>(data),
     gpu: proxyActivities<GpuActivities>(train),
     evaluate: proxyActivities<CpuActivities>(evaluate),
@@ -203,7 +212,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     enter('done');
     state.progress = { ...state.progress, completed: state.progress.total, fraction: 1 };
     state.endedAt = new Date().toISOString();
-    await acts.control.finishRun({
+    await acts.history.finishRun({
       runId,
       status,
       stage: 'done',
@@ -217,7 +226,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 
   publish();
   try {
-    await acts.control.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
+    await acts.history.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
 
     enter('ingest');
     const ingest = await acts.data.ingest({ runId, spec });
@@ -248,7 +257,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     enter('gate');
     const gateStarted = Date.now();
     const gate: GateResult = evaluateGates(spec.gates, evaluation.challenger, evaluation.champion?.metrics ?? null);
-    await acts.control.recordWorkflowStep({
+    await acts.history.recordWorkflowStep({
       runId,
       step: 'gate',
       status: gate.passed ? 'completed' : 'failed',
@@ -257,7 +266,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       details: { passed: gate.passed, checks: gate.checks, champion: evaluation.champion?.version ?? null },
       error: gate.passed ? undefined : gate.reason,
     });
-    await acts.control.setRunState({ runId, fields: { gate } });
+    await acts.history.setRunState({ runId, fields: { gate } });
     if (!gate.passed) return await finish('failed_gate', gate.reason);
 
     enter('register');
@@ -287,7 +296,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       state.status = 'awaiting_approval';
       state.pendingApproval = pending;
       publish();
-      await acts.control.setRunState({
+      await acts.history.setRunState({
         runId,
         status: 'awaiting_approval',
         stage: 'approval',
@@ -297,7 +306,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       const d = decision as (ApprovalDecision & { at: number }) | null;
       state.pendingApproval = null;
       const outcome = decided && d ? d.decision : 'expired';
-      await acts.control.recordDecision({
+      await acts.history.recordDecision({
         runId,
         model: spec.model,
         version: registered.version,
@@ -308,7 +317,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
         deadline,
         decidedAt: d?.at ?? Date.now(),
       });
-      await acts.control.recordWorkflowStep({
+      await acts.history.recordWorkflowStep({
         runId,
         step: 'approval-wait',
         status: outcome === 'approve' ? 'completed' : 'failed',
@@ -340,7 +349,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       }
       approver = d?.approver ?? null;
       state.status = 'running';
-      await acts.control.setRunState({ runId, status: 'running' });
+      await acts.history.setRunState({ runId, status: 'running' });
     }
 
     let optimisation: OptimiseResult | null = null;

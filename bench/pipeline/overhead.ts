@@ -1,0 +1,234 @@
+// Orchestration overhead of the pipeline on the embedded stack (Temporal dev server + FerretDB,
+// all three fleets in this process): for each run, wall time (workflow started -> completed, from
+// the server's history) minus the time spent inside activities (ActivityTaskStarted ->
+// ActivityTaskCompleted), divided by the number of steps. Also per activity type: how long a
+// task waited to be picked up (scheduled -> started) and how long the workflow took to schedule
+// the next step after one completed (completed -> next scheduled).
+//
+//   npx tsx bench/pipeline/overhead.ts [--runs 10] [--epochs 5]
+//
+// Prints one JSON document, then a table. Not a test: nothing here asserts on wall time.
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { loadConfig } from '../../lib/config';
+import { parseRunSpec } from '../../lib/spec';
+import { openStore } from '../../lib/store/db';
+import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
+import { provisionTools } from '../../tools/provision';
+import { freePort } from '../../tools/stack/ports';
+import { startMongoServer, startTemporalServer } from '../../tools/stack/services';
+import { createFleetWorker } from '../../workers/bootstrap';
+import type { PipelineInput, PipelineResult } from '../../workflows/pipeline';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function ms(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  if (!t) return NaN;
+  return Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+interface StepTiming {
+  step: string;
+  queue: string;
+  scheduleToStartMs: number;
+  inActivityMs: number;
+  /** Completed -> the next command the workflow scheduled (or the workflow completed). */
+  turnaroundMs: number;
+}
+
+interface RunTiming {
+  runId: string;
+  status: string;
+  wallMs: number;
+  inActivityMs: number;
+  steps: number;
+  overheadMs: number;
+  overheadPerStepMs: number;
+  stepTimings: StepTiming[];
+}
+
+function analyse(runId: string, status: string, events: temporal.api.history.v1.IHistoryEvent[]): RunTiming {
+  const byId = new Map<number, temporal.api.history.v1.IHistoryEvent>();
+  for (const e of events) byId.set(Number(e.eventId), e);
+  const start = ms(events[0].eventTime);
+  const end = ms(events[events.length - 1].eventTime);
+  const commandTimes = events
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ||
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    )
+    .map((e) => ms(e.eventTime));
+  const steps: StepTiming[] = [];
+  for (const e of events) {
+    if (e.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;
+    const a = e.activityTaskCompletedEventAttributes!;
+    const started = byId.get(Number(a.startedEventId))!;
+    const scheduled = byId.get(Number(a.scheduledEventId))!;
+    const s = scheduled.activityTaskScheduledEventAttributes!;
+    const done = ms(e.eventTime);
+    const next = commandTimes.find((t) => t > done) ?? end;
+    steps.push({
+      step: s.activityType?.name ?? '?',
+      queue: s.taskQueue?.name ?? '?',
+      scheduleToStartMs: ms(started.eventTime) - ms(scheduled.eventTime),
+      inActivityMs: done - ms(started.eventTime),
+      turnaroundMs: next - done,
+    });
+  }
+  const inActivity = steps.reduce((t, s) => t + s.inActivityMs, 0);
+  const wall = end - start;
+  return {
+    runId,
+    status,
+    wallMs: wall,
+    inActivityMs: inActivity,
+    steps: steps.length,
+    overheadMs: wall - inActivity,
+    overheadPerStepMs: (wall - inActivity) / Math.max(steps.length, 1),
+    stepTimings: steps,
+  };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+async function main(): Promise<void> {
+  const runs = arg('runs', 10);
+  const epochs = arg('epochs', 5);
+  const base = loadConfig();
+  const tools = await provisionTools(base, () => undefined);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
+  const log = createWriteStream(path.join(dir, 'servers.log'));
+  const sink = (line: string) => log.write(`${line}\n`);
+  const [tPort, mPort] = [await freePort(), await freePort()];
+  const servers = await Promise.all([
+    startTemporalServer({
+      bin: tools.temporal,
+      host: '127.0.0.1',
+      port: tPort,
+      namespace: 'default',
+      dbFile: path.join(dir, 't.sqlite'),
+      sink,
+    }),
+    startMongoServer({
+      bin: tools.ferretdb,
+      host: '127.0.0.1',
+      port: mPort,
+      dataDir: path.join(dir, 'ferretdb'),
+      sink,
+    }),
+  ]);
+  const id = randomUUID().slice(0, 8);
+  const cfg = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: `127.0.0.1:${tPort}`,
+    MONGODB_URI: `mongodb://127.0.0.1:${mPort}/`,
+    MONGODB_DB: `bench_${id}`,
+    MLOPS_DATA_DIR: path.join(dir, 'data'),
+    MLOPS_CONTROL_QUEUE: `control-${id}`,
+    MLOPS_GPU_QUEUE: `gpu-${id}`,
+    MLOPS_CPU_QUEUE: `cpu-${id}`,
+    MLOPS_LOG_LEVEL: 'warn',
+  });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+  const store = await openStore(cfg);
+  const connection = await createWorkerConnection(cfg);
+  const activities = createActivities({ cfg, store });
+  const workers = await Promise.all(
+    (['control', 'gpu', 'cpu'] as const).map((kind) =>
+      createFleetWorker({ kind, cfg, connection, activities: activities[kind], workflowBundle: { code } as never })
+    )
+  );
+  const running = workers.map((w) => w.run());
+  const client = await createClient(cfg);
+  const timings: RunTiming[] = [];
+  try {
+    for (let i = 0; i <= runs; i++) {
+      const runId = `bench-${id}-${i}`;
+      const spec = parseRunSpec({
+        model: `bench-${id}`,
+        dataset: { name: 'penguins' },
+        target: 'species',
+        trainer: { epochs, hidden: [16], patience: 0 },
+        approval: { required: false },
+        gates: { maxRegression: null },
+      });
+      const input: PipelineInput = { runId, spec, queues: cfg.queues };
+      const handle = await client.workflow.start('pipeline', {
+        taskQueue: cfg.queues.control,
+        workflowId: runId,
+        args: [input],
+      });
+      const result = (await handle.result()) as PipelineResult;
+      const history = await handle.fetchHistory();
+      if (i === 0) continue; // warm-up: first bundle load, ORT init, index creation
+      timings.push(analyse(runId, result.status, history.events ?? []));
+    }
+  } finally {
+    workers.forEach((w) => w.shutdown());
+    await Promise.all(running);
+    await client.connection.close();
+    await connection.close();
+    await store.close();
+    await Promise.all(servers.map((s) => s.stop(5_000)));
+    log.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const perStep = new Map<string, StepTiming[]>();
+  for (const t of timings) for (const s of t.stepTimings) perStep.set(s.step, [...(perStep.get(s.step) ?? []), s]);
+  const perRun = timings.map((t) => t.overheadPerStepMs);
+  const summary = {
+    bench: 'pipeline-orchestration-overhead',
+    stack: 'embedded: temporal server start-dev (SQLite) + FerretDB (SQLite), fleets in-process',
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    runs: timings.length,
+    epochs,
+    stepsPerRun: timings[0]?.steps,
+    wallMsMean: mean(timings.map((t) => t.wallMs)),
+    inActivityMsMean: mean(timings.map((t) => t.inActivityMs)),
+    overheadPerStepMs: { mean: mean(perRun), p50: pct(perRun, 50), p95: pct(perRun, 95), max: Math.max(...perRun) },
+    targetMs: 50,
+    perStep: [...perStep.entries()].map(([step, xs]) => ({
+      step,
+      queue: xs[0].queue.replace(/-[0-9a-f]{8}$/, ''),
+      inActivityMs: mean(xs.map((x) => x.inActivityMs)),
+      scheduleToStartMs: mean(xs.map((x) => x.scheduleToStartMs)),
+      turnaroundMs: mean(xs.map((x) => x.turnaroundMs)),
+    })),
+  };
+  console.log(JSON.stringify(summary, null, 2));
+  const f = (x: number) => x.toFixed(1).padStart(9);
+  console.log('\nstep                queue      in-activity  sched->start  done->next  (ms, mean)');
+  for (const s of summary.perStep) {
+    console.log(
+      `${s.step.padEnd(20)}${s.queue.padEnd(10)}${f(s.inActivityMs)}    ${f(s.scheduleToStartMs)}   ${f(s.turnaroundMs)}`
+    );
+  }
+  console.log(
+    `\nper run: wall ${summary.wallMsMean.toFixed(0)} ms, in activities ${summary.inActivityMsMean.toFixed(0)} ms, ${summary.stepsPerRun} steps; ` +
+      `overhead per step mean ${summary.overheadPerStepMs.mean.toFixed(1)} ms, p50 ${summary.overheadPerStepMs.p50.toFixed(1)}, ` +
+      `p95 ${summary.overheadPerStepMs.p95.toFixed(1)} (target < ${summary.targetMs})`
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
