@@ -127,3 +127,38 @@ describe('pipeline: happy path to promotion', () => {
     expect((await handle.describe()).typedSearchAttributes.get(RUN_STATUS)).toBe('rejected');
   });
 });
+
+describe('pipeline: regression and cancellation', () => {
+  it('trains a regression model on the bundled auto-mpg JSONL and promotes it without approval', async () => {
+    const spec = {
+      model: `mpg-${Date.now()}`,
+      dataset: { name: 'auto-mpg' },
+      target: 'mpg',
+      features: { drop: ['name'] },
+      trainer: { epochs: 60, hidden: [16], learningRate: 0.01, patience: 0 },
+      gates: { minR2: 0.6 },
+      approval: { required: false },
+    };
+    const handle = await startPipeline(env, spec);
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.metrics).toMatchObject({ task: 'regression' });
+    expect(result.metrics?.r2).toBeGreaterThan(0.6);
+    expect(result.metrics?.rmse).toBeLessThan(5);
+    const run = await getRun(env.store, handle.workflowId);
+    expect(run).toMatchObject({ task: 'regression', dataset: { rows: 406, format: 'jsonl' } });
+    const v = await getModelVersion(env.store, spec.model, 1);
+    expect(v?.lineage).toMatchObject({ task: 'regression', target: 'mpg', datasetRows: 406 });
+    expect(v?.optimisation).toMatchObject({ metricName: 'r2' });
+  });
+
+  it('ends cancelled when the workflow is cancelled while awaiting approval', async () => {
+    const handle = await startPipeline(env, penguinsSpec());
+    await waitForStatus(handle, 'awaiting_approval');
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const run = await getRun(env.store, handle.workflowId);
+    expect(run).toMatchObject({ status: 'cancelled', stage: 'done' });
+    expect((await handle.describe()).typedSearchAttributes.get(RUN_STATUS)).toBe('cancelled');
+  });
+});
