@@ -8,11 +8,23 @@ export async function measurePeakGflops(threads = 1, n = 1024, seconds = 2): Pro
   const g = new GraphBuilder();
   g.op('MatMul', ['A', 'B'], {}, ['C']);
   const bytes = encodeModel(
-    model(g.graph('peak', [valueInfo('A', DataType.FLOAT, [n, n]), valueInfo('B', DataType.FLOAT, [n, n])], [valueInfo('C', DataType.FLOAT, [n, n])]))
+    model(
+      g.graph(
+        'peak',
+        [valueInfo('A', DataType.FLOAT, [n, n]), valueInfo('B', DataType.FLOAT, [n, n])],
+        [valueInfo('C', DataType.FLOAT, [n, n])]
+      )
+    )
   );
   const session = await createSession(bytes, { threads });
-  const a = f32(Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [n, n]);
-  const b = f32(Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), [n, n]);
+  const a = f32(
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+    [n, n]
+  );
+  const b = f32(
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5),
+    [n, n]
+  );
   await session.run({ A: a, B: b });
   let best = 0;
   const end = performance.now() + seconds * 1000;

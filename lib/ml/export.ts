@@ -21,11 +21,30 @@ export const META = {
   classes: 'mlops.classes',
   preprocessing: 'mlops.preprocessing',
   parameters: 'mlops.parameters',
+  /** 'columns' (one input per feature) or 'packed-numeric' (see ExportOptions.packNumeric). */
+  inputs: 'mlops.inputs',
 } as const;
 
-export function exportOnnx(model: TrainedModel, metadata: Record<string, string>): Uint8Array {
+export interface ExportOptions {
+  /**
+   * Feed all numeric features as one [N, numeric] float input named `numeric` (in preprocessing
+   * order) instead of one [N, 1] input per column. Wide models serve faster this way: the binding
+   * pays a per-input cost. predictOnnx handles both layouts.
+   */
+  packNumeric?: boolean;
+}
+
+/** Name of the packed numeric input (ExportOptions.packNumeric). */
+export const PACKED_NUMERIC = 'numeric';
+
+export function exportOnnx(
+  model: TrainedModel,
+  metadata: Record<string, string>,
+  options: ExportOptions = {}
+): Uint8Array {
   const { preprocessing: prep, spec } = model;
-  const reserved = new Set([OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE]);
+  const packed = !!options.packNumeric && prep.numeric.length > 0;
+  const reserved = new Set([OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE, ...(packed ? [PACKED_NUMERIC] : [])]);
   for (const f of spec.features) {
     if (reserved.has(f.name))
       throw new MlInputError(`feature name '${f.name}' is reserved for a model output; rename the column`);
@@ -33,8 +52,9 @@ export function exportOnnx(model: TrainedModel, metadata: Record<string, string>
   const g = new GraphBuilder('t_');
   const blocks: string[] = [];
   if (prep.numeric.length) {
-    const raw =
-      prep.numeric.length === 1
+    const raw = packed
+      ? PACKED_NUMERIC
+      : prep.numeric.length === 1
         ? prep.numeric[0].name
         : g.o(
             'Concat',
@@ -111,7 +131,9 @@ export function exportOnnx(model: TrainedModel, metadata: Record<string, string>
     outputs.push(valueInfo(OUTPUT_PROBABILITIES, DataType.FLOAT, ['N', classes.length]));
   }
   const inputs = [
-    ...prep.numeric.map((p) => valueInfo(p.name, DataType.FLOAT, ['N', 1])),
+    ...(packed
+      ? [valueInfo(PACKED_NUMERIC, DataType.FLOAT, ['N', prep.numeric.length])]
+      : prep.numeric.map((p) => valueInfo(p.name, DataType.FLOAT, ['N', 1]))),
     ...prep.categorical.map((p) => valueInfo(p.name, DataType.STRING, ['N', 1])),
   ];
   const meta: Record<string, string> = {
@@ -122,10 +144,13 @@ export function exportOnnx(model: TrainedModel, metadata: Record<string, string>
     [META.features]: JSON.stringify(spec.features),
     [META.preprocessing]: JSON.stringify(prep),
     [META.parameters]: String(model.parameterCount),
+    [META.inputs]: packed ? 'packed-numeric' : 'columns',
   };
   if (model.classes) meta[META.classes] = JSON.stringify(model.classes);
   const doc =
-    `${spec.task} ${spec.model.kind} model; inputs: one [N,1] tensor per raw feature (float with NaN for missing, ` +
+    `${spec.task} ${spec.model.kind} model; inputs: ` +
+    (packed ? `'${PACKED_NUMERIC}' [N,${prep.numeric.length}] float (NaN for missing) and ` : '') +
+    `one [N,1] tensor per raw ${packed ? 'categorical ' : ''}feature (float with NaN for missing, ` +
     `or string with '' for missing); outputs: ${outputs.map((o) => o.name).join(', ')}`;
   return encodeModel(modelProto(g.graph('mlops_model', inputs, outputs), meta, doc));
 }

@@ -1,11 +1,11 @@
 // Runs an exported model on a Frame with onnxruntime-node. The feature schema comes from the
 // model's own metadata, so evaluation and serving need nothing but the ONNX bytes.
-import { META, OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE } from './export';
+import { META, OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE, PACKED_NUMERIC } from './export';
 import { MlInputError } from './errors';
 import { decodeModel } from './onnx/proto';
 import { createSession, ort, SessionSettings } from './ort';
 import { MISSING_CATEGORY } from './preprocessing';
-import type { FeatureSpec, Frame, OnnxPrediction } from './types';
+import type { FeatureSpec, Frame, OnnxPrediction, Preprocessing } from './types';
 
 export function readOnnxMetadata(onnx: Uint8Array): Record<string, string> {
   const m = decodeModel(onnx);
@@ -16,6 +16,8 @@ interface Loaded {
   session: ort.InferenceSession;
   features: FeatureSpec[];
   classes?: string[];
+  /** Numeric features in packed order when the model takes one packed numeric input. */
+  packed?: string[];
 }
 // Sessions are cached per byte array so repeated calls (evaluation chunks, benchmarks) don't reload.
 const cache = new WeakMap<Uint8Array, Promise<Loaded>>();
@@ -28,8 +30,13 @@ export function loadOnnx(onnx: Uint8Array, settings: SessionSettings = {}): Prom
       if (!meta[META.features])
         throw new MlInputError('the ONNX model has no feature schema metadata; export it with exportOnnx');
       const session = await createSession(onnx, settings);
+      const packed =
+        meta[META.inputs] === 'packed-numeric'
+          ? (JSON.parse(meta[META.preprocessing]) as Preprocessing).numeric.map((p) => p.name)
+          : undefined;
       return {
         session,
+        packed,
         features: JSON.parse(meta[META.features]) as FeatureSpec[],
         classes: meta[META.classes] ? (JSON.parse(meta[META.classes]) as string[]) : undefined,
       };
@@ -44,11 +51,22 @@ export function onnxFeeds(
   features: FeatureSpec[],
   frame: Frame,
   start = 0,
-  end = frame.length
+  end = frame.length,
+  packed?: string[]
 ): Record<string, ort.Tensor> {
   const n = end - start;
   const feeds: Record<string, ort.Tensor> = {};
+  if (packed) {
+    const data = new Float32Array(n * packed.length);
+    packed.forEach((name, j) => {
+      const col = frame.columns[name];
+      if (!(col instanceof Float64Array)) throw new MlInputError(`feature '${name}' must be numeric (Float64Array)`);
+      for (let i = 0; i < n; i++) data[i * packed.length + j] = col[start + i];
+    });
+    feeds[PACKED_NUMERIC] = new ort.Tensor('float32', data, [n, packed.length]);
+  }
   for (const f of features) {
+    if (packed && f.type === 'numeric') continue;
     const col = frame.columns[f.name];
     if (col === undefined) throw new MlInputError(`the model needs feature column '${f.name}', which the data lacks`);
     if (f.type === 'numeric') {
@@ -67,8 +85,8 @@ export function onnxFeeds(
 }
 
 export async function predictOnnx(onnx: Uint8Array, frame: Frame): Promise<OnnxPrediction> {
-  const { session, features, classes } = await loadOnnx(onnx);
-  const out = await session.run(onnxFeeds(features, frame));
+  const { session, features, classes, packed } = await loadOnnx(onnx);
+  const out = await session.run(onnxFeeds(features, frame, 0, frame.length, packed));
   if (out[OUTPUT_VALUE]) return { values: out[OUTPUT_VALUE].data as Float32Array };
   return {
     labels: Array.from(out[OUTPUT_LABEL].data as string[]),

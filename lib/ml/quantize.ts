@@ -48,6 +48,16 @@ export function quantizeInt8(onnx: Uint8Array, options: QuantizeOptions = {}): U
       node.opType = 'DynamicQuantizeMatMul';
       node.domain = 'com.microsoft';
       node.input = [node.input[0], qName, sName, zName];
+      // Fold the layer's bias Add into the node's bias input: one pass less over the output.
+      const users = m.graph.node.filter((n) => n.input.includes(node.output[0]));
+      const add = users.length === 1 && users[0].opType === 'Add' ? users[0] : undefined;
+      const bias = add?.input.find((i) => i !== node.output[0]);
+      const biasInit = m.graph.initializer.find((t) => t.name === bias);
+      if (add && biasInit && biasInit.dims.length === 1 && biasInit.dims[0] === N) {
+        node.input.push(bias!);
+        node.output = [add.output[0]];
+        m.graph.node.splice(m.graph.node.indexOf(add), 1);
+      }
     } else {
       // Plain ONNX: y = (int32(Aq - za) @ Wq) * (sa * sw); MatMulInteger needs a per-tensor or per-column zero point.
       const a = node.input[0];

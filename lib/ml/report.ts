@@ -24,11 +24,21 @@ export interface ModelComparison {
   agreement?: number;
 }
 
-/** Median wall time of `repeats` runs on the first `batch` rows (rows are repeated if the frame is shorter). */
-export async function latencyMs(onnx: Uint8Array, frame: Frame, batch: number, repeats = 30): Promise<number> {
-  const { session, features } = await loadOnnx(onnx);
+/**
+ * Wall time of one session.run on the first `batch` rows (repeated if the frame is shorter), feeds
+ * prepared in advance: the median of `repeats` runs, or the minimum with stat 'min' (steadier on a
+ * shared machine).
+ */
+export async function latencyMs(
+  onnx: Uint8Array,
+  frame: Frame,
+  batch: number,
+  repeats = 30,
+  stat: 'median' | 'min' = 'median'
+): Promise<number> {
+  const { session, features, packed } = await loadOnnx(onnx);
   const rows = tile(frame, batch);
-  const feeds = onnxFeeds(features, rows);
+  const feeds = onnxFeeds(features, rows, 0, rows.length, packed);
   for (let i = 0; i < 3; i++) await session.run(feeds);
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -37,7 +47,7 @@ export async function latencyMs(onnx: Uint8Array, frame: Frame, batch: number, r
     times.push(performance.now() - t);
   }
   times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  return stat === 'min' ? times[0] : times[times.length >> 1];
 }
 
 function tile(frame: Frame, n: number): Frame {

@@ -1,5 +1,13 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
-import { exportOnnx, predict, predictOnnx, readOnnxMetadata, train, type TrainSpec } from '../../../lib/ml';
+import {
+  exportOnnx,
+  predict,
+  predictOnnx,
+  quantizeInt8,
+  readOnnxMetadata,
+  train,
+  type TrainSpec,
+} from '../../../lib/ml';
 import { decodeModel } from '../../../lib/ml/onnx/proto';
 import { autoMpg, autoMpgFeatures, penguins, penguinsFeatures, rings, ringsFeatures } from './data';
 
@@ -112,5 +120,26 @@ describe('ONNX export', () => {
     expect(JSON.parse(meta['mlops.features'])).toEqual(penguinsFeatures);
     expect(JSON.parse(meta['mlops.classes'])).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
     expect(meta['mlops.task']).toBe('classification');
+  });
+});
+
+describe('packed numeric input', () => {
+  it('gives the same predictions as one input per column, quantised too', async () => {
+    const frame = penguins();
+    const model = await train(frame, {
+      ...base,
+      epochs: 5,
+      task: 'classification',
+      target: 'species',
+      features: penguinsFeatures,
+      model: { kind: 'mlp', hidden: [8] },
+    });
+    const packed = exportOnnx(model, {}, { packNumeric: true });
+    expect(decodeModel(packed).graph.input.map((i) => i.name)).toEqual(['numeric', 'island', 'sex']);
+    const a = await predictOnnx(packed, oddRows);
+    const b = await predictOnnx(exportOnnx(model, {}), oddRows);
+    expectClose(a.probabilities!, b.probabilities!, 1e-6);
+    const q = await predictOnnx(quantizeInt8(packed), frame);
+    expect(q.labels).toHaveLength(frame.length);
   });
 });
