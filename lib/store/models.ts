@@ -123,11 +123,14 @@ export async function registerModelVersion(
   const existing = await versions.findOne({ runId: input.runId });
   if (existing) return { version: existing, created: false };
   const now = new Date();
-  await models(store.db).updateOne(
-    { _id: input.name },
-    { $setOnInsert: { name: input.name, createdAt: now, latestVersion: 0, aliases: {} }, $set: { updatedAt: now } },
-    { upsert: true }
-  );
+  const upsertModel = () =>
+    models(store.db).updateOne(
+      { _id: input.name },
+      { $setOnInsert: { name: input.name, createdAt: now, latestVersion: 0, aliases: {} }, $set: { updatedAt: now } },
+      { upsert: true }
+    );
+  // Two first registrations of a name race on the upsert's insert: the loser's retry updates.
+  await upsertModel().catch((err) => (isDuplicateKey(err) ? upsertModel() : Promise.reject(err)));
   for (let tries = 0; tries < 20; tries++) {
     const last = await versions.find({ name: input.name }).sort({ version: -1 }).limit(1).next();
     const version = (last?.version ?? 0) + 1;

@@ -75,22 +75,25 @@ export async function createRun(
   input: { runId: string; model: string; spec: unknown; createdBy?: string; at?: Date }
 ): Promise<void> {
   const now = input.at ?? new Date();
-  await runs(store.db).updateOne(
-    { _id: input.runId },
-    {
-      $setOnInsert: {
-        runId: input.runId,
-        model: input.model,
-        spec: input.spec,
-        status: 'running',
-        stage: 'queued',
-        createdAt: now,
-        updatedAt: now,
-        ...(input.createdBy ? { createdBy: input.createdBy } : {}),
+  const upsert = () =>
+    runs(store.db).updateOne(
+      { _id: input.runId },
+      {
+        $setOnInsert: {
+          runId: input.runId,
+          model: input.model,
+          spec: input.spec,
+          status: 'running',
+          stage: 'queued',
+          createdAt: now,
+          updatedAt: now,
+          ...(input.createdBy ? { createdBy: input.createdBy } : {}),
+        },
       },
-    },
-    { upsert: true }
-  );
+      { upsert: true }
+    );
+  // The API and the workflow may create the same run at once: the loser of the insert race retries as an update.
+  await upsert().catch((err: { code?: number }) => (err?.code === 11000 ? upsert() : Promise.reject(err)));
 }
 
 /** Sets fields of a run (status, stage, results). `updatedAt` is set for you. */
