@@ -89,6 +89,23 @@ export async function tracked<T>(
   runId: string,
   step: string,
   fn: () => Promise<T>,
+  summarise?: (result: T) => Record<string, unknown>,
+  opts: { autoHeartbeat?: boolean } = {}
+): Promise<T> {
+  // Liveness heartbeats while the step awaits I/O (steps with progress details heartbeat themselves).
+  const timer = opts.autoHeartbeat === false ? undefined : setInterval(() => heartbeat(), 5_000);
+  try {
+    return await trackedInner(deps, runId, step, fn, summarise);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+}
+
+async function trackedInner<T>(
+  deps: ActivityDeps,
+  runId: string,
+  step: string,
+  fn: () => Promise<T>,
   summarise?: (result: T) => Record<string, unknown>
 ): Promise<T> {
   await ensureIndexesOnce(deps.store);

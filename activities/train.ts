@@ -153,7 +153,8 @@ export function createTrainActivities(deps: ActivityDeps) {
           resumedFromEpoch: r.resumedFromEpoch,
           bestEpoch: r.bestEpoch,
           parameters: r.parameterCount,
-        })
+        }),
+        { autoHeartbeat: false }
       );
     },
   };
