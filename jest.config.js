@@ -18,6 +18,7 @@ module.exports = {
       testEnvironment: 'node',
       transform: tsJest,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/integration/harness/setup-runtime.ts'],
       globalSetup: '<rootDir>/test/integration/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/harness/global-teardown.ts',
     },

@@ -54,7 +54,7 @@ export const CONFIG_VARS = {
   MLOPS_WORKER_METRICS_PORT: {
     schema: z.coerce.number().int().min(0).max(65535),
     default: '0',
-    doc: 'Worker /metrics port (0 = off; the embedded stack assigns one per worker from 9470)',
+    doc: 'Worker /metrics port, 0 = off (the embedded stack gives its workers two ports each, counting up from this or 9470)',
   },
   MLOPS_ADMIN_TOKEN: {
     schema: z.string().min(24, 'at least 24 characters'),

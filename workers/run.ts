@@ -11,7 +11,8 @@ import { createLogger } from '../lib/telemetry/logger';
 import { serveMetrics } from '../lib/telemetry/metrics-server';
 import { createFleetWorker, FleetKind, fleetConcurrency, fleetQueue } from './bootstrap';
 
-const SDK_LEVELS = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const;
+// The SDK's INFO lines (webpack output, state changes) drown our own; show them only at debug.
+const SDK_LEVELS = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const;
 
 function gpuGauges(registry: Registry): void {
   const labelNames = ['gpu', 'name'];

@@ -59,7 +59,8 @@ export async function startMongoServer(opts: MongoServerOptions): Promise<Child>
   const child = new Child({
     name: 'mongodb',
     command: opts.bin,
-    args: ['-listen', `${opts.host}:${opts.port}`, '-data', opts.dataDir],
+    // FerretDB logs every unimplemented command (e.g. endSessions) as a warning: errors only.
+    args: ['-listen', `${opts.host}:${opts.port}`, '-data', opts.dataDir, '-log-level', 'error'],
     sink: opts.sink,
   });
   await child.waitForLine(/^ready mongodb:\/\//, 30_000);

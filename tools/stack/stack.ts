@@ -14,7 +14,7 @@ import { assertPortFree, splitHostPort } from './ports';
 import { startMongoServer, startTemporalServer } from './services';
 
 const ROOT = path.resolve(__dirname, '../..');
-/** Worker /metrics ports are assigned from here: two per worker (ours, then the SDK's). */
+/** Worker /metrics ports are assigned from here unless MLOPS_WORKER_METRICS_PORT says otherwise: two per worker (ours, then the SDK's). */
 export const WORKER_METRICS_BASE_PORT = 9470;
 
 export interface StackUrls {
@@ -50,14 +50,15 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
     ...Array(cfg.MLOPS_GPU_WORKERS).fill('gpu'),
     ...Array(cfg.MLOPS_CPU_WORKERS).fill('cpu'),
   ] as const;
-  const metricsPorts = workerKinds.map((_, i) => WORKER_METRICS_BASE_PORT + 2 * i);
+  const metricsBase = cfg.MLOPS_WORKER_METRICS_PORT || WORKER_METRICS_BASE_PORT;
+  const metricsPorts = workerKinds.map((_, i) => metricsBase + 2 * i);
 
   await assertPortFree(temporal.host, temporal.port, 'TEMPORAL_ADDRESS');
   await assertPortFree(temporal.host, cfg.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT');
   await assertPortFree(mongo.host, mongo.port, 'MONGODB_URI');
   await assertPortFree(cfg.MLOPS_API_HOST, cfg.MLOPS_API_PORT, 'MLOPS_API_PORT');
   for (const port of metricsPorts.flatMap((p) => [p, p + 1])) {
-    await assertPortFree('127.0.0.1', port, `the worker metrics ports (${WORKER_METRICS_BASE_PORT}+)`);
+    await assertPortFree('127.0.0.1', port, `MLOPS_WORKER_METRICS_PORT (worker metrics ports from ${metricsBase})`);
   }
 
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
@@ -127,7 +128,7 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
         const name = kind === 'control' ? 'control-worker' : `${kind}-worker-${counters[kind]}`;
         log(`starting ${name}`);
         const child = node(name, `workers/${kind}.ts`, { MLOPS_WORKER_METRICS_PORT: String(metricsPorts[i]) });
-        return child.waitForLine(/ready/, 120_000);
+        return child.waitForLine(/ INFO \S+-worker: ready/, 120_000);
       })
     );
     log('starting API');
