@@ -7,7 +7,7 @@ import { layersFromTheta } from './model';
 import { createSession, f32, ort } from './ort';
 import { fitClasses, fitPreprocessing, targetNumbers, targetStrings, transform } from './preprocessing';
 import { hash32, rng, shuffleInPlace } from './rng';
-import { ADAM, Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
+import { adamStepSize, Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
 import type { EpochInfo, Frame, Head, TrainOptions, TrainSpec, TrainedModel } from './types';
 
 /** Upper bound on one chunk's X tensor: big enough to amortise session.run, small enough for memory. */
@@ -193,7 +193,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         const lrs = new Float32Array(batches);
         for (let k = 0; k < batches; k++) {
           const t = ++step;
-          lrs[k] = (spec.learningRate * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
+          lrs[k] = adamStepSize(spec.learningRate, t);
         }
         const t1 = performance.now();
         gatherMs += t1 - t0;

@@ -122,15 +122,26 @@ function emitBatch(
   return { loss, logits: z, grad };
 }
 
-/** Adam with the bias correction folded into lr (the caller passes lr_t per step), as scikit-learn does. */
-function emitAdam(g: GraphBuilder, theta: string, m: string, v: string, grad: string, lr: string, out: string[]): void {
+/**
+ * Adam in 10 element-wise kernels instead of 12: the moments are kept pre-divided by their
+ * (1 - beta) weights, u = m / (1 - beta1) and w = v / (1 - beta2), which turns both moment updates
+ * into one multiply-add, and the constants move into the per-step scalar lr (see adamStepSize) and
+ * into epsilon. The update is algebraically the textbook one (Kingma & Ba, with the bias correction
+ * folded into the step size, as scikit-learn does). Checkpoints store u and w.
+ */
+function emitAdam(g: GraphBuilder, theta: string, u: string, w: string, grad: string, lr: string, out: string[]): void {
   const { beta1, beta2, epsilon } = ADAM;
-  g.op('Add', [g.o('Mul', [m, g.f(beta1)]), g.o('Mul', [grad, g.f(1 - beta1)])], {}, [out[1]]);
-  const g2 = g.o('Mul', [grad, grad]);
-  g.op('Add', [g.o('Mul', [v, g.f(beta2)]), g.o('Mul', [g2, g.f(1 - beta2)])], {}, [out[2]]);
-  const denom = g.o('Add', [g.o('Sqrt', [out[2]]), g.f(epsilon)]);
+  g.op('Add', [g.o('Mul', [u, g.f(beta1)]), grad], {}, [out[1]]);
+  g.op('Add', [g.o('Mul', [w, g.f(beta2)]), g.o('Mul', [grad, grad])], {}, [out[2]]);
+  const denom = g.o('Add', [g.o('Sqrt', [out[2]]), g.f(epsilon / Math.sqrt(1 - beta2))]);
   const update = g.o('Mul', [g.o('Div', [out[1], denom]), lr]);
   g.op('Sub', [theta, update], {}, [out[0]]);
+}
+
+/** The scalar the step graph multiplies by at Adam step t (1-based): bias correction and moment scaling folded in. */
+export function adamStepSize(learningRate: number, t: number): number {
+  const { beta1, beta2 } = ADAM;
+  return ((learningRate * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t)) * ((1 - beta1) / Math.sqrt(1 - beta2));
 }
 
 function outputsOf(arch: Architecture): number {

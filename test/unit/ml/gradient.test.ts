@@ -3,7 +3,14 @@
 // independent float64 implementation of the same loss (including the L2 penalty on weights).
 import { createSession, f32 } from '../../../lib/ml/ort';
 import { rng } from '../../../lib/ml/rng';
-import { Architecture, buildGradModel, layout, weightMask } from '../../../lib/ml/training-graph';
+import {
+  adamStepSize,
+  Architecture,
+  buildGradModel,
+  buildStepModel,
+  layout,
+  weightMask,
+} from '../../../lib/ml/training-graph';
 
 function lossF64(
   arch: Architecture,
@@ -91,5 +98,54 @@ describe('training graph gradients', () => {
     }
     expect(maxErr).toBeLessThan(1e-3);
     await session.release();
+  });
+});
+
+describe('Adam step graph', () => {
+  it('matches textbook Adam (Kingma & Ba) over several steps', async () => {
+    const arch: Architecture = { sizes: [4, 6, 3], head: 'softmax' };
+    const l2 = 0.01;
+    const lr = 0.05;
+    const { parameters: P } = layout(arch.sizes);
+    const r = rng(8, 'adam');
+    const K = 4;
+    const B = 5;
+    const x = Float32Array.from({ length: K * B * 4 }, () => 2 * r() - 1);
+    const y = new Float32Array(K * B * 3);
+    for (let i = 0; i < K * B; i++) y[i * 3 + Math.floor(r() * 3)] = 1;
+    const theta0 = Float32Array.from({ length: P }, () => r() - 0.5);
+
+    const step = await createSession(buildStepModel(arch, l2));
+    const lrs = Float32Array.from({ length: K }, (_, k) => adamStepSize(lr, k + 1));
+    const out = await step.run({
+      X: f32(x, [K, B, 4]),
+      Y: f32(y, [K, B, 3]),
+      theta: f32(theta0, [P]),
+      m: f32(new Float32Array(P), [P]),
+      v: f32(new Float32Array(P), [P]),
+      lrs: f32(lrs, [K]),
+    });
+
+    const grad = await createSession(buildGradModel(arch, l2));
+    const theta = Float64Array.from(theta0);
+    const m = new Float64Array(P);
+    const v = new Float64Array(P);
+    for (let t = 1; t <= K; t++) {
+      const xb = x.subarray((t - 1) * B * 4, t * B * 4);
+      const yb = y.subarray((t - 1) * B * 3, t * B * 3);
+      const g = (await grad.run({ theta: f32(Float32Array.from(theta), [P]), X: f32(xb, [B, 4]), Y: f32(yb, [B, 3]) }))
+        .grad.data as Float32Array;
+      for (let p = 0; p < P; p++) {
+        m[p] = 0.9 * m[p] + 0.1 * g[p];
+        v[p] = 0.999 * v[p] + 0.001 * g[p] * g[p];
+        // The efficient form from section 2 of the paper (as scikit-learn implements it).
+        const lrT = (lr * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
+        theta[p] -= (lrT * m[p]) / (Math.sqrt(v[p]) + 1e-8);
+      }
+    }
+    const got = out.theta_out.data as Float32Array;
+    for (let p = 0; p < P; p++) expect(Math.abs(got[p] - theta[p])).toBeLessThan(1e-5);
+    await step.release();
+    await grad.release();
   });
 });
