@@ -71,6 +71,11 @@ export const CONFIG_VARS = {
     doc: 'Payload/artifact master keys, `id:base64(32 bytes)` comma-separated, newest first (default: generated into <data dir>/encryption-keys)',
     secret: true,
   },
+  MLOPS_DEMO: {
+    schema: z.enum(['0', '1']),
+    default: '1',
+    doc: '`npm start` runs the demo pipeline once the stack is up (0 = skip)',
+  },
   MLOPS_LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
   MLOPS_MAX_BODY_BYTES: {
     schema: z.coerce

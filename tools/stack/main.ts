@@ -1,9 +1,11 @@
 // `npm start`: provisions the tools if needed, starts the embedded stack, prints where
-// everything is, then submits the demo pipeline run (MLOPS_DEMO=0 skips it). Ctrl-C or
-// SIGTERM stops every child; a second Ctrl-C kills them at once.
+// everything is, then runs the demo pipeline (tools/stack/demo.ts). Ctrl-C or
+// SIGTERM stops every child; a second Ctrl-C kills them at once. MLOPS_DEMO=0 skips the demo.
 import { ConfigError, loadConfig } from '../../lib/config';
 import { provisionTools } from '../provision';
 import { ProvisionError } from '../provision/run-command';
+import { readFileSync } from 'node:fs';
+import { runDemo } from './demo';
 import { startStack } from './stack';
 
 const log = (line: string) => console.log(`[stack] ${line}`);
@@ -22,6 +24,19 @@ async function main(): Promise<number> {
   log(`  admin token    ${urls.adminTokenPath ?? 'from MLOPS_ADMIN_TOKEN'}`);
   log('press Ctrl-C to stop');
 
+  const demoStop = new AbortController();
+  if (cfg.MLOPS_DEMO === '1') {
+    const adminToken = cfg.MLOPS_ADMIN_TOKEN ?? readFileSync(urls.adminTokenPath!, 'utf8').trim();
+    runDemo({
+      apiUrl: urls.api,
+      adminToken,
+      dataDir: cfg.dataDir,
+      temporalUi: urls.temporalUi,
+      log,
+      signal: demoStop.signal,
+    }).catch((err) => log(`demo run failed: ${err instanceof Error ? err.message : err} (the stack keeps running)`));
+  }
+
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     let count = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -35,6 +50,7 @@ async function main(): Promise<number> {
     process.on('SIGTERM', onSignal);
   });
   const outcome = await Promise.race([signalled.then((sig) => ({ sig })), stack.died.then((child) => ({ child }))]);
+  demoStop.abort();
   if ('child' in outcome) {
     const { code, signal } = await outcome.child.exited;
     log(`${outcome.child.spec.name} exited unexpectedly (code ${code}, signal ${signal}); stopping the stack`);

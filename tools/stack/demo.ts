@@ -1,0 +1,72 @@
+// The main job `npm start` runs once the stack is up: a pipeline on the bundled penguins
+// dataset, submitted over the API by a demo scientist token (so that the admin, a second
+// person, may approve it: four eyes). It prints each stage as the run moves and how to
+// approve it, and never stops the stack when it fails.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+export const DEMO_SPEC = { model: 'penguins', dataset: { name: 'penguins' }, target: 'species' };
+const TERMINAL = new Set(['succeeded', 'failed', 'failed_gate', 'rejected', 'expired', 'cancelled']);
+
+interface Api {
+  (method: string, route: string, token: string, body?: unknown): Promise<any>;
+}
+
+function apiClient(base: string): Api {
+  return async (method, route, token, body) => {
+    const res = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${route} answered ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
+
+/** A scientist token kept in the data dir (mode 0600), created once through the API. */
+async function demoScientistToken(api: Api, adminToken: string, dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'demo-scientist-token');
+  const existing = await fs.readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  const created = await api('POST', '/v1/tokens', adminToken, {
+    name: 'demo scientist (npm start)',
+    subject: 'demo-scientist',
+    role: 'scientist',
+  });
+  await fs.writeFile(file, `${created.token}\n`, { mode: 0o600 });
+  return created.token;
+}
+
+export async function runDemo(opts: {
+  apiUrl: string;
+  adminToken: string;
+  dataDir: string;
+  temporalUi: string;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}): Promise<void> {
+  const { log } = opts;
+  const api = apiClient(opts.apiUrl);
+  const token = await demoScientistToken(api, opts.adminToken, opts.dataDir);
+  const { runId } = await api('POST', '/v1/runs', token, DEMO_SPEC);
+  log(`demo: started run ${runId} (${JSON.stringify(DEMO_SPEC)})`);
+  log(`demo: watch it at ${opts.temporalUi}/namespaces/default/workflows/${runId}`);
+  let last = '';
+  while (!opts.signal.aborted) {
+    const run = await api('GET', `/v1/runs/${runId}`, opts.adminToken);
+    const now = `${run.status}/${run.stage}`;
+    if (now !== last) {
+      last = now;
+      log(
+        `demo: ${runId} ${run.status} at ${run.stage}${run.model?.version ? ` (model ${run.model.name} v${run.model.version})` : ''}`
+      );
+      if (run.status === 'awaiting_approval') {
+        log(`demo: approve it with:  npm run mlops -- runs approve ${runId}   (or reject: runs reject ${runId})`);
+      }
+      if (TERMINAL.has(run.status)) return;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
