@@ -11,6 +11,7 @@ import { createClient } from '../lib/temporal/connection';
 import { createApp, prepareStore } from './app';
 import { createLogger, type Logger } from './log';
 import { gatewayFromFactory } from './temporal';
+import { ensureRunIndex, startReconciler } from './reconciler';
 
 export interface RunningServer {
   server: Server;
@@ -49,6 +50,9 @@ export async function startServer(
       try {
         await prepareStore(store, admin.token);
         prepared = true;
+        ensureRunIndex(store, log).catch((err) =>
+          log.error('run index build failed', { error: err instanceof Error ? err.message : String(err) })
+        );
       } catch (err) {
         log.warn('store preparation failed; retrying', {
           error: err instanceof Error ? err.message : String(err),
@@ -63,6 +67,7 @@ export async function startServer(
   temporal.client().catch(() => log.warn('Temporal unreachable at start; /readyz reports it until it is back'));
 
   const app = createApp({ cfg, store, temporal, log });
+  const reconciler = startReconciler({ store, temporal, log });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(cfg.MLOPS_API_PORT, cfg.MLOPS_API_HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
@@ -112,6 +117,7 @@ export async function startServer(
       await closed;
       clearTimeout(timer);
       stopped = true; // ends the background retry loop
+      reconciler.stop();
       await Promise.allSettled([temporal.close(), store.close()]);
       log.info('api stopped');
     })());

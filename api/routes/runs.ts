@@ -6,14 +6,13 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { runSpecSchema, safeParseRunSpec } from '../../lib/spec';
-import { getRunEvents, runEvents } from '../../lib/store/events';
+import { eventId, runEvents } from '../../lib/store/events';
 import { claimIdempotencyKey, requestHash } from '../../lib/store/idempotency';
 import { getRunMetrics } from '../../lib/store/metrics';
 import {
   createRun,
   decodeRunCursor,
   getRun,
-  listRuns,
   RUN_STATUSES,
   runs,
   TERMINAL_STATUSES,
@@ -25,6 +24,7 @@ import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import type { MetricsSnapshot } from '../metrics';
 import { cached } from '../metrics';
+import { RunReader } from '../run-reads';
 import { cancelPipeline, liveState, signalApproval, startPipeline } from '../pipeline';
 import type { RouteDef } from '../route';
 import {
@@ -38,16 +38,7 @@ import {
   pathParam,
   q,
 } from '../validation';
-import {
-  eventSchema,
-  eventView,
-  metricPointSchema,
-  metricView,
-  runDetail,
-  runDetailSchema,
-  runSummary,
-  runSummarySchema,
-} from './run-views';
+import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
 
 const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,6 +98,7 @@ function effectiveStatus(doc: RunDoc, live: Record<string, unknown> | null): str
 }
 
 export function runRoutes(ctx: ApiContext): RouteDef[] {
+  const reader = new RunReader(ctx.store);
   return [
     {
       method: 'post',
@@ -177,6 +169,7 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
         }
 
         await createRun(ctx.store, { runId, model: spec.model, spec, createdBy: me.subject });
+        await reader.indexCreated(runId);
         const client = await ctx.temporal.client();
         let started: boolean;
         try {
@@ -242,8 +235,8 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
             decodeCursor('!', z.never()); // throws the invalid-cursor problem
           }
         }
-        const page = await listRuns(ctx.store, { ...query });
-        res.json({ items: page.items.map(runSummary), nextCursor: page.nextCursor });
+        const page = await reader.list({ ...query });
+        res.json(page);
       },
     },
     {
@@ -291,11 +284,11 @@ export function runRoutes(ctx: ApiContext): RouteDef[] {
         const query = parseQuery(eventsQuery, req);
         const cur = decodeCursor(query.cursor, z.object({ skip: z.number().int().min(0).max(10_000_000) }));
         const skip = cur?.skip ?? 0;
-        const items = await getRunEvents(ctx.store, runId, { limit: query.limit + 1, skip });
-        if (items.length === 0 && skip === 0) await mustGetRun(ctx, runId);
-        const page = items.slice(0, query.limit);
-        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map(eventView), nextCursor });
+        const run = await mustGetRun(ctx, runId);
+        const all = await reader.events(run);
+        const page = all.slice(skip, skip + query.limit);
+        const nextCursor = all.length > skip + query.limit ? encodeCursor({ skip: skip + page.length }) : null;
+        res.json({ items: page.map((e) => ({ id: eventId(e.runId, e.step, e.attempt), ...e })), nextCursor });
       },
     },
     {

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { runCli } from '../../../cli/main';
 import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
 import { registerModelVersion, updateModelVersion } from '../../../lib/store/models';
-import { createRun, updateRun } from '../../../lib/store/runs';
+import { updateRun } from '../../../lib/store/runs';
 import { recordMetric } from '../../../lib/store/metrics';
-import { MINIMAL_SPEC, startTestApi, type TestApi } from './helpers';
+import { MINIMAL_SPEC, seedRun, startTestApi, type TestApi } from './helpers';
 
 let api: TestApi;
 let dir: string;
@@ -16,7 +16,7 @@ let dir: string;
 beforeAll(async () => {
   api = await startTestApi();
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mlops-cli-'));
-  await createRun(api.store, {
+  await seedRun(api, {
     runId: 'run-cli-1',
     model: 'penguins',
     spec: { ...MINIMAL_SPEC, trainer: { epochs: 10 } },
@@ -93,7 +93,7 @@ it('lists and shows runs, human and --json', async () => {
 
 it('watch returns 0 for a succeeded run and 3 for one that did not succeed', async () => {
   expect((await mlops(['runs', 'watch', 'run-cli-1'])).code).toBe(0);
-  await createRun(api.store, { runId: 'run-cli-2', model: 'penguins', spec: MINIMAL_SPEC, createdBy: 'sam' });
+  await seedRun(api, { runId: 'run-cli-2', model: 'penguins', spec: MINIMAL_SPEC, createdBy: 'sam' });
   await updateRun(api.store, 'run-cli-2', {
     status: 'failed',
     stage: 'ingest',

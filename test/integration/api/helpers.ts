@@ -141,3 +141,17 @@ export function expectProblem(r: CallResult, status: number): void {
 }
 
 export const MINIMAL_SPEC = { model: 'penguins', dataset: { name: 'penguins' }, target: 'species' };
+
+/**
+ * Creates a run document directly (as the pipeline's startRun does) and indexes it, as the
+ * API does for runs it starts and the reconciler for others.
+ */
+export async function seedRun(
+  api: Pick<TestApi, 'store'>,
+  input: { runId: string; model: string; spec?: unknown; createdBy?: string; at?: Date }
+): Promise<void> {
+  const { createRun, getRun } = await import('../../../lib/store/runs');
+  const { entryOf, indexRun } = await import('../../../lib/store/run-index');
+  await createRun(api.store, { spec: MINIMAL_SPEC, ...input });
+  await indexRun(api.store.db, entryOf((await getRun(api.store, input.runId))!));
+}

@@ -2,7 +2,7 @@
 // start, pagination stability while runs are inserted, four-eyes refusal, cancel ownership.
 import { createRun, runs } from '../../../lib/store/runs';
 import { createClient } from '../../../lib/temporal/connection';
-import { call, expectProblem, MINIMAL_SPEC, startTestApi, type TestApi } from './helpers';
+import { call, expectProblem, MINIMAL_SPEC, seedRun, startTestApi, type TestApi } from './helpers';
 
 let api: TestApi;
 
@@ -79,7 +79,7 @@ describe('GET /v1/runs pagination', () => {
     const base = Date.UTC(2026, 0, 1);
     // 55 runs, several sharing a createdAt to exercise the _id tie-break.
     for (let i = 0; i < 55; i++) {
-      await createRun(api.store, {
+      await seedRun(api, {
         runId: `run-page-${String(i).padStart(3, '0')}`,
         model: 'pager',
         spec: MINIMAL_SPEC,
@@ -96,7 +96,7 @@ describe('GET /v1/runs pagination', () => {
       seen.push(...r.body.items.map((x: { runId: string }) => x.runId));
       cursor = r.body.nextCursor;
       // New runs arrive between pages: newer than everything, so they must not shift pages.
-      await createRun(api.store, {
+      await seedRun(api, {
         runId: `run-page-new-${inserted++}`,
         model: 'pager',
         spec: MINIMAL_SPEC,
@@ -115,8 +115,8 @@ describe('GET /v1/runs pagination', () => {
 
   it('filters by status, stage and time range', async () => {
     const at = new Date(Date.UTC(2025, 5, 1));
-    await createRun(api.store, { runId: 'run-f-1', model: 'filt', spec: MINIMAL_SPEC, at });
-    await createRun(api.store, {
+    await seedRun(api, { runId: 'run-f-1', model: 'filt', spec: MINIMAL_SPEC, at });
+    await seedRun(api, {
       runId: 'run-f-2',
       model: 'filt',
       spec: MINIMAL_SPEC,
@@ -190,5 +190,72 @@ describe('approval and cancel', () => {
     expectProblem(await call(api, 'GET', '/v1/runs/run-nope', { token: api.tokens.viewer }), 404);
     expectProblem(await call(api, 'GET', '/v1/runs/run-nope/events', { token: api.tokens.viewer }), 404);
     expectProblem(await call(api, 'GET', '/v1/runs/run-nope/metrics', { token: api.tokens.viewer }), 404);
+  });
+});
+
+describe('run index', () => {
+  it('lists runs started outside the API after reconciliation, with their live status', async () => {
+    const { reconcileRunIndex } = await import('../../../api/reconciler');
+    const client = await createClient(api.cfg);
+    try {
+      const runId = `run-external-${Date.now()}`;
+      await createRun(api.store, { runId, model: 'external', spec: MINIMAL_SPEC });
+      await seedRun(api, { runId: 'run-external-seed', model: 'external' }); // the key exists already
+      const before = await call(api, 'GET', '/v1/runs?model=external', { token: api.tokens.viewer });
+      expect(before.body.items.map((r: { runId: string }) => r.runId)).toEqual(['run-external-seed']);
+      await client.workflow.start('pipeline', { taskQueue: api.cfg.queues.control, workflowId: runId, args: [{}] });
+      const r = await reconcileRunIndex(api.app.ctx, Date.now() - 60_000);
+      expect(r.indexed).toBeGreaterThanOrEqual(1);
+      await runs(api.store.db).updateOne({ _id: runId }, { $set: { status: 'failed', stage: 'ingest' } });
+      const after = await call(api, 'GET', '/v1/runs?model=external&status=failed', { token: api.tokens.viewer });
+      expect(after.body.items.map((x: { runId: string }) => x.runId)).toEqual([runId]);
+      await client.workflow.getHandle(runId).terminate('test cleanup');
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('serves events by _id probes, then from the index document once the run ended', async () => {
+    const { recordStepEnd, recordStepStart } = await import('../../../lib/store/events');
+    const { indexedEvents } = await import('../../../lib/store/run-index');
+    await seedRun(api, { runId: 'run-ev', model: 'ev' });
+    const t = Date.now() - 10_000;
+    await recordStepEnd(api.store, {
+      runId: 'run-ev',
+      step: 'ingest',
+      attempt: 1,
+      status: 'failed',
+      startedAt: new Date(t),
+      endedAt: new Date(t + 100),
+      error: { message: 'boom' },
+    });
+    await recordStepEnd(api.store, {
+      runId: 'run-ev',
+      step: 'ingest',
+      attempt: 2,
+      status: 'completed',
+      startedAt: new Date(t + 200),
+      endedAt: new Date(t + 300),
+    });
+    await recordStepStart(api.store, { runId: 'run-ev', step: 'validate', attempt: 1, at: new Date(t + 400) });
+    const open = await call(api, 'GET', '/v1/runs/run-ev/events', { token: api.tokens.viewer });
+    expect(open.body.items.map((e: { id: string }) => e.id)).toEqual([
+      'run-ev:ingest:1',
+      'run-ev:ingest:2',
+      'run-ev:validate:1',
+    ]);
+    expect(open.body.items[0]).toMatchObject({ status: 'failed', error: { message: 'boom' }, durationMs: 100 });
+    expect(await indexedEvents(api.store.db, 'run-ev')).toBeNull(); // open run: not cached
+    await runs(api.store.db).updateOne({ _id: 'run-ev' }, { $set: { status: 'failed' } });
+    const ended = await call(api, 'GET', '/v1/runs/run-ev/events?limit=2', { token: api.tokens.viewer });
+    expect(ended.body.items.map((e: { id: string }) => e.id)).toEqual(['run-ev:ingest:1', 'run-ev:ingest:2']);
+    expect(await indexedEvents(api.store.db, 'run-ev')).toHaveLength(3);
+    const rest = await call(api, 'GET', `/v1/runs/run-ev/events?limit=2&cursor=${ended.body.nextCursor}`, {
+      token: api.tokens.viewer,
+    });
+    expect(rest.body).toMatchObject({
+      items: [expect.objectContaining({ id: 'run-ev:validate:1' })],
+      nextCursor: null,
+    });
   });
 });

@@ -1,0 +1,70 @@
+// Keeps the run index complete for runs the API did not create (workflows started by other
+// clients, schedules, tests): every interval it lists `pipeline` workflows started since the
+// last pass from Temporal visibility (indexed, cheap) and indexes their run documents by
+// `_id`. At start, an empty index over existing runs is rebuilt with one scan.
+import type { Logger } from './log';
+import type { TemporalGateway } from './temporal';
+import type { Store } from '../lib/store/db';
+import { entryOf, indexRun, rebuildRunIndex, runIndexExists } from '../lib/store/run-index';
+import { getRun, runs } from '../lib/store/runs';
+import { PIPELINE_WORKFLOW } from './pipeline';
+
+/** Runs started this long before the previous pass are looked at again (their documents may lag). */
+const OVERLAP_MS = 10 * 60_000;
+
+export async function reconcileRunIndex(
+  deps: { store: Store; temporal: TemporalGateway },
+  sinceMs: number,
+  max = 10_000
+): Promise<{ indexed: number; newest: number }> {
+  const client = await deps.temporal.client();
+  const query = `WorkflowType = '${PIPELINE_WORKFLOW}' AND StartTime >= '${new Date(sinceMs).toISOString()}'`;
+  let indexed = 0;
+  let newest = sinceMs;
+  let seen = 0;
+  for await (const wf of client.workflow.list({ query })) {
+    if (++seen > max) break;
+    newest = Math.max(newest, wf.startTime.getTime());
+    const doc = await getRun(deps.store, wf.workflowId);
+    if (doc) {
+      await indexRun(deps.store.db, entryOf(doc));
+      indexed++;
+    }
+  }
+  return { indexed, newest };
+}
+
+/** Rebuilds the index when it is missing but runs exist (first start on an older database). */
+export async function ensureRunIndex(store: Store, log: Logger): Promise<void> {
+  if (await runIndexExists(store.db)) return;
+  if ((await runs(store.db).estimatedDocumentCount()) === 0) return;
+  const t0 = Date.now();
+  log.info('building the run index from the runs collection (one scan)');
+  const n = await rebuildRunIndex(store.db);
+  log.info('run index built', { runs: n, ms: Date.now() - t0 });
+}
+
+export function startReconciler(
+  deps: { store: Store; temporal: TemporalGateway; log: Logger },
+  intervalMs = 15_000
+): { stop(): void } {
+  let since = Date.now() - 24 * 3600_000;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const pass = async () => {
+    try {
+      const r = await reconcileRunIndex(deps, since);
+      since = Math.max(since, r.newest - OVERLAP_MS);
+    } catch (err) {
+      deps.log.debug('run index reconcile skipped', { error: err instanceof Error ? err.message : String(err) });
+    }
+    if (!stopped) timer = setTimeout(pass, intervalMs).unref();
+  };
+  timer = setTimeout(pass, 1_000).unref();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

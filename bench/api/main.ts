@@ -1,0 +1,230 @@
+// API latency benchmark (issue 5): with 100,000 runs and 1,000,000 run events stored in
+// the embedded MongoDB-wire server (FerretDB v1, SQLite), p50/p99 latency of
+//   GET /v1/runs?model=M     GET /v1/runs?status=S     GET /v1/runs/{id}/events
+// under 20 concurrent clients, plus `explain` of each query (does it push down?).
+//
+//   npx tsx bench/api/main.ts [--runs 100000] [--events-per-run 10] [--concurrency 20]
+//                             [--duration 15] [--data bench/results/api-ferretdb]
+//
+// The FerretDB data folder is kept (bench/results is git-ignored): a second run reuses
+// the seeded data. Prints a table and writes bench/results/api-latency.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MongoClient, type Db } from 'mongodb';
+import { loadConfig } from '../../lib/config';
+import { ensurePipelineIndexes } from '../../lib/store/pipeline';
+import { runEvents } from '../../lib/store/events';
+import { runs, RUN_STATUSES } from '../../lib/store/runs';
+import { createApp, prepareStore } from '../../api/app';
+import { silentLogger } from '../../api/log';
+import { gatewayFromFactory } from '../../api/temporal';
+import { provisionTools } from '../../tools/provision';
+import { freePort } from '../../tools/stack/ports';
+import { startMongoServer } from '../../tools/stack/services';
+import { runLoad, type LoadResult } from './load';
+
+const ROOT = path.resolve(__dirname, '../..');
+const STEPS = [
+  'ingest',
+  'validate',
+  'features',
+  'train',
+  'evaluate',
+  'gate',
+  'register',
+  'approval',
+  'optimise',
+  'promote',
+];
+const MODELS = 50;
+
+function runId(i: number): string {
+  return `run-bench-${String(i).padStart(7, '0')}`;
+}
+
+async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => void): Promise<void> {
+  const have = await runs(db).estimatedDocumentCount();
+  const haveEvents = await runEvents(db).estimatedDocumentCount();
+  if (have >= nRuns && haveEvents >= nRuns * perRun) {
+    log(`seed: reusing ${have} runs and ${haveEvents} events`);
+    return;
+  }
+  await db.dropDatabase();
+  await ensurePipelineIndexes(db);
+  const base = Date.UTC(2026, 0, 1);
+  const t0 = Date.now();
+  const batch = 5_000;
+  for (let start = 0; start < nRuns; start += batch) {
+    const docs = [];
+    for (let i = start; i < Math.min(nRuns, start + batch); i++) {
+      const createdAt = new Date(base + i * 60_000);
+      docs.push({
+        _id: runId(i),
+        runId: runId(i),
+        model: `model-${i % MODELS}`,
+        spec: { model: `model-${i % MODELS}`, dataset: { name: 'penguins' }, target: 'species' },
+        status: RUN_STATUSES[i % RUN_STATUSES.length],
+        stage: 'done',
+        createdAt,
+        updatedAt: createdAt,
+        createdBy: 'bench',
+      });
+    }
+    await runs(db).insertMany(docs as never[], { ordered: false });
+  }
+  log(`seed: ${nRuns} runs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const t1 = Date.now();
+  for (let start = 0; start < nRuns; start += Math.floor(batch / perRun)) {
+    const docs = [];
+    for (let i = start; i < Math.min(nRuns, start + Math.floor(batch / perRun)); i++) {
+      for (let k = 0; k < perRun; k++) {
+        const step = STEPS[k % STEPS.length];
+        const attempt = Math.floor(k / STEPS.length) + 1;
+        const startedAt = new Date(base + i * 60_000 + k * 1000);
+        docs.push({
+          _id: `${runId(i)}:${step}:${attempt}`,
+          runId: runId(i),
+          step,
+          attempt,
+          status: 'completed',
+          queue: 'cpu',
+          startedAt,
+          endedAt: new Date(startedAt.getTime() + 900),
+          durationMs: 900,
+        });
+      }
+    }
+    await runEvents(db).insertMany(docs as never[], { ordered: false });
+    if ((start / Math.floor(batch / perRun)) % 40 === 0) log(`seed: events for ${start} runs`);
+  }
+  log(`seed: ${nRuns * perRun} events in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+}
+
+async function explainAll(db: Db): Promise<Record<string, unknown>> {
+  const show = async (cursor: { explain(): Promise<unknown> }) => {
+    const e = (await cursor.explain()) as Record<string, unknown>;
+    return {
+      filterPushdown: e.filterPushdown,
+      sortPushdown: e.sortPushdown,
+      limitPushdown: e.limitPushdown,
+      plan: (e.queryPlanner as { Plan?: unknown })?.Plan,
+    };
+  };
+  return {
+    'runs by model': await show(
+      runs(db)
+        .find({ $and: [{ model: 'model-7' }] })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(21)
+    ),
+    'runs by status': await show(
+      runs(db)
+        .find({ $and: [{ status: 'failed' }] })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(21)
+    ),
+    'events of a run': await show(
+      runEvents(db)
+        .find({ runId: runId(1234) })
+        .sort({ startedAt: 1, _id: 1 })
+        .limit(201)
+    ),
+    'run by _id': await show(runs(db).find({ _id: runId(1234) })),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '100000' },
+      'events-per-run': { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '20' },
+      duration: { type: 'string', default: '15' },
+      data: { type: 'string', default: path.join(ROOT, 'bench/results/api-ferretdb') },
+      'mongodb-uri': { type: 'string' },
+    },
+  });
+  const nRuns = Number(values.runs);
+  const perRun = Number(values['events-per-run']);
+  const concurrency = Number(values.concurrency);
+  const durationMs = Number(values.duration) * 1000;
+  const log = (s: string) => console.error(`[bench] ${s}`);
+
+  const cfg = loadConfig({
+    ...process.env,
+    MONGODB_DB: 'bench_api',
+    MLOPS_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
+  });
+  let mongo: { stop(ms?: number): Promise<unknown> } | undefined;
+  let uri = values['mongodb-uri'];
+  if (!uri) {
+    const tools = await provisionTools(cfg, log);
+    const port = await freePort();
+    mkdirSync(values.data!, { recursive: true });
+    mongo = await startMongoServer({ bin: tools.ferretdb, host: '127.0.0.1', port, dataDir: values.data! });
+    uri = `mongodb://127.0.0.1:${port}/`;
+  }
+  const client = new MongoClient(uri, { maxPoolSize: 50 });
+  try {
+    await client.connect();
+    const db = client.db('bench_api');
+    await seed(db, nRuns, perRun, log);
+    const store = { client, db, close: () => client.close() };
+    await prepareStore(store, cfg.MLOPS_ADMIN_TOKEN);
+    const explain = await explainAll(db);
+    const app = createApp({
+      cfg: { ...cfg, MONGODB_URI: uri },
+      store,
+      temporal: gatewayFromFactory(() => Promise.reject(new Error('not used by the benchmarked routes'))),
+      log: silentLogger,
+    });
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const token = cfg.MLOPS_ADMIN_TOKEN as string;
+    const scenarios: { name: string; path: (i: number) => string }[] = [
+      { name: 'GET /v1/runs?model=M', path: (i) => `/v1/runs?model=model-${i % MODELS}&limit=20` },
+      {
+        name: 'GET /v1/runs?status=S',
+        path: (i) => `/v1/runs?status=${RUN_STATUSES[i % RUN_STATUSES.length]}&limit=20`,
+      },
+      { name: 'GET /v1/runs/{id}/events', path: (i) => `/v1/runs/${runId((i * 7919) % nRuns)}/events` },
+    ];
+    const results: LoadResult[] = [];
+    for (const s of scenarios) {
+      log(`load: ${s.name}, ${concurrency} clients, ${durationMs / 1000} s`);
+      results.push(await runLoad({ ...s, baseUrl, token, concurrency, durationMs }));
+    }
+    await new Promise((r) => server.close(r));
+    const report = {
+      when: new Date().toISOString(),
+      stored: { runs: nRuns, events: nRuns * perRun },
+      concurrency,
+      durationSeconds: durationMs / 1000,
+      server: 'FerretDB v1.24 (SQLite) via tools/ferretdb',
+      results,
+      explain,
+    };
+    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(ROOT, 'bench/results/api-latency.json'), JSON.stringify(report, null, 2));
+    console.log(JSON.stringify(report));
+    console.log('');
+    console.log('scenario                       requests   rps      p50 ms   p99 ms   max ms   non-200');
+    for (const r of results) {
+      const bad = r.requests - (r.statuses['200'] ?? 0);
+      console.log(
+        `${r.name.padEnd(30)} ${String(r.requests).padStart(8)} ${String(r.rps).padStart(8)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(8)} ${String(r.max).padStart(8)} ${String(bad).padStart(9)}`
+      );
+    }
+  } finally {
+    await client.close();
+    await mongo?.stop(5_000);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

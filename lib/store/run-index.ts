@@ -1,0 +1,252 @@
+// A read model of runs and run events for the API, shaped for FerretDB v1 (SQLite): that
+// server pushes down only an exact `{_id: <string>}` filter; every other find (a field
+// filter, a sort, $in, ranges) scans and decodes the whole collection in Go, which costs
+// seconds at 100k runs / 1M events. So every read here is a handful of `_id` lookups:
+//
+//   run_index     `<key>`          directory: the hours (UTC, yyyymmddhh) that hold runs of key
+//                 `<key>|<hour>`   bucket: { entries: { <runId>: RunIndexEntry } }
+//                 keys: `all` and `model:<name>`
+//   run_event_index `<runId>`      { events: { "<step>:<attempt>": RunEvent (no _id) } }
+//
+// Entries are summaries (status, stage, times, version) for list pages. A run's model and
+// createdAt never change and its terminal status is final, so a reader trusts terminal
+// entries and refreshes open ones from the run document (one `_id` lookup), writing what it
+// learns back: the index stays correct even when a writer does not call indexRunUpdate.
+import type { Collection, Db } from 'mongodb';
+import type { RunEvent } from './events';
+import { TERMINAL_STATUSES, type RunDoc, type RunStatus } from './runs';
+
+export const RUN_INDEX = 'run_index';
+export const RUN_EVENT_INDEX = 'run_event_index';
+
+export interface RunIndexEntry {
+  id: string;
+  /** createdAt in ms. */
+  t: number;
+  model: string;
+  status: RunStatus;
+  stage: string;
+  /** updatedAt in ms. */
+  u: number;
+  createdBy?: string;
+  version?: number | null;
+  endedAt?: number;
+  durationMs?: number;
+  task?: string;
+}
+
+interface BucketDoc {
+  _id: string;
+  key: string;
+  hour: string;
+  entries: Record<string, RunIndexEntry>;
+}
+interface DirectoryDoc {
+  _id: string;
+  hours: string[];
+}
+interface EventIndexDoc {
+  _id: string;
+  events: Record<string, Omit<RunEvent, '_id'>>;
+}
+
+function col(db: Db): Collection<BucketDoc | DirectoryDoc> {
+  return db.collection<BucketDoc | DirectoryDoc>(RUN_INDEX);
+}
+function eventCol(db: Db): Collection<EventIndexDoc> {
+  return db.collection<EventIndexDoc>(RUN_EVENT_INDEX);
+}
+
+/** Map keys become dotted update paths: ids with `.` or a leading `$` cannot be indexed. */
+export function indexable(runId: string): boolean {
+  return !runId.includes('.') && !runId.startsWith('$');
+}
+
+export function hourOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
+}
+
+export function entryOf(doc: RunDoc): RunIndexEntry {
+  return {
+    id: doc._id,
+    t: doc.createdAt.getTime(),
+    model: doc.model,
+    status: doc.status,
+    stage: doc.stage,
+    u: (doc.updatedAt ?? doc.createdAt).getTime(),
+    ...(doc.createdBy ? { createdBy: doc.createdBy } : {}),
+    version: doc.registered?.version ?? null,
+    ...(doc.endedAt ? { endedAt: doc.endedAt.getTime() } : {}),
+    ...(doc.durationMs !== undefined ? { durationMs: doc.durationMs } : {}),
+    ...(doc.task ? { task: doc.task } : {}),
+  };
+}
+
+export function isTerminal(status: string): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(status);
+}
+
+/** Adds or replaces a run's entry under `all` and `model:<name>` (idempotent). */
+export async function indexRun(db: Db, entry: RunIndexEntry): Promise<void> {
+  if (!indexable(entry.id)) return;
+  const hour = hourOf(entry.t);
+  await Promise.all(
+    ['all', `model:${entry.model}`].map(async (key) => {
+      await col(db).updateOne(
+        { _id: `${key}|${hour}` },
+        { $set: { key, hour, [`entries.${entry.id}`]: entry } } as never,
+        { upsert: true }
+      );
+      await col(db).updateOne({ _id: key }, { $addToSet: { hours: hour } } as never, { upsert: true });
+    })
+  );
+}
+
+/** Writers may call this after changing a run (status, stage, results); readers also do. */
+export async function indexRunUpdate(db: Db, doc: RunDoc): Promise<void> {
+  await indexRun(db, entryOf(doc));
+}
+
+export interface RunIndexQuery {
+  model?: string;
+  status?: string;
+  stage?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Continue after this position (exclusive), newest first. */
+  after?: { t: number; id: string };
+  /** Most entries examined per call; the page may be short, with a cursor to go on. */
+  budget?: number;
+  /** Fresh entry for an open run (reads its run document). */
+  refresh: (entry: RunIndexEntry) => Promise<RunIndexEntry | null>;
+}
+
+export interface RunIndexPage {
+  items: RunIndexEntry[];
+  /** Where the next page starts, or null at the end. */
+  next: { t: number; id: string } | null;
+  /** Whether the directory for this key exists (false: nothing indexed yet). */
+  indexed: boolean;
+}
+
+const newestFirst = (a: RunIndexEntry, b: RunIndexEntry) => b.t - a.t || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+function before(e: RunIndexEntry, pos: { t: number; id: string }): boolean {
+  return e.t < pos.t || (e.t === pos.t && e.id < pos.id);
+}
+
+export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexPage> {
+  const key = q.model ? `model:${q.model}` : 'all';
+  const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
+  if (!dir) return { items: [], next: null, indexed: false };
+  const fromHour = q.from ? hourOf(q.from.getTime()) : '';
+  const toHour = q.to ? hourOf(q.to.getTime()) : '9';
+  const afterHour = q.after ? hourOf(q.after.t) : '9';
+  const hours = [...new Set(dir.hours)]
+    .filter((h) => h >= fromHour && h <= toHour && h <= afterHour)
+    .sort()
+    .reverse();
+  const budget = q.budget ?? 2_000;
+  const items: RunIndexEntry[] = [];
+  let examined = 0;
+  let last: { t: number; id: string } | null = null;
+  for (let hi = 0; hi < hours.length; hi++) {
+    const bucket = (await col(db).findOne({ _id: `${key}|${hours[hi]}` })) as BucketDoc | null;
+    const entries = Object.values(bucket?.entries ?? {}).sort(newestFirst);
+    // Open runs of this bucket are refreshed together (their status may have moved on).
+    const candidates = entries.filter(
+      (e) =>
+        (!q.after || before(e, q.after)) &&
+        (!q.from || e.t >= q.from.getTime()) &&
+        (!q.to || e.t < q.to.getTime()) &&
+        (!q.model || e.model === q.model)
+    );
+    const fresh = await Promise.all(candidates.map((e) => (isTerminal(e.status) ? e : q.refresh(e))));
+    for (let i = 0; i < candidates.length; i++) {
+      const e = fresh[i];
+      examined++;
+      last = { t: candidates[i].t, id: candidates[i].id };
+      if (e && (!q.status || e.status === q.status) && (!q.stage || e.stage === q.stage)) {
+        items.push(e);
+        if (items.length > q.limit) {
+          items.pop();
+          const end = items[items.length - 1];
+          return { items, next: { t: end.t, id: end.id }, indexed: true };
+        }
+      }
+      if (examined >= budget) {
+        const more = i < candidates.length - 1 || hi < hours.length - 1;
+        return { items, next: more ? last : null, indexed: true };
+      }
+    }
+  }
+  return { items, next: null, indexed: true };
+}
+
+/** Records one event of a run in its index document (writers call it next to recordStep*). */
+export async function indexEvent(db: Db, e: Omit<RunEvent, '_id'>): Promise<void> {
+  if (!indexable(e.step)) return;
+  await eventCol(db).updateOne({ _id: e.runId }, { $set: { [`events.${e.step}:${e.attempt}`]: e } } as never, {
+    upsert: true,
+  });
+}
+
+/** A run's indexed events in start order, or null when the run has no index document. */
+export async function indexedEvents(db: Db, runId: string): Promise<Omit<RunEvent, '_id'>[] | null> {
+  const doc = await eventCol(db).findOne({ _id: runId });
+  if (!doc) return null;
+  return Object.values(doc.events ?? {}).sort(
+    (a, b) =>
+      new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime() ||
+      (a.step < b.step ? -1 : a.step > b.step ? 1 : a.attempt - b.attempt)
+  );
+}
+
+/** Replaces a run's event index document with these events (after a probe or a scan). */
+export async function storeEventIndex(db: Db, runId: string, events: RunEvent[]): Promise<void> {
+  const map: Record<string, Omit<RunEvent, '_id'>> = {};
+  for (const { _id, ...e } of events) {
+    void _id;
+    if (indexable(e.step)) map[`${e.step}:${e.attempt}`] = e;
+  }
+  await eventCol(db).replaceOne({ _id: runId }, { events: map }, { upsert: true });
+}
+
+/** Rebuilds the run index from the runs collection (one full scan; for start-up and tools). */
+export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void): Promise<number> {
+  let n = 0;
+  const batch: RunIndexEntry[] = [];
+  const flush = async () => {
+    const byBucket = new Map<string, RunIndexEntry[]>();
+    for (const e of batch) {
+      if (!indexable(e.id)) continue;
+      for (const key of ['all', `model:${e.model}`]) {
+        const id = `${key}|${hourOf(e.t)}`;
+        byBucket.set(id, [...(byBucket.get(id) ?? []), e]);
+      }
+    }
+    for (const [id, entries] of byBucket) {
+      const [key, hour] = id.split('|');
+      const set: Record<string, unknown> = { key, hour };
+      for (const e of entries) set[`entries.${e.id}`] = e;
+      await col(db).updateOne({ _id: id }, { $set: set } as never, { upsert: true });
+      await col(db).updateOne({ _id: key }, { $addToSet: { hours: hour } } as never, { upsert: true });
+    }
+    batch.length = 0;
+  };
+  for await (const doc of db.collection<RunDoc>('runs').find({})) {
+    batch.push(entryOf(doc));
+    n++;
+    if (batch.length >= 5_000) {
+      await flush();
+      onProgress?.(n);
+    }
+  }
+  await flush();
+  return n;
+}
+
+export async function runIndexExists(db: Db): Promise<boolean> {
+  return (await col(db).findOne({ _id: 'all' })) !== null;
+}
