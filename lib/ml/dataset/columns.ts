@@ -89,7 +89,10 @@ export class ColumnBuilder {
         this.setMissing(i);
         return;
       }
-      if (NUMBER_RE.test(text)) this.setNumber(i, Number(text));
+      const v = Number(text);
+      // Number() also reads "0x1f", "0b1", "0o7": keep those as text, like the strict grammar does.
+      const radix = text.length > 1 && text.charCodeAt(0) === 48 && /[xXbBoO]/.test(text[1]);
+      if (Number.isFinite(v) && !radix && (v !== 0 || NUMBER_RE.test(text))) this.setNumber(i, v);
       else {
         this.num[i] = NaN;
         this.nonNumeric++;

@@ -31,12 +31,61 @@ export class CsvParser {
     private readonly delimiter = ','
   ) {}
 
+  /** Text after the last newline, waiting for the rest of its line (fast path only). */
+  private rest = '';
+
   push(chunk: string): void {
     let text = chunk;
     if (!this.started) {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM
     }
+    if (this.rest) {
+      text = this.rest + text;
+      this.rest = '';
+    }
+    // Fast path: whole lines without quotes are split natively; a line with a quote (and any
+    // continuation of a quoted field over several lines) goes through the state machine.
+    let pos = 0;
+    const n = text.length;
+    let quote = -2; // index of the next '"' at or after pos (-1: none left), -2: not searched yet
+    while (pos < n) {
+      const nl = text.indexOf('\n', pos);
+      if (this.inQuotes || this.fields.length > 0 || this.field.length > 0 || this.fieldTouched || this.pendingCR) {
+        const end = nl === -1 ? n : nl + 1;
+        this.slowPush(text.slice(pos, end));
+        pos = end;
+        continue;
+      }
+      if (nl === -1) {
+        this.rest = text.slice(pos);
+        return;
+      }
+      if (quote !== -1 && quote < pos) quote = text.indexOf('"', pos);
+      if (quote !== -1 && quote < nl) {
+        this.slowPush(text.slice(pos, nl + 1));
+        pos = nl + 1;
+        continue;
+      }
+      let end = nl;
+      if (end > pos && text.charCodeAt(end - 1) === 13) end--; // \r\n
+      const line = text.slice(pos, end);
+      pos = nl + 1;
+      if (line.length > 0 && line.indexOf('\r') === -1) this.onRecord(line.split(this.delimiter), this.line);
+      else if (line.length > 0) this.slowPush(line + '\n');
+      else {
+        this.line++;
+        this.recordLine = this.line;
+        continue;
+      }
+      if (line.indexOf('\r') === -1) {
+        this.line++;
+        this.recordLine = this.line;
+      }
+    }
+  }
+
+  private slowPush(text: string): void {
     const delim = this.delimiter;
     let start = 0; // start of the pending plain run in `text`
     const n = text.length;
@@ -102,6 +151,11 @@ export class CsvParser {
   }
 
   end(): void {
+    if (this.rest) {
+      const last = this.rest;
+      this.rest = '';
+      this.slowPush(last);
+    }
     if (this.inQuotes && !this.quotePending) {
       throw new CsvParseError(
         `line ${this.recordLine}: a quoted field is never closed; the file is truncated or has a stray quote`,
