@@ -67,7 +67,16 @@ const syntheticDataset = z
 
 export const trainerSchema = z
   .object({
-    type: z.literal('builtin').default('builtin'),
+    /** builtin = the TypeScript trainer; command = any process following docs/trainers.md. */
+    type: z.enum(['builtin', 'command']).default('builtin'),
+    /** Data-parallel world size (builtin trainer): K GPU workers train one job, one round per epoch. */
+    workers: z.number().int().min(1).max(64).default(1),
+    /** command trainer: argv of the process (no shell), e.g. ["python3", "examples/pytorch/train.py"]. */
+    command: z.array(z.string().min(1).max(1_000)).min(1).max(200).optional(),
+    /** command trainer: free-form hyperparameters handed to the process in its params JSON. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** command trainer: the process is killed (whole process group) after this long. */
+    timeout: duration('24h', 1_000, 7 * 86_400_000),
     /** linear = linear / logistic / softmax regression by task; mlp = ReLU hidden layers. */
     model: z.enum(['linear', 'mlp']).default('mlp'),
     hidden: z.array(z.number().int().min(1).max(4096)).max(8).default([32]),
@@ -135,7 +144,42 @@ export const runSpecSchema = z
         message: 'split.test must be between 0 and 1 (exclusive)',
         path: ['test'],
       }),
-    trainer: trainerSchema.default({}),
+    trainer: trainerSchema.default({}).refine((t) => t.type !== 'command' || !!t.command, {
+      message: 'trainer.command is required when trainer.type is "command"',
+      path: ['command'],
+    }),
+    /** Hyperparameter search: trials over the trainer's fields (or "params.<name>"); the best by validation metric wins. */
+    search: z
+      .object({
+        method: z.enum(['grid', 'random']).default('grid'),
+        /** Field -> candidate values (grid and random), or { min, max, log? } ranges (random only). */
+        space: z.record(
+          z
+            .string()
+            .regex(
+              /^(learningRate|l2|batchSize|epochs|hidden|patience|seed|params\.[A-Za-z0-9_.-]+)$/,
+              'a trainer field (learningRate, l2, batchSize, epochs, hidden, patience, seed) or "params.<name>"'
+            ),
+          z.union([
+            z.array(z.unknown()).min(1).max(1_000),
+            z
+              .object({
+                min: z.number(),
+                max: z.number(),
+                log: z.boolean().default(false),
+                integer: z.boolean().default(false),
+              })
+              .strict(),
+          ])
+        ),
+        /** Random search: how many trials (grid: capped to this many). */
+        trials: z.number().int().min(1).max(1_000).default(8),
+        /** Trials running at once. */
+        parallelism: z.number().int().min(1).max(64).default(2),
+        seed: z.number().int().default(1),
+      })
+      .strict()
+      .optional(),
     gates: gatesSchema.default({}),
     approval: z
       .object({
