@@ -58,6 +58,18 @@ const alive = (pid: number) => {
   }
 };
 
+/** Processes of `pids` still alive after a short grace (esbuild helpers exit just after their parent). */
+async function survivors(pids: number[]): Promise<string[]> {
+  for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive).map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      return String(pid);
+    }
+  });
+}
+
 const temporal = (env: Record<string, string>, ...args: string[]) =>
   execFileSync(temporalBin(), [...args, '--address', env.TEMPORAL_ADDRESS, '--output', 'json'], { encoding: 'utf8' });
 
@@ -107,7 +119,7 @@ describe('embedded stack (npm start)', () => {
     expect(tree.length).toBeGreaterThanOrEqual(6); // temporal, mongodb, 3 workers, api
     process.kill(first.proc.pid!, 'SIGINT');
     expect((await first.exited).code).toBe(0);
-    expect(tree.filter(alive)).toEqual([]);
+    expect(await survivors(tree)).toEqual([]);
 
     const second = startStack(env);
     try {
