@@ -9,6 +9,7 @@ import { createEvaluateActivities } from './evaluate';
 import { createHistoryActivities } from './history';
 import { createRegistryActivities } from './registry';
 import { createTrainActivities } from './train';
+import { createCommandTrainerActivities } from './command-trainer';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -17,7 +18,7 @@ export function createControlActivities(deps: ActivityDeps) {
   return { ...createHistoryActivities(deps), ...createRegistryActivities(deps) };
 }
 export function createGpuActivities(deps: ActivityDeps) {
-  return { ...createTrainActivities(deps) };
+  return { ...createTrainActivities(deps), ...createCommandTrainerActivities(deps) };
 }
 export function createCpuActivities(deps: ActivityDeps) {
   return { ...createDataActivities(deps), ...createEvaluateActivities(deps) };

@@ -2,3 +2,5 @@
 export { pipeline } from './pipeline';
 export type { PipelineInput, PipelineOptions, PipelineResult } from './pipeline';
 export { approvalSignal, statusQuery } from './messages';
+export { commandTraining } from './command-training';
+export type { CommandTrainingInput } from './command-training';
