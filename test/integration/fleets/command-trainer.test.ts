@@ -1,0 +1,153 @@
+// The `command` trainer against real servers: the commandTraining child workflow on the control
+// fleet, its activity on an in-process GPU-queue worker, a real process following the contract.
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { CommandTrainInput } from '../../../activities/command-trainer';
+import type { Config } from '../../../lib/config';
+import { openStore, type Store } from '../../../lib/store/db';
+import { getRunMetrics } from '../../../lib/store/metrics';
+import { createClient } from '../../../lib/temporal/connection';
+import { EXIT_BAD_INPUT } from '../../../lib/trainers/command';
+import type { CommandTrainingInput } from '../../../workflows/command-training';
+import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { alive, FIXTURE_TRAINER, tinyShard, until } from './helpers';
+
+let cfg: Config;
+let store: Store;
+let client: Client;
+let workers: TestWorkers;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cmd-trainer-'));
+
+beforeAll(async () => {
+  cfg = testConfig();
+  store = await openStore(cfg);
+  client = await createClient(cfg);
+  workers = await startTestWorkers(cfg, store, ['control', 'gpu']);
+});
+
+afterAll(async () => {
+  await workers?.shutdown();
+  await client?.connection.close();
+  await store?.close();
+});
+
+async function start(params: Record<string, unknown>, withData = true, timeout = 120_000) {
+  const runId = `cmd-${randomUUID()}`;
+  const train: CommandTrainInput = {
+    runId,
+    trainer: { command: [process.execPath, FIXTURE_TRAINER], params, timeout },
+    task: 'classification',
+    target: 'label',
+    features: [
+      { name: 'x1', type: 'numeric' },
+      { name: 'x2', type: 'numeric' },
+    ],
+    shards: withData ? [await tinyShard(store)] : [],
+  };
+  const input: CommandTrainingInput = {
+    train,
+    queues: { gpu: cfg.queues.gpu },
+    options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '10 seconds' },
+  };
+  const handle = await client.workflow.start('commandTraining', {
+    taskQueue: cfg.queues.control,
+    workflowId: runId,
+    args: [input],
+  });
+  return { runId, handle };
+}
+
+test('metrics printed by the process are recorded as the run metrics, and model.onnx is stored', async () => {
+  const { runId, handle } = await start({ epochs: 4, learningRate: 0.5 });
+  const result = (await handle.result()) as {
+    onnx: { sha256: string };
+    metricLines: number;
+    metrics: Record<string, number>;
+  };
+  expect(result.metricLines).toBe(4);
+  expect(result.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
+  const points = await getRunMetrics(store, runId, 'train');
+  expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4]);
+  expect(points[3].values.loss).toBeCloseTo(1 / (1 + 4 * 0.5), 6);
+  expect(points[0].values.samples).toBe(20); // the shard reached the process as CSV
+  expect(result.metrics.valMetric).toBeCloseTo(1 - 1 / (1 + 2) / 2, 6);
+});
+
+test(`exit ${EXIT_BAD_INPUT} (bad input) fails at once, not retried, with the stderr tail`, async () => {
+  const attemptsFile = path.join(tmp, `attempts-${randomUUID()}`);
+  const { handle } = await start({ mode: 'bad-input', attemptsFile });
+  const err = await handle.result().then(
+    () => null,
+    (e: unknown) => e
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause?.cause as { message: string; type?: string; nonRetryable?: boolean };
+  expect(cause.type).toBe('CommandTrainerBadInput');
+  expect(cause.message).toMatch(/column "label" is not what this trainer expects/);
+  expect(cause.message).toMatch(/last 50 stderr lines/);
+  expect(cause.message).not.toMatch(/diagnostic line 10\b/); // only the last 50 lines
+  expect(readFileSync(attemptsFile, 'utf8').trim().split('\n')).toEqual(['1']);
+});
+
+test('a crash is retried; the next attempt resumes from the checkpoint folder', async () => {
+  const attemptsFile = path.join(tmp, `attempts-${randomUUID()}`);
+  const { runId, handle } = await start({ epochs: 3, failAttempts: 1, crashAfterEpoch: 2, attemptsFile });
+  const result = (await handle.result()) as { attempt: number; resumedFromCheckpoint: boolean };
+  expect(result.attempt).toBe(2);
+  expect(result.resumedFromCheckpoint).toBe(true);
+  expect(readFileSync(attemptsFile, 'utf8').trim().split('\n')).toEqual(['1', '2']);
+  const points = await getRunMetrics(store, runId, 'train');
+  expect(points.map((p) => [p.step, p.attempt])).toEqual([
+    [1, 1],
+    [2, 1],
+    [3, 2],
+  ]);
+});
+
+test('cancellation kills the process group: the process and its grandchild leave no orphan', async () => {
+  const pidFile = path.join(tmp, `pids-${randomUUID()}`);
+  const { handle } = await start({ mode: 'hang', pidFile });
+  const pids: number[] = await until('the trainer to start', () =>
+    existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : null
+  );
+  expect(pids.every(alive)).toBe(true);
+  await handle.cancel();
+  const err = await handle.result().then(
+    () => null,
+    (e: unknown) => e
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  // Both ignore SIGTERM, so this also proves the SIGKILL escalation.
+  await until('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
+});
+
+test('a time limit kills the process group and fails the attempt', async () => {
+  const pidFile = path.join(tmp, `pids-${randomUUID()}`);
+  const runId = `cmd-${randomUUID()}`;
+  const input: CommandTrainingInput = {
+    train: {
+      runId,
+      trainer: { command: [process.execPath, FIXTURE_TRAINER], params: { mode: 'hang', pidFile }, timeout: 1_500 },
+      shards: [],
+    },
+    queues: { gpu: cfg.queues.gpu },
+    options: { retryInitialInterval: '100 milliseconds', maximumAttempts: 1 },
+  };
+  const handle = await client.workflow.start('commandTraining', {
+    taskQueue: cfg.queues.control,
+    workflowId: runId,
+    args: [input],
+  });
+  const err = await handle.result().then(
+    () => null,
+    (e: unknown) => e
+  );
+  const cause = (err as WorkflowFailedError).cause?.cause as { message: string };
+  expect(cause.message).toMatch(/exceeded its time limit/);
+  const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+  await until('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
+});

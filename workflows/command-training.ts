@@ -1,0 +1,42 @@
+// Child workflow of the `command` trainer: one activity on the GPU queue that runs the team's own
+// process (docs/trainers.md). Its retry policy never retries bad input (exit 65) or a process
+// that exits 0 without a model; cancellation waits until the process group is dead.
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { CommandTrainInput, CommandTrainResult } from '../activities/command-trainer';
+import type { GpuActivities } from '../activities';
+
+export interface CommandTrainingInput {
+  train: CommandTrainInput;
+  queues: { gpu: string };
+  options?: {
+    /** How soon a dead worker is noticed (default 30s); the process must not stall heartbeats. */
+    heartbeatTimeout?: Duration;
+    retryInitialInterval?: Duration;
+    maximumAttempts?: number;
+  };
+}
+
+export async function commandTraining(input: CommandTrainingInput): Promise<CommandTrainResult> {
+  const o = input.options ?? {};
+  const acts = proxyActivities<GpuActivities>({
+    taskQueue: input.queues.gpu,
+    // The process has its own time limit; give the activity a little more to clean up.
+    startToCloseTimeout: input.train.trainer.timeout + 60_000,
+    heartbeatTimeout: o.heartbeatTimeout ?? '30 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: o.retryInitialInterval ?? '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: o.maximumAttempts ?? 3,
+      nonRetryableErrorTypes: [
+        'CommandTrainerBadInput',
+        'CommandTrainerBadOutput',
+        'DatasetError',
+        'ArtifactIntegrityError',
+      ],
+    },
+  });
+  return acts.commandTrain(input.train);
+}
