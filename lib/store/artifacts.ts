@@ -98,13 +98,21 @@ export async function putArtifact(
   if (existing) return ref;
   const count = Math.max(1, Math.ceil(data.byteLength / CHUNK_SIZE));
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  for (let n = 0; n < count; n++) {
-    const part = buf.subarray(n * CHUNK_SIZE, Math.min((n + 1) * CHUNK_SIZE, buf.length));
-    await chunks(store.db).replaceOne(
-      { _id: `${sha256}:${n}` },
-      { sha256, n, data: new Binary(part) },
-      { upsert: true }
-    );
+  // Chunks go in batches of 16 (4 MiB) per round trip; each is an upsert, so a retry rewrites
+  // the same documents.
+  for (let first = 0; first < count; first += 16) {
+    const ops = [];
+    for (let n = first; n < Math.min(first + 16, count); n++) {
+      const part = buf.subarray(n * CHUNK_SIZE, Math.min((n + 1) * CHUNK_SIZE, buf.length));
+      ops.push({
+        replaceOne: {
+          filter: { _id: `${sha256}:${n}` },
+          replacement: { sha256, n, data: new Binary(part) },
+          upsert: true,
+        },
+      });
+    }
+    await chunks(store.db).bulkWrite(ops, { ordered: false });
   }
   await manifests(store.db).updateOne(
     { _id: sha256 },

@@ -65,8 +65,14 @@ class FrameBuilder {
     this.dropped = new Set(drop);
   }
 
+  /** Dropped columns actually present in the data. */
+  readonly droppedSeen = new Set<string>();
+
   column(name: string): ColumnBuilder | undefined {
-    if (this.dropped.has(name)) return undefined;
+    if (this.dropped.has(name)) {
+      this.droppedSeen.add(name);
+      return undefined;
+    }
     let b = this.byName.get(name);
     if (!b) {
       b = new ColumnBuilder(name);
@@ -238,6 +244,16 @@ export async function readDataset(filePath: string, opts: ReadOptions): Promise<
         message: `features.types names column '${name}', which is not in the dataset; columns are: ${fb.builders
           .map((b) => b.name)
           .join(', ')}`,
+      });
+    }
+  }
+  for (const name of opts.drop ?? []) {
+    if (!fb.droppedSeen.has(name)) {
+      fb.issues.push({
+        severity: 'warning',
+        code: 'unknown_drop',
+        column: name,
+        message: `features.drop names column '${name}', which is not in the dataset; check the spelling`,
       });
     }
   }

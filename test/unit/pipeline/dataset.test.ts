@@ -204,3 +204,23 @@ describe('split, codec, synthetic, paths', () => {
     expect(() => bundledDataset('nope')).toThrow(/bundled datasets are: penguins, auto-mpg/);
   });
 });
+
+describe('drop list', () => {
+  it('warns about dropped columns the data does not have', async () => {
+    const p = path.join(dir, 'drop.csv');
+    await writeFile(p, 'a,b,y\n1,2,x\n3,4,z\n');
+    const r = await readDataset(p, { format: 'csv', drop: ['b', 'nope'] });
+    expect(Object.keys(r.frame.columns)).toEqual(['a', 'y']);
+    expect(r.issues).toEqual([expect.objectContaining({ severity: 'warning', code: 'unknown_drop', column: 'nope' })]);
+    expect(buildValidationReport(r, { target: 'y', drop: ['b', 'nope'] }).warnings.map((w) => w.code)).toContain(
+      'unknown_drop'
+    );
+  });
+
+  it('keeps hex-looking and infinite cells as text', async () => {
+    const p = path.join(dir, 'hex.csv');
+    await writeFile(p, 'h,y\n0x10,1\nInfinity,2\n0,3\n');
+    const r = await readDataset(p, { format: 'csv' });
+    expect(r.columns.find((c) => c.name === 'h')?.type).toBe('categorical');
+  });
+});
