@@ -4,6 +4,7 @@
 // `_id`. At start, an empty index over existing runs is rebuilt with one scan.
 import type { Logger } from './log';
 import type { TemporalGateway } from './temporal';
+import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
 import { entryOf, indexRun, rebuildRunIndex, runIndexExists } from '../lib/store/run-index';
 import { getRun, runs } from '../lib/store/runs';
@@ -13,24 +14,40 @@ import { PIPELINE_WORKFLOW } from './pipeline';
 const OVERLAP_MS = 10 * 60_000;
 
 export async function reconcileRunIndex(
-  deps: { store: Store; temporal: TemporalGateway },
+  deps: { store: Store; temporal: TemporalGateway; cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues'> },
   sinceMs: number,
   max = 10_000
 ): Promise<{ indexed: number; newest: number }> {
   const client = await deps.temporal.client();
-  const query = `WorkflowType = '${PIPELINE_WORKFLOW}' AND StartTime >= '${new Date(sinceMs).toISOString()}'`;
+  const query =
+    `WorkflowType = '${PIPELINE_WORKFLOW}' AND TaskQueue = '${deps.cfg.queues.control}'` +
+    ` AND StartTime >= '${new Date(sinceMs).toISOString()}'`;
   let indexed = 0;
   let newest = sinceMs;
   let seen = 0;
-  for await (const wf of client.workflow.list({ query })) {
-    if (++seen > max) break;
-    newest = Math.max(newest, wf.startTime.getTime());
-    const doc = await getRun(deps.store, wf.workflowId);
-    if (doc) {
-      await indexRun(deps.store.db, entryOf(doc));
-      indexed++;
+  let nextPageToken: Uint8Array | undefined;
+  // The raw visibility call: only ids and start times are needed, and decoding memos would
+  // need the payload keys of whoever started each workflow.
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: deps.cfg.TEMPORAL_NAMESPACE,
+      query,
+      pageSize: 500,
+      nextPageToken,
+    });
+    for (const ex of page.executions ?? []) {
+      const id = ex.execution?.workflowId;
+      if (!id || ++seen > max) continue;
+      const started = Number(ex.startTime?.seconds ?? 0) * 1000;
+      newest = Math.max(newest, started);
+      const doc = await getRun(deps.store, id);
+      if (doc) {
+        await indexRun(deps.store.db, entryOf(doc));
+        indexed++;
+      }
     }
-  }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken && seen < max);
   return { indexed, newest };
 }
 
@@ -45,7 +62,7 @@ export async function ensureRunIndex(store: Store, log: Logger): Promise<void> {
 }
 
 export function startReconciler(
-  deps: { store: Store; temporal: TemporalGateway; log: Logger },
+  deps: { store: Store; temporal: TemporalGateway; log: Logger; cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues'> },
   intervalMs = 15_000
 ): { stop(): void } {
   let since = Date.now() - 24 * 3600_000;

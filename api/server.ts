@@ -67,7 +67,7 @@ export async function startServer(
   temporal.client().catch(() => log.warn('Temporal unreachable at start; /readyz reports it until it is back'));
 
   const app = createApp({ cfg, store, temporal, log });
-  const reconciler = startReconciler({ store, temporal, log });
+  const reconciler = startReconciler({ store, temporal, log, cfg });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(cfg.MLOPS_API_PORT, cfg.MLOPS_API_HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {

@@ -15,7 +15,8 @@ import { MongoClient, type Db } from 'mongodb';
 import { loadConfig } from '../../lib/config';
 import { ensurePipelineIndexes } from '../../lib/store/pipeline';
 import { runEvents } from '../../lib/store/events';
-import { runs, RUN_STATUSES } from '../../lib/store/runs';
+import { runs, RUN_STATUSES, type RunStatus } from '../../lib/store/runs';
+import { isTerminal, rebuildRunIndex, RUN_EVENT_INDEX, runIndexExists, RUN_INDEX } from '../../lib/store/run-index';
 import { createApp, prepareStore } from '../../api/app';
 import { silentLogger } from '../../api/log';
 import { gatewayFromFactory } from '../../api/temporal';
@@ -39,6 +40,15 @@ const STEPS = [
 ];
 const MODELS = 50;
 
+/** 5% running, 5% awaiting approval, the rest ended (mostly succeeded). */
+function statusOf(i: number): RunStatus {
+  const r = (i * 2654435761) % 100;
+  if (r < 5) return 'running';
+  if (r < 10) return 'awaiting_approval';
+  if (r < 70) return 'succeeded';
+  return (['failed', 'failed_gate', 'rejected', 'expired', 'cancelled'] as const)[r % 5];
+}
+
 function runId(i: number): string {
   return `run-bench-${String(i).padStart(7, '0')}`;
 }
@@ -46,7 +56,7 @@ function runId(i: number): string {
 async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => void): Promise<void> {
   const have = await runs(db).estimatedDocumentCount();
   const haveEvents = await runEvents(db).estimatedDocumentCount();
-  if (have >= nRuns && haveEvents >= nRuns * perRun) {
+  if (have >= nRuns && haveEvents >= nRuns * perRun && (await runIndexExists(db))) {
     log(`seed: reusing ${have} runs and ${haveEvents} events`);
     return;
   }
@@ -64,8 +74,8 @@ async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => v
         runId: runId(i),
         model: `model-${i % MODELS}`,
         spec: { model: `model-${i % MODELS}`, dataset: { name: 'penguins' }, target: 'species' },
-        status: RUN_STATUSES[i % RUN_STATUSES.length],
-        stage: 'done',
+        status: statusOf(i),
+        stage: isTerminal(statusOf(i)) ? 'done' : statusOf(i) === 'running' ? 'train' : 'approval',
         createdAt,
         updatedAt: createdAt,
         createdBy: 'bench',
@@ -77,7 +87,10 @@ async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => v
   const t1 = Date.now();
   for (let start = 0; start < nRuns; start += Math.floor(batch / perRun)) {
     const docs = [];
+    const indexDocs = [];
     for (let i = start; i < Math.min(nRuns, start + Math.floor(batch / perRun)); i++) {
+      const events: Record<string, unknown> = {};
+      indexDocs.push({ _id: runId(i), events });
       for (let k = 0; k < perRun; k++) {
         const step = STEPS[k % STEPS.length];
         const attempt = Math.floor(k / STEPS.length) + 1;
@@ -93,12 +106,20 @@ async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => v
           endedAt: new Date(startedAt.getTime() + 900),
           durationMs: 900,
         });
+        const { _id, ...e } = docs[docs.length - 1];
+        void _id;
+        events[`${step}:${attempt}`] = e;
       }
     }
     await runEvents(db).insertMany(docs as never[], { ordered: false });
+    // The per-run event index a writer hook (indexEvent) maintains; see lib/store/run-index.ts.
+    await db.collection(RUN_EVENT_INDEX).insertMany(indexDocs as never[], { ordered: false });
     if ((start / Math.floor(batch / perRun)) % 40 === 0) log(`seed: events for ${start} runs`);
   }
   log(`seed: ${nRuns * perRun} events in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  const t2 = Date.now();
+  await rebuildRunIndex(db, (n) => n % 20_000 === 0 && log(`seed: run index ${n}`));
+  log(`seed: run index built in ${((Date.now() - t2) / 1000).toFixed(1)} s`);
 }
 
 async function explainAll(db: Db): Promise<Record<string, unknown>> {
@@ -131,6 +152,8 @@ async function explainAll(db: Db): Promise<Record<string, unknown>> {
         .limit(201)
     ),
     'run by _id': await show(runs(db).find({ _id: runId(1234) })),
+    'run index bucket by _id': await show(db.collection(RUN_INDEX).find({ _id: 'model:model-7' as never })),
+    'event index by _id': await show(db.collection(RUN_EVENT_INDEX).find({ _id: runId(1234) as never })),
   };
 }
 

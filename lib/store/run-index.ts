@@ -3,9 +3,10 @@
 // filter, a sort, $in, ranges) scans and decodes the whole collection in Go, which costs
 // seconds at 100k runs / 1M events. So every read here is a handful of `_id` lookups:
 //
-//   run_index     `<key>`          directory: the hours (UTC, yyyymmddhh) that hold runs of key
-//                 `<key>|<hour>`   bucket: { entries: { <runId>: RunIndexEntry } }
-//                 keys: `all` and `model:<name>`
+//   run_index     `<key>`          directory: the time buckets that hold runs of key
+//                 `<key>|<bucket>` bucket: { entries: { <runId>: RunIndexEntry } }
+//                 keys: `all` (hour buckets, yyyymmddhh UTC) and `model:<name>` (day
+//                 buckets, yyyymmdd), so a page is one or two bucket reads at ~1 run/minute
 //   run_event_index `<runId>`      { events: { "<step>:<attempt>": RunEvent (no _id) } }
 //
 // Entries are summaries (status, stage, times, version) for list pages. A run's model and
@@ -62,8 +63,10 @@ export function indexable(runId: string): boolean {
   return !runId.includes('.') && !runId.startsWith('$');
 }
 
-export function hourOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 13).replace(/[-T]/g, '');
+/** The time bucket of a key: hours for `all`, days for a model's key. */
+export function bucketOf(key: string, ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return key === 'all' ? iso.slice(0, 13).replace(/[-T]/g, '') : iso.slice(0, 10).replace(/-/g, '');
 }
 
 export function entryOf(doc: RunDoc): RunIndexEntry {
@@ -89,9 +92,9 @@ export function isTerminal(status: string): boolean {
 /** Adds or replaces a run's entry under `all` and `model:<name>` (idempotent). */
 export async function indexRun(db: Db, entry: RunIndexEntry): Promise<void> {
   if (!indexable(entry.id)) return;
-  const hour = hourOf(entry.t);
   await Promise.all(
     ['all', `model:${entry.model}`].map(async (key) => {
+      const hour = bucketOf(key, entry.t);
       await col(db).updateOne(
         { _id: `${key}|${hour}` },
         { $set: { key, hour, [`entries.${entry.id}`]: entry } } as never,
@@ -140,9 +143,9 @@ export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexP
   const key = q.model ? `model:${q.model}` : 'all';
   const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
   if (!dir) return { items: [], next: null, indexed: false };
-  const fromHour = q.from ? hourOf(q.from.getTime()) : '';
-  const toHour = q.to ? hourOf(q.to.getTime()) : '9';
-  const afterHour = q.after ? hourOf(q.after.t) : '9';
+  const fromHour = q.from ? bucketOf(key, q.from.getTime()) : '';
+  const toHour = q.to ? bucketOf(key, q.to.getTime()) : '9';
+  const afterHour = q.after ? bucketOf(key, q.after.t) : '9';
   const hours = [...new Set(dir.hours)]
     .filter((h) => h >= fromHour && h <= toHour && h <= afterHour)
     .sort()
@@ -222,7 +225,7 @@ export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void):
     for (const e of batch) {
       if (!indexable(e.id)) continue;
       for (const key of ['all', `model:${e.model}`]) {
-        const id = `${key}|${hourOf(e.t)}`;
+        const id = `${key}|${bucketOf(key, e.t)}`;
         byBucket.set(id, [...(byBucket.get(id) ?? []), e]);
       }
     }
