@@ -12,6 +12,8 @@ const python = join(venv, 'bin', 'python');
 
 /** Creates bench/.venv with scikit-learn on first use; returns the interpreter or undefined if pip fails. */
 export function sklearnPython(): string | undefined {
+  // An interpreter that already has scikit-learn (e.g. on a machine without PyPI access).
+  if (process.env.ML_BENCH_PYTHON) return process.env.ML_BENCH_PYTHON;
   try {
     if (!existsSync(python)) {
       console.error('creating bench/.venv with scikit-learn (first run only)...');

@@ -10,8 +10,8 @@ import { hash32, rng, shuffleInPlace } from './rng';
 import { adamStepSize, Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
 import type { EpochInfo, Frame, Head, TrainOptions, TrainSpec, TrainedModel } from './types';
 
-/** Upper bound on one chunk's X tensor: big enough to amortise session.run, small enough for memory. */
-const CHUNK_BYTES = 16 << 20;
+/** Samples per session.run: big enough to amortise the call, small enough to react to abort signals. */
+const CHUNK_SAMPLES = 16384;
 /** Relative improvement of the validation loss that resets early-stopping patience. */
 const TOLERANCE = 1e-4;
 
@@ -44,8 +44,7 @@ function fingerprint(spec: TrainSpec, rows: number, parameters: number): string 
 export function estimateMemoryBytes(sizes: number[], batch: number, rows: number): number {
   const { parameters } = layout(sizes);
   const widths = sizes.reduce((s, w) => s + w, 0);
-  const chunk = Math.min(CHUNK_BYTES, rows * sizes[0] * 4);
-  return 4 * (parameters * 20 + batch * widths * 4 + rows * (sizes[0] + sizes[sizes.length - 1]) * 2) + chunk;
+  return 4 * (parameters * 20 + batch * widths * 4 + rows * (sizes[0] + sizes[sizes.length - 1]));
 }
 
 interface Encoded {
@@ -161,9 +160,10 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   const B = Math.min(spec.batchSize, train.n);
   const nFull = Math.floor(train.n / B);
   const rest = train.n - nFull * B;
-  const K = Math.max(1, Math.min(nFull, Math.floor(CHUNK_BYTES / (B * D * 4))));
-  const xChunk = new Float32Array(K * B * D);
-  const yChunk = new Float32Array(K * B * outputs);
+  // Batches per session.run: enough to amortise the call, few enough to heartbeat and abort promptly.
+  const K = Math.max(1, Math.min(nFull, Math.ceil(CHUNK_SAMPLES / B)));
+  const trainX = f32(train.x, [train.n, D]);
+  const trainY = f32(train.y, [train.n, outputs]);
   let thetaT = f32(theta, [P]);
   let mT = f32(m, [P]);
   let vT = f32(v, [P]);
@@ -185,21 +185,15 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
       // Full batches in chunks of up to K, then the remainder as one smaller batch.
       const runChunk = async (first: number, batches: number, size: number) => {
         const t0 = performance.now();
-        for (let b = 0; b < batches * size; b++) {
-          const r = perm[first + b];
-          xChunk.set(train.x.subarray(r * D, r * D + D), b * D);
-          yChunk.set(train.y.subarray(r * outputs, r * outputs + outputs), b * outputs);
-        }
         const lrs = new Float32Array(batches);
-        for (let k = 0; k < batches; k++) {
-          const t = ++step;
-          lrs[k] = adamStepSize(spec.learningRate, t);
-        }
+        for (let k = 0; k < batches; k++) lrs[k] = adamStepSize(spec.learningRate, ++step);
+        const idx = perm.subarray(first, first + batches * size);
         const t1 = performance.now();
         gatherMs += t1 - t0;
         const out = await stepSession.run({
-          X: f32(xChunk.subarray(0, batches * size * D), [batches, size, D]),
-          Y: f32(yChunk.subarray(0, batches * size * outputs), [batches, size, outputs]),
+          X: trainX,
+          Y: trainY,
+          idx: new ort.Tensor('int32', idx, [batches, size]),
           theta: thetaT,
           m: mT,
           v: vT,

@@ -149,16 +149,21 @@ function outputsOf(arch: Architecture): number {
 }
 
 /**
- * Step model. Inputs X [K, B, D], Y [K, B, C], theta/m/v [P], lrs [K] (bias-corrected lr per step);
- * outputs theta_out/m_out/v_out and losses [K] (each batch's mean loss before its update). A Scan
- * hands each batch to the body as a view of X, so no per-batch copy is made.
+ * Step model. Inputs: the whole encoded training set X [N, D] and Y [N, C] (fed once per call
+ * without a copy: the binding wraps the JS buffers), idx [K, B] int32 row numbers of K batches,
+ * theta/m/v [P], lrs [K] (per-step scalar from adamStepSize). Outputs theta_out/m_out/v_out and
+ * losses [K] (each batch's mean loss before its update). The Scan hands the body one row of idx
+ * at a time and the body gathers its batch from X, so shuffling costs JS nothing but the
+ * permutation, and a batch is copied once, into cache, right before it is used.
  */
 export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
   const { parameters: P } = layout(arch.sizes);
   const D = arch.sizes[0];
   const C = outputsOf(arch);
   const body = new GraphBuilder('b_');
-  const e = emitBatch(body, arch, 'xb', 'yb', 'theta_in', l2, true);
+  const xb = body.o('Gather', ['X', 'rows'], { axis: 0 });
+  const yb = body.o('Gather', ['Y', 'rows'], { axis: 0 });
+  const e = emitBatch(body, arch, xb, yb, 'theta_in', l2, true);
   emitAdam(body, 'theta_in', 'm_in', 'v_in', e.grad!, 'lr', ['theta_b', 'm_b', 'v_b']);
   body.op('Identity', [e.loss], {}, ['loss_b']);
   const bodyGraph: GraphProto = body.graph(
@@ -167,8 +172,7 @@ export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
       valueInfo('theta_in', DataType.FLOAT, [P]),
       valueInfo('m_in', DataType.FLOAT, [P]),
       valueInfo('v_in', DataType.FLOAT, [P]),
-      valueInfo('xb', DataType.FLOAT, ['B', D]),
-      valueInfo('yb', DataType.FLOAT, ['B', C]),
+      valueInfo('rows', DataType.INT32, ['B']),
       valueInfo('lr', DataType.FLOAT, []),
     ],
     [
@@ -179,7 +183,7 @@ export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
     ]
   );
   const g = new GraphBuilder();
-  g.op('Scan', ['theta', 'm', 'v', 'X', 'Y', 'lrs'], { body: bodyGraph, num_scan_inputs: 3 }, [
+  g.op('Scan', ['theta', 'm', 'v', 'idx', 'lrs'], { body: bodyGraph, num_scan_inputs: 2 }, [
     'theta_out',
     'm_out',
     'v_out',
@@ -188,8 +192,9 @@ export function buildStepModel(arch: Architecture, l2: number): Uint8Array {
   const graph = g.graph(
     'train_step',
     [
-      valueInfo('X', DataType.FLOAT, ['K', 'B', D]),
-      valueInfo('Y', DataType.FLOAT, ['K', 'B', C]),
+      valueInfo('X', DataType.FLOAT, ['N', D]),
+      valueInfo('Y', DataType.FLOAT, ['N', C]),
+      valueInfo('idx', DataType.INT32, ['K', 'B']),
       valueInfo('theta', DataType.FLOAT, [P]),
       valueInfo('m', DataType.FLOAT, [P]),
       valueInfo('v', DataType.FLOAT, [P]),

@@ -5,7 +5,7 @@ import { join } from 'path';
 import type { FeatureSpec, Frame } from '../../../lib/ml';
 import { rng } from '../../../lib/ml/rng';
 
-const root = join(__dirname, '..', '..', '..', 'datasets');
+const root = process.env.ML_DATASETS_DIR ?? join(__dirname, '..', '..', '..', 'datasets');
 
 function toFrame(rows: Record<string, string | number | null>[], numeric: string[]): Frame {
   const columns: Frame['columns'] = {};

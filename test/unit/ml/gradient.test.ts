@@ -1,7 +1,7 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
 // The analytic backward pass in the ONNX training graph against central finite differences of an
 // independent float64 implementation of the same loss (including the L2 penalty on weights).
-import { createSession, f32 } from '../../../lib/ml/ort';
+import { createSession, f32, ort } from '../../../lib/ml/ort';
 import { rng } from '../../../lib/ml/rng';
 import {
   adamStepSize,
@@ -118,8 +118,13 @@ describe('Adam step graph', () => {
     const step = await createSession(buildStepModel(arch, l2));
     const lrs = Float32Array.from({ length: K }, (_, k) => adamStepSize(lr, k + 1));
     const out = await step.run({
-      X: f32(x, [K, B, 4]),
-      Y: f32(y, [K, B, 3]),
+      X: f32(x, [K * B, 4]),
+      Y: f32(y, [K * B, 3]),
+      idx: new ort.Tensor(
+        'int32',
+        Int32Array.from({ length: K * B }, (_, i) => i),
+        [K, B]
+      ),
       theta: f32(theta0, [P]),
       m: f32(new Float32Array(P), [P]),
       v: f32(new Float32Array(P), [P]),
