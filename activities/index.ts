@@ -10,6 +10,7 @@ import { createHistoryActivities } from './history';
 import { createRegistryActivities } from './registry';
 import { createTrainActivities } from './train';
 import { createCommandTrainerActivities } from './command-trainer';
+import { createDistributedActivities } from './distributed';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -18,7 +19,11 @@ export function createControlActivities(deps: ActivityDeps) {
   return { ...createHistoryActivities(deps), ...createRegistryActivities(deps) };
 }
 export function createGpuActivities(deps: ActivityDeps) {
-  return { ...createTrainActivities(deps), ...createCommandTrainerActivities(deps) };
+  return {
+    ...createTrainActivities(deps),
+    ...createCommandTrainerActivities(deps),
+    ...createDistributedActivities(deps),
+  };
 }
 export function createCpuActivities(deps: ActivityDeps) {
   return { ...createDataActivities(deps), ...createEvaluateActivities(deps) };

@@ -4,3 +4,5 @@ export type { PipelineInput, PipelineOptions, PipelineResult } from './pipeline'
 export { approvalSignal, statusQuery } from './messages';
 export { commandTraining } from './command-training';
 export type { CommandTrainingInput } from './command-training';
+export { distributedTraining } from './distributed-training';
+export type { DistributedTrainingInput, DistributedTrainingResult } from './distributed-training';
