@@ -33,6 +33,8 @@ export interface ApiLimits {
   tokenCacheTtlMs: number;
   /** How long /metrics reuses run and stage figures read from MongoDB (default 15 s). */
   metricsCacheMs: number;
+  /** How long an open run's status, re-read for a list page, is reused (default 2 s). */
+  runCacheMs: number;
 }
 
 export interface AppDeps {
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     authFailureWindowMs: 60_000,
     tokenCacheTtlMs: 5_000,
     metricsCacheMs: 15_000,
+    runCacheMs: 2_000,
     ...deps.limits,
   };
   const log = deps.log ?? createLogger({ level: deps.cfg.MLOPS_LOG_LEVEL });
@@ -96,7 +99,7 @@ export function createApp(deps: AppDeps): MlopsApp {
   const routes: RouteDef[] = [];
   routes.push(
     ...systemRoutes(ctx, () => (openapiDoc ??= buildOpenApi(routes))),
-    ...runRoutes(ctx),
+    ...runRoutes(ctx, limits.runCacheMs),
     ...modelRoutes(ctx),
     ...tokenRoutes(ctx),
     ...auditRoutes(ctx)

@@ -1,12 +1,13 @@
-// Keeps the run index complete for runs the API did not create (workflows started by other
-// clients, schedules, tests): every interval it lists `pipeline` workflows started since the
-// last pass from Temporal visibility (indexed, cheap) and indexes their run documents by
-// `_id`. At start, an empty index over existing runs is rebuilt with one scan.
+// Keeps the run index complete and its status keys current without help from writers:
+// every interval it (1) lists `pipeline` workflows started since the last pass from Temporal
+// visibility (indexed, cheap) and indexes their run documents by `_id`, and (2) re-reads the
+// runs indexed under an open status and moves those that changed. At start, an empty index
+// over existing runs is rebuilt with one scan.
 import type { Logger } from './log';
 import type { TemporalGateway } from './temporal';
 import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
-import { entryOf, indexRun, rebuildRunIndex, runIndexExists } from '../lib/store/run-index';
+import { entryOf, indexRun, rebuildRunIndex, runIndexExists, sweepOpenRuns } from '../lib/store/run-index';
 import { getRun, runs } from '../lib/store/runs';
 import { PIPELINE_WORKFLOW } from './pipeline';
 
@@ -72,6 +73,7 @@ export function startReconciler(
     try {
       const r = await reconcileRunIndex(deps, since);
       since = Math.max(since, r.newest - OVERLAP_MS);
+      await sweepOpenRuns(deps.store.db, (id) => getRun(deps.store, id));
     } catch (err) {
       deps.log.debug('run index reconcile skipped', { error: err instanceof Error ? err.message : String(err) });
     }

@@ -97,8 +97,8 @@ function effectiveStatus(doc: RunDoc, live: Record<string, unknown> | null): str
   return typeof s === 'string' && (RUN_STATUSES as readonly string[]).includes(s) ? s : doc.status;
 }
 
-export function runRoutes(ctx: ApiContext): RouteDef[] {
-  const reader = new RunReader(ctx.store);
+export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
+  const reader = new RunReader(ctx.store, runCacheMs);
   return [
     {
       method: 'post',

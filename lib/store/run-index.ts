@@ -5,8 +5,10 @@
 //
 //   run_index     `<key>`          directory: the time buckets that hold runs of key
 //                 `<key>|<bucket>` bucket: { entries: { <runId>: RunIndexEntry } }
-//                 keys: `all` (hour buckets, yyyymmddhh UTC) and `model:<name>` (day
-//                 buckets, yyyymmdd), so a page is one or two bucket reads at ~1 run/minute
+//                 keys: `all` and `status:<status>` (hour buckets, yyyymmddhh UTC) and
+//                 `model:<name>` (day buckets, yyyymmdd): a page is one or two bucket reads
+//                 at ~1 run/minute. A run stays under the status keys it was seen with;
+//                 readers skip (and remove) entries whose status has moved on.
 //   run_event_index `<runId>`      { events: { "<step>:<attempt>": RunEvent (no _id) } }
 //
 // Entries are summaries (status, stage, times, version) for list pages. A run's model and
@@ -63,10 +65,14 @@ export function indexable(runId: string): boolean {
   return !runId.includes('.') && !runId.startsWith('$');
 }
 
-/** The time bucket of a key: hours for `all`, days for a model's key. */
+/** The time bucket of a key: days for a model's key, hours otherwise. */
 export function bucketOf(key: string, ms: number): string {
   const iso = new Date(ms).toISOString();
-  return key === 'all' ? iso.slice(0, 13).replace(/[-T]/g, '') : iso.slice(0, 10).replace(/-/g, '');
+  return key.startsWith('model:') ? iso.slice(0, 10).replace(/-/g, '') : iso.slice(0, 13).replace(/[-T]/g, '');
+}
+
+export function keysOf(entry: RunIndexEntry): string[] {
+  return ['all', `model:${entry.model}`, `status:${entry.status}`];
 }
 
 export function entryOf(doc: RunDoc): RunIndexEntry {
@@ -93,7 +99,7 @@ export function isTerminal(status: string): boolean {
 export async function indexRun(db: Db, entry: RunIndexEntry): Promise<void> {
   if (!indexable(entry.id)) return;
   await Promise.all(
-    ['all', `model:${entry.model}`].map(async (key) => {
+    keysOf(entry).map(async (key) => {
       const hour = bucketOf(key, entry.t);
       await col(db).updateOne(
         { _id: `${key}|${hour}` },
@@ -140,9 +146,13 @@ function before(e: RunIndexEntry, pos: { t: number; id: string }): boolean {
 }
 
 export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexPage> {
-  const key = q.model ? `model:${q.model}` : 'all';
+  const key = q.model ? `model:${q.model}` : q.status ? `status:${q.status}` : 'all';
   const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
-  if (!dir) return { items: [], next: null, indexed: false };
+  if (!dir) {
+    // No runs under this key; `indexed` is false only when nothing is indexed at all.
+    const any = key === 'all' ? null : await col(db).findOne({ _id: 'all' });
+    return { items: [], next: null, indexed: any !== null };
+  }
   const fromHour = q.from ? bucketOf(key, q.from.getTime()) : '';
   const toHour = q.to ? bucketOf(key, q.to.getTime()) : '9';
   const afterHour = q.after ? bucketOf(key, q.after.t) : '9';
@@ -166,6 +176,15 @@ export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexP
         (!q.model || e.model === q.model)
     );
     const fresh = await Promise.all(candidates.map((e) => (isTerminal(e.status) ? e : q.refresh(e))));
+    if (key.startsWith('status:')) {
+      // Entries whose status moved on leave this key (they are under their new one).
+      const gone = candidates.filter((_c, i) => fresh[i]?.status !== q.status).map((c) => `entries.${c.id}`);
+      if (gone.length) {
+        col(db)
+          .updateOne({ _id: `${key}|${hours[hi]}` }, { $unset: Object.fromEntries(gone.map((g) => [g, ''])) } as never)
+          .catch(() => undefined);
+      }
+    }
     for (let i = 0; i < candidates.length; i++) {
       const e = fresh[i];
       examined++;
@@ -224,7 +243,7 @@ export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void):
     const byBucket = new Map<string, RunIndexEntry[]>();
     for (const e of batch) {
       if (!indexable(e.id)) continue;
-      for (const key of ['all', `model:${e.model}`]) {
+      for (const key of keysOf(e)) {
         const id = `${key}|${bucketOf(key, e.t)}`;
         byBucket.set(id, [...(byBucket.get(id) ?? []), e]);
       }
@@ -252,4 +271,34 @@ export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void):
 
 export async function runIndexExists(db: Db): Promise<boolean> {
   return (await col(db).findOne({ _id: 'all' })) !== null;
+}
+
+/** Status keys of runs that are still open: the only ones whose members can move. */
+export const OPEN_STATUS_KEYS = ['status:running', 'status:awaiting_approval'];
+
+/**
+ * Re-reads every run indexed under an open status and moves those whose status changed to
+ * their new keys. Open runs are few, so this is cheap; the API's reconciler runs it each
+ * pass, which bounds how long a status filter can miss a run whose writer did not call
+ * indexRunUpdate.
+ */
+export async function sweepOpenRuns(db: Db, read: (runId: string) => Promise<RunDoc | null>): Promise<number> {
+  let moved = 0;
+  for (const key of OPEN_STATUS_KEYS) {
+    const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
+    for (const hour of dir?.hours ?? []) {
+      const bucketId = `${key}|${hour}`;
+      const bucket = (await col(db).findOne({ _id: bucketId })) as BucketDoc | null;
+      for (const e of Object.values(bucket?.entries ?? {})) {
+        const doc = await read(e.id);
+        if (doc && doc.status === e.status && doc.stage === e.stage) continue;
+        if (doc) await indexRun(db, entryOf(doc));
+        if (!doc || `status:${doc.status}` !== key) {
+          await col(db).updateOne({ _id: bucketId }, { $unset: { [`entries.${e.id}`]: '' } } as never);
+          moved++;
+        }
+      }
+    }
+  }
+  return moved;
 }

@@ -8,7 +8,7 @@ import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
 import { registerModelVersion, updateModelVersion } from '../../../lib/store/models';
 import { updateRun } from '../../../lib/store/runs';
 import { recordMetric } from '../../../lib/store/metrics';
-import { MINIMAL_SPEC, seedRun, startTestApi, type TestApi } from './helpers';
+import { MINIMAL_SPEC, reindexRun, seedRun, startTestApi, type TestApi } from './helpers';
 
 let api: TestApi;
 let dir: string;
@@ -29,6 +29,7 @@ beforeAll(async () => {
     metrics: { accuracy: 0.97 },
     registered: { name: 'penguins', version: 1 },
   });
+  await reindexRun(api, 'run-cli-1');
   await recordMetric(api.store, { runId: 'run-cli-1', series: 'train', step: 9, values: { loss: 0.1 } });
   const ref = await putArtifact(api.store, Buffer.from('onnx-bytes'), MEDIA.onnx);
   await registerModelVersion(api.store, {

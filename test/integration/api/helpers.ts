@@ -155,3 +155,10 @@ export async function seedRun(
   await createRun(api.store, { spec: MINIMAL_SPEC, ...input });
   await indexRun(api.store.db, entryOf((await getRun(api.store, input.runId))!));
 }
+
+/** Re-indexes a run after a test changed its document (what a writer hook or the reconciler does). */
+export async function reindexRun(api: Pick<TestApi, 'store'>, runId: string): Promise<void> {
+  const { getRun } = await import('../../../lib/store/runs');
+  const { entryOf, indexRun } = await import('../../../lib/store/run-index');
+  await indexRun(api.store.db, entryOf((await getRun(api.store, runId))!));
+}

@@ -7,7 +7,7 @@ import { call, expectProblem, MINIMAL_SPEC, seedRun, startTestApi, type TestApi 
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ limits: { runCacheMs: 0 } });
 });
 afterAll(async () => {
   await api?.close();
@@ -213,6 +213,27 @@ describe('run index', () => {
     } finally {
       await client.connection.close();
     }
+  });
+
+  it('moves runs between status keys: on read for open keys, and by the sweep', async () => {
+    const { sweepOpenRuns } = await import('../../../lib/store/run-index');
+    const { getRun } = await import('../../../lib/store/runs');
+    await seedRun(api, { runId: 'run-sw-1', model: 'sweep' });
+    await seedRun(api, { runId: 'run-sw-2', model: 'sweep' });
+    const ids = async (qs: string) =>
+      (await call(api, 'GET', `/v1/runs?${qs}`, { token: api.tokens.viewer })).body.items.map(
+        (r: { runId: string }) => r.runId
+      );
+    expect(await ids('status=running')).toEqual(expect.arrayContaining(['run-sw-1', 'run-sw-2']));
+    await runs(api.store.db).updateOne({ _id: 'run-sw-1' }, { $set: { status: 'succeeded', stage: 'done' } });
+    await runs(api.store.db).updateOne({ _id: 'run-sw-2' }, { $set: { status: 'failed', stage: 'train' } });
+    // Model filter reads the model key and refreshes open entries: right at once.
+    expect(await ids('model=sweep&status=succeeded')).toEqual(['run-sw-1']);
+    // Status keys catch up with the sweep (the reconciler runs it every pass).
+    await sweepOpenRuns(api.store.db, (id) => getRun(api.store, id));
+    expect(await ids('status=failed')).toContain('run-sw-2');
+    expect(await ids('status=running')).not.toEqual(expect.arrayContaining(['run-sw-1']));
+    expect(await ids('status=running')).not.toContain('run-sw-2');
   });
 
   it('serves events by _id probes, then from the index document once the run ended', async () => {
