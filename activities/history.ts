@@ -2,24 +2,33 @@
 // quality gate, the approval wait) as run events, and the final state with its duration.
 import { recordStepEnd } from '../lib/store/events';
 import { createRun, updateRun, type RunDoc } from '../lib/store/runs';
-import { ensureIndexesOnce, type ActivityDeps } from './common';
+import { parseRunSpec, type RunSpec } from '../lib/spec';
+import { classify, ensureIndexesOnce, type ActivityDeps } from './common';
 import type { FinishInput, RunRef, RunStatePatch, WorkflowStepEvent } from './types';
 
 export function createHistoryActivities(deps: ActivityDeps) {
   return {
-    async startRun(input: RunRef & { startedAt: number; createdBy?: string }): Promise<void> {
+    /**
+     * Records the run and returns its spec validated with every default filled in (a spec that is
+     * not valid fails the run at once, naming each field).
+     */
+    async startRun(input: RunRef & { startedAt: number; createdBy?: string }): Promise<RunSpec> {
       await ensureIndexesOnce(deps.store);
-      await createRun(deps.store, {
-        runId: input.runId,
-        model: input.spec.model,
-        spec: input.spec,
-        createdBy: input.createdBy,
-      });
+      let spec: RunSpec;
+      try {
+        spec = parseRunSpec(input.spec);
+      } catch (err) {
+        const model = String((input.spec as unknown as { model?: unknown })?.model ?? '');
+        await createRun(deps.store, { runId: input.runId, model, spec: input.spec, createdBy: input.createdBy });
+        throw classify(err);
+      }
+      await createRun(deps.store, { runId: input.runId, model: spec.model, spec, createdBy: input.createdBy });
       await updateRun(deps.store, input.runId, {
         status: 'running',
         stage: 'started',
         startedAt: new Date(input.startedAt),
       });
+      return spec;
     },
 
     async setRunState(input: RunStatePatch): Promise<void> {

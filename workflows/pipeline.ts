@@ -12,6 +12,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -25,7 +26,7 @@ import type { Duration } from '@temporalio/common';
 import type { ControlActivities, CpuActivities, GpuActivities } from '../activities';
 import type { EvaluateResult, OptimiseResult, RegisterResult, TrainResult } from '../activities/types';
 import { evaluateGates, type GateResult } from '../lib/spec/gates';
-import type { RunSpec } from '../lib/spec/schema';
+import type { RunSpec, RunSpecInput } from '../lib/spec/schema';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import {
   approvalSignal,
@@ -49,8 +50,11 @@ export interface PipelineOptions {
 export interface PipelineInput {
   /** The run id; also the workflow id. */
   runId: string;
-  /** A parsed spec (lib/spec parseRunSpec output: defaults filled in, approval.timeout in ms). */
-  spec: RunSpec;
+  /**
+   * The run spec: parsed (parseRunSpec output) or as the user wrote it; the first step validates
+   * it and fills in the defaults (an invalid spec fails the run at once).
+   */
+  spec: RunSpec | RunSpecInput;
   /** Task queue names (workflows cannot read the environment). */
   queues: { control: string; gpu: string; cpu: string };
   /** Subject of the token that started the run (recorded; the API enforces four eyes). */
@@ -141,13 +145,15 @@ function rootMessage(err: unknown): { message: string; type?: string } {
 
 export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   const runId = input.runId || workflowInfo().workflowId;
-  const { spec } = input;
+  // Until startRun has validated it, the spec is only trusted for its model name.
+  let spec = input.spec as RunSpec;
+  const modelName = () => (typeof spec?.model === 'string' ? spec.model : 'unknown');
   const acts = activities(input);
   const startedAt = Date.now();
 
   const state: PipelineStatus = {
     runId,
-    model: spec.model,
+    model: modelName(),
     status: 'running',
     stage: 'queued',
     progress: { completed: 0, total: STAGES.length - 1, fraction: 0 },
@@ -176,7 +182,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 
   const publish = () =>
     upsertSearchAttributes([
-      { key: MODEL_NAME, value: spec.model },
+      { key: MODEL_NAME, value: modelName() },
       { key: STAGE, value: state.stage },
       { key: RUN_STATUS, value: state.status },
     ]);
@@ -226,7 +232,13 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 
   publish();
   try {
-    await acts.history.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
+    const parsed = await acts.history.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
+    // v2: the spec is (re)validated by startRun, so a caller may pass the user's spec as written
+    // (defaults are filled in there). Histories recorded before this change replay without it.
+    if (patched('spec-parsed-in-start-run') && parsed) {
+      spec = parsed;
+      state.model = spec.model;
+    }
 
     enter('ingest');
     const ingest = await acts.data.ingest({ runId, spec });

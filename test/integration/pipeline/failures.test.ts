@@ -92,6 +92,16 @@ describe('pipeline: runs that end without promotion', () => {
     await expectFailedFast(handle.workflowId, 'ingest', spec.model as string);
   });
 
+  it('fails fast on an invalid spec passed as written, naming the field', async () => {
+    const spec = { model: 'bad-spec', dataset: { name: 'penguins' }, target: 'species', trainer: { epochs: 0 } };
+    const handle = await startPipeline(env, spec, { retryInitialInterval: '5 seconds' }, true);
+    const cause = await failure(handle);
+    expect(cause.message).toMatch(/failed at queued: Invalid run spec: trainer.epochs/);
+    const run = await getRun(env.store, handle.workflowId);
+    expect(run).toMatchObject({ status: 'failed', model: 'bad-spec' });
+    expect(await getModel(env.store, 'bad-spec')).toBeNull();
+  });
+
   it('ends failed_gate below its gates, with the reason recorded and nothing registered', async () => {
     const spec = penguinsSpec({ dataset: { name: 'penguins' }, gates: { minAccuracy: 0.999, minMacroF1: 0.9995 } });
     spec.trainer = { epochs: 2, learningRate: 0.001, hidden: [2], patience: 0 };

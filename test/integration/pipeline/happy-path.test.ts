@@ -152,6 +152,28 @@ describe('pipeline: regression and cancellation', () => {
     expect(v?.optimisation).toMatchObject({ metricName: 'r2' });
   });
 
+  it('runs the smallest spec as a user writes it (defaults filled in by the workflow)', async () => {
+    const model = `smallest-${Date.now()}`;
+    const handle = await startPipeline(
+      env,
+      { model, dataset: { name: 'penguins' }, target: 'species' },
+      undefined,
+      true
+    );
+    const pending = await waitForStatus(handle, 'awaiting_approval');
+    expect(Date.parse(pending.pendingApproval!.deadline) - Date.parse(pending.pendingApproval!.requestedAt)).toBe(
+      72 * 3600_000
+    );
+    const run = await getRun(env.store, handle.workflowId);
+    expect(run?.spec).toMatchObject({
+      trainer: { epochs: 60, model: 'mlp' },
+      split: { test: 0.2 },
+      approval: { timeout: 72 * 3600_000 },
+    });
+    await handle.signal(approvalSignal, { decision: 'approve', approver: 'erin' });
+    expect((await handle.result()).status).toBe('succeeded');
+  });
+
   it('ends cancelled when the workflow is cancelled while awaiting approval', async () => {
     const handle = await startPipeline(env, penguinsSpec());
     await waitForStatus(handle, 'awaiting_approval');

@@ -96,12 +96,14 @@ export function penguinsSpec(overrides: Partial<RunSpecInput> = {}): RunSpecInpu
 export async function startPipeline(
   env: PipelineEnv,
   spec: RunSpecInput,
-  options: PipelineOptions = { retryInitialInterval: '200 milliseconds' }
+  options: PipelineOptions = { retryInitialInterval: '200 milliseconds' },
+  /** Pass the spec as written (the workflow validates it) instead of parsing it here. */
+  raw = false
 ): Promise<WorkflowHandle<(input: PipelineInput) => Promise<PipelineResult>>> {
   const runId = `run-${randomUUID()}`;
   const input: PipelineInput = {
     runId,
-    spec: parseRunSpec(spec),
+    spec: raw ? spec : parseRunSpec(spec),
     queues: env.cfg.queues,
     options,
     createdBy: 'tester',

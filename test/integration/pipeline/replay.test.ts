@@ -2,7 +2,8 @@
 //  1. the histories committed under histories/ (recorded from earlier code), and
 //  2. fresh histories of runs that end in each way (succeeded, rejected, expired, failed),
 // against the current workflow bundle. A DeterminismViolationError fails the test.
-// Set PIPELINE_RECORD_HISTORIES=1 to (re)write histories/ from the fresh runs.
+// Set PIPELINE_RECORD_HISTORIES=1 to (re)write histories/ from the fresh runs, or =<tag> to add
+// pipeline-<outcome>-<tag>.json next to the older ones (keep old histories: they guard patched()).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -76,9 +77,10 @@ describe('pipeline: replay', () => {
           history,
           h.workflowId
         );
+        const tag = process.env.PIPELINE_RECORD_HISTORIES === '1' ? '' : `-${process.env.PIPELINE_RECORD_HISTORIES}`;
         if (process.env.PIPELINE_RECORD_HISTORIES) {
           writeFileSync(
-            path.join(HISTORIES, `pipeline-${names[i]}.json`),
+            path.join(HISTORIES, `pipeline-${names[i]}${tag}.json`),
             JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
           );
         }
