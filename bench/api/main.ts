@@ -8,6 +8,7 @@
 //
 // The FerretDB data folder is kept (bench/results is git-ignored): a second run reuses
 // the seeded data. Prints a table and writes bench/results/api-latency.json.
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -157,6 +158,55 @@ async function explainAll(db: Db): Promise<Record<string, unknown>> {
   };
 }
 
+/**
+ * FerretDB v1.24 (SQLite) looks documents up by `_ferretdb_sjson->'$._id'` but indexes
+ * `_ferretdb_sjson->"_id"`, so SQLite scans the table even for an `_id` filter. This adds an
+ * index on the expression the queries use (what the launcher should do; see docs/api.md).
+ */
+function sqliteIdIndex(file: string): string {
+  const py = [
+    'import sqlite3,sys',
+    'c=sqlite3.connect(sys.argv[1], timeout=30)',
+    "ts=[r[0] for r in c.execute(\"select name from sqlite_master where type='table' and name not like '_ferretdb_%'\")]",
+    '[c.execute(\'CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->\\\'$._id\\\')\' % (t,t)) for t in ts]',
+    'c.commit()',
+    "print(len(ts), 'tables')",
+  ].join('\n');
+  return execFileSync('python3', ['-c', py, file], { encoding: 'utf8' }).trim();
+}
+
+const SCENARIO_PATHS: ((i: number, nRuns: number) => string)[] = [
+  (i) => `/v1/runs?model=model-${i % MODELS}&limit=20`,
+  (i) => `/v1/runs?status=${RUN_STATUSES[i % RUN_STATUSES.length]}&limit=20`,
+  (i, nRuns) => `/v1/runs/${runId((i * 7919) % nRuns)}/events`,
+];
+
+interface ChildJob {
+  scenario: number;
+  name: string;
+  baseUrl: string;
+  token: string;
+  concurrency: number;
+  durationMs: number;
+  nRuns: number;
+}
+
+/** The load generator runs in its own process, so client work does not share the API's event loop. */
+function loadInChild(job: ChildJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(process.argv[1], [], { env: { ...process.env, BENCH_LOAD_JOB: JSON.stringify(job) } });
+    child.once('message', (m) => resolve(m as LoadResult));
+    child.once('error', reject);
+    child.once('exit', (code) => code && reject(new Error(`load process exited ${code}`)));
+  });
+}
+
+async function childMain(job: ChildJob): Promise<void> {
+  const path = SCENARIO_PATHS[job.scenario];
+  const result = await runLoad({ ...job, path: (i) => path(i, job.nRuns) });
+  process.send?.(result, () => process.exit(0));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -166,6 +216,8 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '15' },
       data: { type: 'string', default: path.join(ROOT, 'bench/results/api-ferretdb') },
       'mongodb-uri': { type: 'string' },
+      'ferretdb-bin': { type: 'string' },
+      'sqlite-id-index': { type: 'boolean', default: false },
     },
   });
   const nRuns = Number(values.runs);
@@ -182,16 +234,32 @@ async function main(): Promise<void> {
   let mongo: { stop(ms?: number): Promise<unknown> } | undefined;
   let uri = values['mongodb-uri'];
   if (!uri) {
-    const tools = await provisionTools(cfg, log);
+    const bin = values['ferretdb-bin'] ?? (await provisionTools(cfg, log)).ferretdb;
     const port = await freePort();
     mkdirSync(values.data!, { recursive: true });
-    mongo = await startMongoServer({ bin: tools.ferretdb, host: '127.0.0.1', port, dataDir: values.data! });
+    mongo = await startMongoServer({ bin, host: '127.0.0.1', port, dataDir: values.data! });
     uri = `mongodb://127.0.0.1:${port}/`;
   }
   const client = new MongoClient(uri, { maxPoolSize: 50 });
   try {
     await client.connect();
     const db = client.db('bench_api');
+    if (values['sqlite-id-index']) {
+      // Collections must exist (FerretDB creates their tables lazily) before their tables get the index.
+      const existing = new Set((await db.listCollections().toArray()).map((c) => c.name));
+      for (const name of [
+        'runs',
+        'run_events',
+        RUN_INDEX,
+        RUN_EVENT_INDEX,
+        'api_tokens',
+        'audit',
+        'idempotency_keys',
+      ]) {
+        if (!existing.has(name)) await db.createCollection(name);
+      }
+      log(`sqlite _id index: ${sqliteIdIndex(path.join(values.data!, 'bench_api.sqlite'))}`);
+    }
     await seed(db, nRuns, perRun, log);
     const store = { client, db, close: () => client.close() };
     await prepareStore(store, cfg.MLOPS_ADMIN_TOKEN);
@@ -216,9 +284,9 @@ async function main(): Promise<void> {
       { name: 'GET /v1/runs/{id}/events', path: (i) => `/v1/runs/${runId((i * 7919) % nRuns)}/events` },
     ];
     const results: LoadResult[] = [];
-    for (const s of scenarios) {
+    for (const [i, s] of scenarios.entries()) {
       log(`load: ${s.name}, ${concurrency} clients, ${durationMs / 1000} s`);
-      results.push(await runLoad({ ...s, baseUrl, token, concurrency, durationMs }));
+      results.push(await loadInChild({ scenario: i, name: s.name, baseUrl, token, concurrency, durationMs, nRuns }));
     }
     await new Promise((r) => server.close(r));
     const report = {
@@ -247,7 +315,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
+const job = process.env.BENCH_LOAD_JOB;
+(job ? childMain(JSON.parse(job) as ChildJob) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

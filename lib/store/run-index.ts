@@ -248,12 +248,16 @@ export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void):
         byBucket.set(id, [...(byBucket.get(id) ?? []), e]);
       }
     }
+    const hoursByKey = new Map<string, Set<string>>();
     for (const [id, entries] of byBucket) {
       const [key, hour] = id.split('|');
       const set: Record<string, unknown> = { key, hour };
       for (const e of entries) set[`entries.${e.id}`] = e;
       await col(db).updateOne({ _id: id }, { $set: set } as never, { upsert: true });
-      await col(db).updateOne({ _id: key }, { $addToSet: { hours: hour } } as never, { upsert: true });
+      hoursByKey.set(key, (hoursByKey.get(key) ?? new Set()).add(hour));
+    }
+    for (const [key, hours] of hoursByKey) {
+      await col(db).updateOne({ _id: key }, { $addToSet: { hours: { $each: [...hours] } } } as never, { upsert: true });
     }
     batch.length = 0;
   };
