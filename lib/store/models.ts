@@ -11,6 +11,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
+import { ferretSafe } from './ferret-safe';
 
 export const MODELS = 'models';
 export const MODEL_VERSIONS = 'model_versions';
@@ -145,7 +146,7 @@ export async function registerModelVersion(
       updatedAt: now,
       metrics: input.metrics,
       artifacts: input.artifacts,
-      lineage: input.lineage,
+      lineage: { ...input.lineage, spec: ferretSafe(input.lineage.spec) },
     };
     try {
       await versions.insertOne(doc);

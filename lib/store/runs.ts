@@ -3,6 +3,7 @@
 // `status` query.
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
+import { ferretSafe } from './ferret-safe';
 
 export const RUNS = 'runs';
 
@@ -82,7 +83,7 @@ export async function createRun(
         $setOnInsert: {
           runId: input.runId,
           model: input.model,
-          spec: input.spec,
+          spec: ferretSafe(input.spec),
           status: 'running',
           stage: 'queued',
           createdAt: now,

@@ -75,3 +75,15 @@ describe('quality gates', () => {
     });
   });
 });
+
+describe('ferretSafe', () => {
+  it('stores arrays inside arrays as JSON text and leaves the rest alone', async () => {
+    const { ferretSafe } = await import('../../../lib/store/ferret-safe');
+    const at = new Date(0);
+    expect(ferretSafe({ a: [1, [2, 3], { b: [[4]] }], c: { d: [5] }, at })).toEqual({
+      a: [1, '[2,3]', { b: ['[4]'] }],
+      c: { d: [5] },
+      at,
+    });
+  });
+});
