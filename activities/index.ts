@@ -11,12 +11,13 @@ import { createRegistryActivities } from './registry';
 import { createTrainActivities } from './train';
 import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
+import { createSearchActivities } from './search';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
 
 export function createControlActivities(deps: ActivityDeps) {
-  return { ...createHistoryActivities(deps), ...createRegistryActivities(deps) };
+  return { ...createHistoryActivities(deps), ...createRegistryActivities(deps), ...createSearchActivities(deps) };
 }
 export function createGpuActivities(deps: ActivityDeps) {
   return {

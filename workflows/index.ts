@@ -6,3 +6,5 @@ export { commandTraining } from './command-training';
 export type { CommandTrainingInput } from './command-training';
 export { distributedTraining } from './distributed-training';
 export type { DistributedTrainingInput, DistributedTrainingResult } from './distributed-training';
+export { hyperparameterSearch, searchTrial } from './hyperparameter-search';
+export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-search';
