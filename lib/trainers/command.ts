@@ -104,7 +104,7 @@ export function metricsOf(
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
     if (k === 'epoch' || k === 'round' || k === 'step') step = Math.trunc(v);
-    else values[k] = v;
+    else values[k.replace(/[.$]/g, '_')] = v; // stored field names may not hold '.' or '$'
   }
   return Object.keys(values).length ? { step, values } : null;
 }

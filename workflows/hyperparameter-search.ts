@@ -1,0 +1,163 @@
+// Hyperparameter search (spec.search): grid or random trials, each a child workflow whose training
+// runs on the GPU queue (built-in trainer, data-parallel when trainer.workers > 1, or the command
+// trainer), at most `parallelism` at once. Every trial is recorded; failed trials are tolerated
+// unless all fail; the best trial is picked by its validation metric (higher is better: accuracy,
+// R² for regression; a command trainer reports it as `valMetric`, else -valLoss is used).
+import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { ControlActivities, GpuActivities } from '../activities';
+import type { CommandTrainResult } from '../activities/command-trainer';
+import type { Feature, RunSpec, Task, TrainResult } from '../activities/types';
+import type { ArtifactRef } from '../lib/store/artifacts';
+import { applyTrial, bestTrial, planTrials, type Trial, type TrialOutcome } from '../lib/trainers/search';
+import { commandTraining } from './command-training';
+import { distributedTraining } from './distributed-training';
+
+export interface SearchInput {
+  runId: string;
+  spec: RunSpec;
+  task: Task;
+  features: Feature[];
+  /** Training data (frame artifact); the command trainer gets it as its CSV shard. */
+  train: ArtifactRef;
+  datasetSha256: string;
+  queues: { control: string; gpu: string };
+  options?: { heartbeatTimeout?: Duration; retryInitialInterval?: Duration; maximumAttempts?: number };
+}
+
+export interface TrialInput extends Omit<SearchInput, 'spec'> {
+  spec: RunSpec;
+  index: number;
+  values: Trial;
+}
+
+export interface TrialResult extends TrialOutcome {
+  runId: string;
+  /** ONNX model of the trial (succeeded trials). */
+  onnx: ArtifactRef | null;
+  train: TrainResult | null;
+}
+
+export interface SearchResult {
+  best: TrialResult;
+  trials: TrialResult[];
+  failed: number;
+}
+
+function metricOf(values: Record<string, number>): number | null {
+  if (Number.isFinite(values.valMetric)) return values.valMetric;
+  if (Number.isFinite(values.valLoss)) return -values.valLoss;
+  return null;
+}
+
+/** One trial: the spec with the trial's values, trained on the GPU queue. */
+export async function searchTrial(input: TrialInput): Promise<TrialResult> {
+  const runId = workflowInfo().workflowId;
+  const trainer = input.spec.trainer;
+  const o = input.options ?? {};
+  const base = { index: input.index, values: input.values, runId };
+  if (trainer.type === 'command') {
+    const r: CommandTrainResult = await executeChild(commandTraining, {
+      workflowId: `${runId}-command`,
+      args: [
+        {
+          train: {
+            runId,
+            trainer: { command: trainer.command ?? [], params: trainer.params, timeout: trainer.timeout },
+            task: input.task,
+            target: input.spec.target,
+            features: input.features,
+            shards: [input.train],
+            extra: { trial: input.index },
+          },
+          queues: { gpu: input.queues.gpu },
+          options: o,
+        },
+      ],
+    });
+    return { ...base, status: 'succeeded', metric: metricOf(r.metrics), onnx: r.onnx, train: null };
+  }
+  const trainInput = {
+    runId,
+    spec: input.spec,
+    task: input.task,
+    features: input.features,
+    train: input.train,
+    datasetSha256: input.datasetSha256,
+  };
+  let t: TrainResult;
+  if (trainer.workers > 1) {
+    t = await executeChild(distributedTraining, {
+      workflowId: `${runId}-dp`,
+      args: [{ ...trainInput, queues: { gpu: input.queues.gpu }, options: o }],
+    });
+  } else {
+    const gpu = proxyActivities<GpuActivities>({
+      taskQueue: input.queues.gpu,
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout: o.heartbeatTimeout ?? '1 minute',
+      retry: {
+        initialInterval: o.retryInitialInterval ?? '1 second',
+        maximumAttempts: o.maximumAttempts ?? 5,
+        nonRetryableErrorTypes: ['MlInputError', 'DatasetError', 'ArtifactIntegrityError', 'RunSpecError'],
+      },
+    });
+    t = await gpu.train(trainInput);
+  }
+  const metric = t.final ? (Number.isFinite(t.final.valMetric) ? t.final.valMetric : -t.final.valLoss) : null;
+  return { ...base, status: 'succeeded', metric, onnx: t.onnx, train: t };
+}
+
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && e.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
+}
+
+export async function hyperparameterSearch(input: SearchInput): Promise<SearchResult> {
+  const search = input.spec.search;
+  if (!search) throw ApplicationFailure.nonRetryable('the spec has no search block', 'RunSpecError');
+  const control = proxyActivities<ControlActivities>({
+    taskQueue: input.queues.control,
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumAttempts: 10 },
+  });
+  const plan = planTrials(search);
+  const results: TrialResult[] = new Array(plan.length);
+  let next = 0;
+  const runOne = async (index: number) => {
+    const values = plan[index];
+    const spec: RunSpec = { ...input.spec, search: undefined, trainer: applyTrial(input.spec.trainer, values) };
+    const workflowId = `${input.runId}-trial-${index}`;
+    try {
+      results[index] = await executeChild(searchTrial, { workflowId, args: [{ ...input, spec, index, values }] });
+    } catch (err) {
+      results[index] = {
+        index,
+        values,
+        runId: workflowId,
+        status: 'failed',
+        metric: null,
+        error: rootMessage(err).slice(0, 2_000),
+        onnx: null,
+        train: null,
+      };
+    }
+    const r = results[index];
+    await control.recordSearchTrial({ runId: input.runId, index, values, status: r.status, metric: r.metric });
+  };
+  // A pool of `parallelism` lanes, each taking the next trial in order.
+  const lanes = Array.from({ length: Math.min(search.parallelism, plan.length) }, async () => {
+    while (next < plan.length) await runOne(next++);
+  });
+  await Promise.all(lanes);
+  const best = bestTrial(results);
+  const failed = results.filter((r) => r.status === 'failed').length;
+  if (!best) {
+    throw ApplicationFailure.nonRetryable(
+      `all ${plan.length} search trials failed; first error: ${results[0]?.error ?? 'unknown'}`,
+      'SearchFailed'
+    );
+  }
+  return { best, trials: results, failed };
+}
