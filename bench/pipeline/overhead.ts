@@ -13,13 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig } from '../../lib/config';
 import { parseRunSpec } from '../../lib/spec';
 import { openStore } from '../../lib/store/db';
 import { getRunEvents } from '../../lib/store/events';
-import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
+import { createClient, createDataConverter, createWorkerConnection } from '../../lib/temporal/connection';
 import { provisionTools } from '../../tools/provision';
 import { freePort } from '../../tools/stack/ports';
 import { startMongoServer, startTemporalServer } from '../../tools/stack/services';
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
   const running = workers.map((w) => w.run());
   const client = await createClient(cfg);
   const timings: RunTiming[] = [];
+  const floor: { searchAttributes: boolean; overheadPerStepMs: number; wallMs: number }[] = [];
   try {
     for (let i = 0; i <= runs; i++) {
       const runId = `bench-${id}-${i}`;
@@ -195,6 +196,43 @@ async function main(): Promise<void> {
       };
       timings.push(t);
     }
+    // Platform floor: the same stack running a chain of no-op activities on the CPU queue.
+    const floorBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./null-workflow'), logger: quiet });
+    const floorQueue = `floor-${id}`;
+    const floorWorkflows = await Worker.create({
+      connection,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      taskQueue: `${floorQueue}-wf`,
+      workflowBundle: { code: floorBundle.code },
+      dataConverter: await createDataConverter(cfg),
+    });
+    const floorActivities = await Worker.create({
+      connection,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      taskQueue: floorQueue,
+      activities: { noop: async (i: number) => i },
+      dataConverter: await createDataConverter(cfg),
+    });
+    const floorRunning = [floorWorkflows.run(), floorActivities.run()];
+    try {
+      for (const sa of [false, true]) {
+        for (let i = 0; i <= 3; i++) {
+          const h = await client.workflow.start('nullChain', {
+            taskQueue: `${floorQueue}-wf`,
+            workflowId: `floor-${id}-${sa}-${i}`,
+            args: [{ steps: 8, queue: floorQueue, searchAttributes: sa }],
+          });
+          await h.result();
+          if (i === 0) continue;
+          const t = analyse(h.workflowId, 'succeeded', (await h.fetchHistory()).events ?? []);
+          floor.push({ searchAttributes: sa, overheadPerStepMs: t.overheadPerStepMs, wallMs: t.wallMs });
+        }
+      }
+    } finally {
+      floorWorkflows.shutdown();
+      floorActivities.shutdown();
+      await Promise.all(floorRunning);
+    }
   } finally {
     workers.forEach((w) => w.shutdown());
     await Promise.all(running);
@@ -225,6 +263,11 @@ async function main(): Promise<void> {
       return { steps: timings[0]?.measured?.steps, mean: mean(xs), p50: pct(xs, 50), p95: pct(xs, 95) };
     })(),
     loadAverage: os.loadavg(),
+    /** The same stack and moment: a workflow chaining 8 no-op activities (the platform's floor per step). */
+    floorPerStepMs: {
+      withoutSearchAttributes: mean(floor.filter((f) => !f.searchAttributes).map((f) => f.overheadPerStepMs)),
+      withSearchAttributeUpserts: mean(floor.filter((f) => f.searchAttributes).map((f) => f.overheadPerStepMs)),
+    },
     targetMs: 50,
     perStep: [...perStep.entries()].map(([step, xs]) => ({
       step,
@@ -251,6 +294,10 @@ async function main(): Promise<void> {
   console.log(
     `per pipeline step (activity-measured, ${m.steps} steps, history writes counted as overhead): mean ${m.mean.toFixed(1)} ms, ` +
       `p50 ${m.p50.toFixed(1)}, p95 ${m.p95.toFixed(1)}; load average ${summary.loadAverage.map((x) => x.toFixed(1)).join(' ')} on ${summary.machine.cpus} cores`
+  );
+  console.log(
+    `platform floor (no-op activity chain, same stack, same moment): ${summary.floorPerStepMs.withoutSearchAttributes.toFixed(1)} ms/step, ` +
+      `${summary.floorPerStepMs.withSearchAttributeUpserts.toFixed(1)} ms/step with a search-attribute upsert per step`
   );
 }
 
