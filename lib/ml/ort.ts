@@ -7,15 +7,39 @@ export { ort };
 export interface SessionSettings {
   /** Intra-op threads; default 1 because fleets scale out by worker replicas, not threads. */
   threads?: number;
+  /**
+   * 'cuda' asks for onnxruntime's CUDA execution provider (GPU workers). The npm package ships
+   * the CPU build; when the CUDA provider libraries are not installed the session falls back to
+   * the CPU provider, and `providerUsed` says which one ran.
+   */
+  executionProvider?: 'cpu' | 'cuda';
 }
 
-export function createSession(bytes: Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, {
+/** Which provider the last createSession call with executionProvider 'cuda' ended up with. */
+export let providerUsed: 'cpu' | 'cuda' = 'cpu';
+
+export async function createSession(bytes: Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     intraOpNumThreads: s.threads ?? 1,
     interOpNumThreads: 1,
-  });
+  };
+  if (s.executionProvider === 'cuda') {
+    try {
+      // Fatal-only logging for the attempt: a missing provider library is expected on CPU machines.
+      const session = await ort.InferenceSession.create(bytes, {
+        ...options,
+        executionProviders: ['cuda', 'cpu'],
+        logSeverityLevel: 4,
+      });
+      providerUsed = 'cuda';
+      return session;
+    } catch {
+      providerUsed = 'cpu'; // provider not installed: same graph on the CPU
+    }
+  }
+  return ort.InferenceSession.create(bytes, options);
 }
 
 export function f32(data: Float32Array, dims: number[]): ort.Tensor {

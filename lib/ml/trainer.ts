@@ -36,7 +36,7 @@ export function validateSpec(spec: TrainSpec): void {
 
 /** Same spec and data shape -> same fingerprint; epochs and limits may change between attempts. */
 function fingerprint(spec: TrainSpec, rows: number, parameters: number): string {
-  const { epochs: _e, memoryLimitMb: _m, threads: _t, ...rest } = spec;
+  const { epochs: _e, memoryLimitMb: _m, threads: _t, executionProvider: _p, ...rest } = spec;
   return (hash32(JSON.stringify(rest)) >>> 0).toString(16) + `:${rows}:${parameters}`;
 }
 
@@ -154,7 +154,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     best = theta.slice();
   }
 
-  const settings = { threads: spec.threads };
+  const settings = { threads: spec.threads, executionProvider: spec.executionProvider };
   const stepSession = await createSession(buildStepModel(arch, spec.l2), settings);
   const evalSession = await createSession(buildEvalModel(arch), settings);
   const B = Math.min(spec.batchSize, train.n);

@@ -35,6 +35,8 @@ export interface TrainSpec {
   memoryLimitMb?: number;
   /** Intra-op threads for ONNX Runtime (default 1: fleets scale by worker replicas). */
   threads?: number;
+  /** 'cuda' on GPU workers: the same step graph on onnxruntime's CUDA provider, CPU when it is not installed. */
+  executionProvider?: 'cpu' | 'cuda';
 }
 
 export interface EpochInfo {
