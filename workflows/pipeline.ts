@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  executeChild,
   isCancellation,
   patched,
   proxyActivities,
@@ -24,7 +25,9 @@ import {
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ControlActivities, CpuActivities, GpuActivities } from '../activities';
-import type { EvaluateResult, OptimiseResult, RegisterResult, TrainResult } from '../activities/types';
+import type { EvaluateResult, OptimiseResult, RegisterResult, TrainInput, TrainResult } from '../activities/types';
+import { commandTraining } from './command-training';
+import { distributedTraining } from './distributed-training';
 import { evaluateGates, type GateResult } from '../lib/spec/gates';
 import type { RunSpec, RunSpecInput } from '../lib/spec/schema';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
@@ -248,14 +251,20 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     const features = await acts.data.buildFeatures({ runId, spec, ingest, validation });
 
     enter('train');
-    training = await acts.gpu.train({
+    const trainInput = {
       runId,
       spec,
       task: validation.task,
       features: features.features,
       train: features.train,
       datasetSha256: ingest.sha256,
-    });
+    };
+    // Data-parallel (trainer.workers > 1) and command trainers run as child workflows (issue 6);
+    // specs without them take the original path, so existing histories replay unchanged.
+    training =
+      spec.trainer.type === 'command' || (spec.trainer.workers ?? 1) > 1
+        ? await trainAsChild(runId, trainInput, input)
+        : await acts.gpu.train(trainInput);
 
     enter('evaluate');
     evaluation = await acts.evaluate.evaluate({
@@ -404,4 +413,61 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       cause: err as Error,
     });
   }
+}
+
+/** Training through the fleet child workflows: data-parallel builtin, or the command trainer. */
+async function trainAsChild(
+  runId: string,
+  t: {
+    runId: string;
+    spec: RunSpec;
+    task: TrainInput['task'];
+    features: TrainInput['features'];
+    train: TrainInput['train'];
+    datasetSha256: string;
+  },
+  input: PipelineInput
+): Promise<TrainResult> {
+  const options = {
+    heartbeatTimeout: input.options?.trainHeartbeatTimeout,
+    retryInitialInterval: input.options?.retryInitialInterval,
+  };
+  const trainer = t.spec.trainer;
+  if (trainer.type === 'command') {
+    const r = await executeChild(commandTraining, {
+      workflowId: `${runId}-train`,
+      args: [
+        {
+          train: {
+            runId,
+            trainer: { command: trainer.command ?? [], params: trainer.params, timeout: trainer.timeout },
+            task: t.task,
+            target: t.spec.target,
+            features: t.features,
+            shards: [t.train],
+          },
+          queues: { gpu: input.queues.gpu },
+          options,
+        },
+      ],
+    });
+    const m = r.metrics;
+    return {
+      model: r.onnx,
+      onnx: r.onnx,
+      epochsRun: r.metricLines,
+      resumedFromEpoch: 0,
+      bestEpoch: r.metricLines,
+      parameterCount: 0,
+      final:
+        m.valMetric !== undefined || m.valLoss !== undefined
+          ? { trainLoss: m.trainLoss ?? NaN, valLoss: m.valLoss ?? NaN, valMetric: m.valMetric ?? NaN }
+          : null,
+      attempt: r.attempt,
+    };
+  }
+  return executeChild(distributedTraining, {
+    workflowId: `${runId}-train`,
+    args: [{ ...t, queues: { gpu: input.queues.gpu }, options }],
+  });
 }
