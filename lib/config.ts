@@ -44,6 +44,10 @@ export const CONFIG_VARS = {
   MLOPS_CONTROL_QUEUE: { schema: queueName, default: 'mlops-control', doc: 'Task queue of workflows and history' },
   MLOPS_GPU_QUEUE: { schema: queueName, default: 'mlops-gpu', doc: 'Task queue of training activities' },
   MLOPS_CPU_QUEUE: { schema: queueName, default: 'mlops-cpu', doc: 'Task queue of data, evaluation, optimisation' },
+  MLOPS_WORKER_POOL: {
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ - (at most 40)'),
+    doc: 'Region or pool of this worker fleet: its queues get the suffix @<pool> (e.g. mlops-gpu@eu), so runs whose queues name the pool go to it alone',
+  },
   MLOPS_GPU_CONCURRENCY: { schema: count, doc: 'Training jobs per GPU worker (default: GPU count, or 1)' },
   MLOPS_CPU_CONCURRENCY: { schema: count, doc: 'Activities per CPU worker (default: CPU cores)' },
   MLOPS_WORKER_SHUTDOWN_GRACE_MS: {
