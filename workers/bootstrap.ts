@@ -19,8 +19,18 @@ export interface FleetWorkerOptions {
   gpus?: GpuInfo[];
 }
 
+/** `mlops-gpu` + pool `eu` -> `mlops-gpu@eu`; no pool -> the name unchanged. */
+export function poolQueue(queue: string, pool?: string): string {
+  return pool ? `${queue}@${pool}` : queue;
+}
+
+/** A run's queues routed to one pool (region) of every fleet; what a caller passes as `queues`. */
+export function poolQueues<Q extends Record<string, string>>(queues: Q, pool?: string): Q {
+  return Object.fromEntries(Object.entries(queues).map(([k, q]) => [k, poolQueue(q, pool)])) as Q;
+}
+
 export function fleetQueue(kind: FleetKind, cfg: Config): string {
-  return cfg.queues[kind];
+  return poolQueue(cfg.queues[kind], cfg.MLOPS_WORKER_POOL);
 }
 
 /** One training job per GPU (or one on the CPU path); CPU work per core; env overrides. */
