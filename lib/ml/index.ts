@@ -18,7 +18,7 @@ export { MlInputError } from './errors';
 export { classificationMetrics, regressionMetrics } from './metrics';
 export { fitPreprocessing, transform } from './preprocessing';
 export { train } from './trainer';
-export { predict, serializeModel, deserializeModel } from './model';
+export { predict, serializeModel, deserializeModel, averageModels } from './model';
 export { exportOnnx } from './export';
 export { predictOnnx, readOnnxMetadata } from './predict-onnx';
 export { quantizeInt8 } from './quantize';

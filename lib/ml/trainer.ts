@@ -69,14 +69,17 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   const valRows = order.slice(0, nVal).sort();
   const trainRows = order.slice(nVal).sort();
 
-  const prep = fitPreprocessing(frame, spec.features, trainRows);
+  // A warm start (data-parallel rounds, fine-tuning) keeps the given model's preprocessing,
+  // labels and target scale, so every shard encodes its rows exactly like the global model.
+  const warm = opts.initialModel;
+  const prep = warm ? warm.preprocessing : fitPreprocessing(frame, spec.features, trainRows);
   let head: Head;
   let classes: string[] | undefined;
   let targetScale: { mean: number; std: number } | undefined;
   let outputs: number;
   let encodeY: (rows: Int32Array) => Float32Array;
   if (spec.task === 'classification') {
-    classes = fitClasses(frame, spec, trainRows);
+    classes = warm?.classes ?? fitClasses(frame, spec, trainRows);
     const index = new Map(classes.map((c, i) => [c, i]));
     const y = targetStrings(frame, spec.target);
     head = classes.length === 2 ? 'sigmoid' : 'softmax';
@@ -104,10 +107,11 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
       }
       sum += y[r];
     }
-    const mean = sum / trainRows.length;
+    let mean = sum / trainRows.length;
     let ss = 0;
     for (const r of trainRows) ss += (y[r] - mean) ** 2;
-    const std = Math.sqrt(ss / trainRows.length) || 1;
+    let std = Math.sqrt(ss / trainRows.length) || 1;
+    if (warm?.targetScale) ({ mean, std } = warm.targetScale);
     targetScale = { mean, std };
     encodeY = (rows) => Float32Array.from(rows, (r) => (Number.isFinite(y[r]) ? (y[r] - mean) / std : 0));
   }
@@ -149,6 +153,9 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     }
     ({ theta, m, v, step, bestLoss, bestEpoch, wait, history, best } = ck);
     startEpoch = ck.epoch;
+  } else if (warm) {
+    theta = thetaFromLayers(warm, arch.sizes);
+    best = theta.slice();
   } else {
     theta = initTheta(arch.sizes, spec.seed);
     best = theta.slice();
@@ -284,6 +291,24 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     history,
     parameterCount: P,
   };
+}
+
+function thetaFromLayers(model: TrainedModel, sizes: number[]): Float32Array {
+  const { slots, parameters } = layout(sizes);
+  const ok =
+    model.layers.length === slots.length &&
+    slots.every((sl, i) => model.layers[i].inputs === sl.inputs && model.layers[i].outputs === sl.outputs);
+  if (!ok) {
+    throw new MlInputError(
+      'initialModel has a different architecture than spec.model; use the same model kind and hidden sizes'
+    );
+  }
+  const theta = new Float32Array(parameters);
+  slots.forEach((sl, i) => {
+    theta.set(model.layers[i].weights, sl.wOffset);
+    theta.set(model.layers[i].bias, sl.bOffset);
+  });
+  return theta;
 }
 
 function abortError(): Error {
