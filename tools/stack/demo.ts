@@ -63,7 +63,13 @@ export async function runDemo(opts: {
         `demo: ${runId} ${run.status} at ${run.stage}${run.model?.version ? ` (model ${run.model.name} v${run.model.version})` : ''}`
       );
       if (run.status === 'awaiting_approval') {
-        log(`demo: approve it with:  npm run mlops -- runs approve ${runId}   (or reject: runs reject ${runId})`);
+        // The CLI defaults to this API URL and ./data/admin-token; spell out what differs.
+        const env = [
+          opts.apiUrl !== 'http://127.0.0.1:8080' ? `MLOPS_API_URL=${opts.apiUrl}` : '',
+          path.resolve('data') !== opts.dataDir ? `MLOPS_DATA_DIR=${opts.dataDir}` : '',
+        ].filter(Boolean);
+        const cli = `${env.length ? `${env.join(' ')} ` : ''}npm run mlops -- runs`;
+        log(`demo: approve it with:  ${cli} approve ${runId}   (or reject: ${cli} reject ${runId})`);
       }
       if (TERMINAL.has(run.status)) return;
     }
