@@ -1,0 +1,99 @@
+// A GPU worker process SIGTERMed mid-activity: within its grace time it drains (the activity
+// finishes on it and the process exits 0); past the grace time it hands the task back (the
+// trainer's process group is killed, the attempt fails retryably) and another worker finishes it.
+import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Config } from '../../../lib/config';
+import { openStore, type Store } from '../../../lib/store/db';
+import { getRunMetrics } from '../../../lib/store/metrics';
+import { createClient } from '../../../lib/temporal/connection';
+import { Child } from '../../../tools/stack/child';
+import type { CommandTrainResult } from '../../../activities/command-trainer';
+import type { CommandTrainingInput } from '../../../workflows/command-training';
+import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { FIXTURE_TRAINER, until } from './helpers';
+
+const ROOT = path.resolve(__dirname, '../../..');
+let cfg: Config;
+let store: Store;
+let client: Client;
+let control: TestWorkers;
+const children: Child[] = [];
+
+async function gpuWorker(graceMs: number): Promise<Child> {
+  const child = new Child({
+    name: 'gpu-worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...configEnv(cfg),
+      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
+      MLOPS_WORKER_SHUTDOWN_GRACE_MS: String(graceMs),
+    },
+    sink: (line) => process.env.FLEETS_TEST_VERBOSE && console.log(line),
+  });
+  children.push(child);
+  await child.waitForLine(/FLEET READY/, 90_000);
+  return child;
+}
+
+beforeAll(async () => {
+  cfg = testConfig();
+  store = await openStore(cfg);
+  client = await createClient(cfg);
+  control = await startTestWorkers(cfg, store, ['control']);
+});
+
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop(5_000)));
+  await control?.shutdown();
+  await client?.connection.close();
+  await store?.close();
+});
+
+async function start(epochs: number, sleepMs: number) {
+  const runId = `term-${randomUUID()}`;
+  const input: CommandTrainingInput = {
+    train: {
+      runId,
+      trainer: { command: [process.execPath, FIXTURE_TRAINER], params: { epochs, sleepMs }, timeout: 120_000 },
+      shards: [],
+    },
+    queues: { gpu: cfg.queues.gpu },
+    options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '10 seconds' },
+  };
+  const handle = await client.workflow.start('commandTraining', {
+    taskQueue: cfg.queues.control,
+    workflowId: runId,
+    args: [input],
+  });
+  return { runId, handle };
+}
+
+test('SIGTERM within the grace time: the in-flight activity finishes on that worker, which exits 0', async () => {
+  const worker = await gpuWorker(30_000);
+  const { runId, handle } = await start(6, 400);
+  await until('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
+  worker.proc.kill('SIGTERM');
+  const result = (await handle.result()) as CommandTrainResult;
+  expect(result.attempt).toBe(1); // drained, not retried
+  expect(result.metricLines).toBe(6);
+  expect(await worker.exited).toEqual({ code: 0, signal: null });
+});
+
+test('SIGTERM past the grace time: the task is handed back and finished by another worker', async () => {
+  const worker = await gpuWorker(1_000);
+  const { runId, handle } = await start(8, 700);
+  await until('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
+  worker.proc.kill('SIGTERM');
+  expect((await worker.exited).code).toBe(0);
+  await gpuWorker(30_000); // the replacement
+  const result = (await handle.result()) as CommandTrainResult;
+  expect(result.attempt).toBe(2);
+  expect(result.resumedFromCheckpoint).toBe(true); // the handed-back attempt's checkpoint is reused
+  const points = await getRunMetrics(store, runId, 'train');
+  expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+});
