@@ -3,10 +3,9 @@
 // listens, and on SIGTERM/SIGINT stops accepting connections, lets in-flight requests
 // finish (up to MLOPS_API_SHUTDOWN_GRACE_MS, default 10 s), then closes its clients.
 import type { Server, ServerResponse } from 'node:http';
-import { MongoClient } from 'mongodb';
 import { ensureAdminToken } from '../lib/auth/admin-token';
 import { loadConfig, secretValues, type Config } from '../lib/config';
-import { openStore, type Store } from '../lib/store/db';
+import { createStore, openStore, type Store } from '../lib/store/db';
 import { createClient } from '../lib/temporal/connection';
 import { createApp, prepareStore } from './app';
 import { createLogger, type Logger } from './log';
@@ -28,8 +27,7 @@ async function openStoreLenient(cfg: Config, log: Logger): Promise<Store> {
     log.warn('MongoDB unreachable at start; /readyz reports it until it is back', {
       error: err instanceof Error ? err.name : 'error',
     });
-    const client = new MongoClient(cfg.MONGODB_URI, { serverSelectionTimeoutMS: 5_000, appName: 'mlops-api' });
-    return { client, db: client.db(cfg.MONGODB_DB), close: () => client.close() };
+    return createStore(cfg);
   }
 }
 

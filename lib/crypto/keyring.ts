@@ -76,3 +76,27 @@ export async function loadKeyring(opts: {
   }
   return { keyring: parseKeyring(await fs.readFile(file, 'utf8'), file) };
 }
+
+export interface KeyringConfig {
+  MLOPS_ENCRYPTION_KEYS?: string;
+  MLOPS_ENV: 'development' | 'production';
+  dataDir: string;
+}
+
+const loaded = new Map<string, Promise<Keyring>>();
+
+/** The process's keyring for a config, loaded (or generated) once. */
+export function keyringFor(cfg: KeyringConfig): Promise<Keyring> {
+  const cacheKey = `${cfg.dataDir}\0${cfg.MLOPS_ENCRYPTION_KEYS ?? ''}\0${cfg.MLOPS_ENV}`;
+  let keyring = loaded.get(cacheKey);
+  if (!keyring) {
+    keyring = loadKeyring({
+      configured: cfg.MLOPS_ENCRYPTION_KEYS,
+      dataDir: cfg.dataDir,
+      production: cfg.MLOPS_ENV === 'production',
+    }).then((r) => r.keyring);
+    keyring.catch(() => loaded.delete(cacheKey));
+    loaded.set(cacheKey, keyring);
+  }
+  return keyring;
+}

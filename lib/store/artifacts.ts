@@ -3,8 +3,11 @@
 // (_id = "<sha256>:<n>"). Writing is idempotent (same bytes, same id; chunks are upserted and
 // the manifest is written last, so a half-written artifact is never visible). Every read
 // re-hashes the bytes and throws ArtifactIntegrityError naming the artifact on a mismatch.
+// With the store's keyring (always, for stores from openStore) the chunks hold ciphertext:
+// envelope encryption, a data key per artifact wrapped by the master key (lib/crypto/envelope).
 import { createHash } from 'node:crypto';
 import { Binary, type Collection, type Db } from 'mongodb';
+import { openArtifact, sealArtifact, type Envelope } from '../crypto/envelope';
 import type { Store } from './db';
 
 export const ARTIFACTS = 'artifacts';
@@ -29,6 +32,9 @@ export interface ArtifactManifest {
   createdAt: Date;
   /** Free-form labels of the first writer (kind, runId); informational only. */
   labels?: Record<string, string>;
+  /** Present when the chunks hold ciphertext; `storedBytes` is then the ciphertext's length. */
+  encryption?: Envelope;
+  storedBytes?: number;
 }
 
 interface ChunkDoc {
@@ -87,7 +93,7 @@ export async function ensureArtifactIndexes(db: Db): Promise<void> {
 
 /** Stores bytes (idempotent) and returns their reference. */
 export async function putArtifact(
-  store: Pick<Store, 'db'>,
+  store: Pick<Store, 'db' | 'keyring'>,
   data: Uint8Array,
   mediaType: string,
   labels?: Record<string, string>
@@ -96,8 +102,9 @@ export async function putArtifact(
   const ref: ArtifactRef = { uri: artifactUri(sha256), sha256, bytes: data.byteLength, mediaType };
   const existing = await manifests(store.db).findOne({ _id: sha256 }, { projection: { _id: 1 } });
   if (existing) return ref;
-  const count = Math.max(1, Math.ceil(data.byteLength / CHUNK_SIZE));
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const sealed = store.keyring ? sealArtifact(store.keyring, sha256, data) : undefined;
+  const buf = sealed?.body ?? Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const count = Math.max(1, Math.ceil(buf.length / CHUNK_SIZE));
   // Chunks go in batches of 16 (4 MiB) per round trip; each is an upsert, so a retry rewrites
   // the same documents.
   for (let first = 0; first < count; first += 16) {
@@ -125,6 +132,7 @@ export async function putArtifact(
         chunks: count,
         createdAt: new Date(),
         ...(labels ? { labels } : {}),
+        ...(sealed ? { encryption: sealed.envelope, storedBytes: buf.length } : {}),
       },
     },
     { upsert: true }
@@ -140,7 +148,7 @@ export async function statArtifact(
 }
 
 /** The artifact's bytes, verified against its sha256 (throws ArtifactIntegrityError naming it). */
-export async function readArtifact(store: Pick<Store, 'db'>, ref: ArtifactRef | string): Promise<Buffer> {
+export async function readArtifact(store: Pick<Store, 'db' | 'keyring'>, ref: ArtifactRef | string): Promise<Buffer> {
   const sha256 = shaOf(ref);
   const uri = artifactUri(sha256);
   const manifest = await manifests(store.db).findOne({ _id: sha256 });
@@ -153,11 +161,26 @@ export async function readArtifact(store: Pick<Store, 'db'>, ref: ArtifactRef | 
     if (d.n !== i) throw new ArtifactIntegrityError(uri, `chunk ${i} is missing`);
     return Buffer.from(d.data.buffer);
   });
-  const bytes = Buffer.concat(parts);
-  if (bytes.length !== manifest.bytes) {
-    throw new ArtifactIntegrityError(uri, `expected ${manifest.bytes} bytes, found ${bytes.length}`);
+  const stored = Buffer.concat(parts);
+  const storedBytes = manifest.storedBytes ?? manifest.bytes;
+  if (stored.length !== storedBytes) {
+    throw new ArtifactIntegrityError(uri, `expected ${storedBytes} bytes, found ${stored.length}`);
   }
+  const bytes = manifest.encryption ? decrypt(store, uri, manifest, stored) : stored;
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) throw new ArtifactIntegrityError(uri, `content hashes to ${actual}`);
   return bytes;
+}
+
+function decrypt(store: Pick<Store, 'keyring'>, uri: string, manifest: ArtifactManifest, stored: Buffer): Buffer {
+  if (!store.keyring) {
+    throw new Error(
+      `artifact ${uri} is encrypted at rest; open the store with openStore(cfg) so it has the master keys`
+    );
+  }
+  try {
+    return openArtifact(store.keyring, manifest.sha256, manifest.encryption!, stored);
+  } catch (err) {
+    throw new ArtifactIntegrityError(uri, (err as Error).message);
+  }
 }

@@ -6,6 +6,7 @@ import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../lib/config';
+import { FAILURE_CONVERTER_PATH } from '../../../lib/temporal/connection';
 import { provisionTools } from '../../../tools/provision';
 import { freePort } from '../../../tools/stack/ports';
 import { startMongoServer, startTemporalServer } from '../../../tools/stack/services';
@@ -14,7 +15,11 @@ import { HARNESS, harnessState } from './state';
 const ROOT = path.resolve(__dirname, '../../..');
 
 async function bundle(workflowsPath: string, codePath: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietLogger,
+  });
   writeFileSync(codePath, code);
 }
 
