@@ -235,41 +235,53 @@ export async function storeEventIndex(db: Db, runId: string, events: RunEvent[])
   await eventCol(db).replaceOne({ _id: runId }, { events: map }, { upsert: true });
 }
 
-/** Rebuilds the run index from the runs collection (one full scan; for start-up and tools). */
+/**
+ * Builds the run index from the runs collection: one scan, buckets assembled in memory and
+ * inserted in batches (inserts are the fast path on FerretDB; a bucket that exists already
+ * is merged with an update). For start-up on a database whose index is missing, and tools.
+ */
 export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void): Promise<number> {
   let n = 0;
-  const batch: RunIndexEntry[] = [];
-  const flush = async () => {
-    const byBucket = new Map<string, RunIndexEntry[]>();
-    for (const e of batch) {
-      if (!indexable(e.id)) continue;
-      for (const key of keysOf(e)) {
-        const id = `${key}|${bucketOf(key, e.t)}`;
-        byBucket.set(id, [...(byBucket.get(id) ?? []), e]);
-      }
-    }
-    const hoursByKey = new Map<string, Set<string>>();
-    for (const [id, entries] of byBucket) {
-      const [key, hour] = id.split('|');
-      const set: Record<string, unknown> = { key, hour };
-      for (const e of entries) set[`entries.${e.id}`] = e;
-      await col(db).updateOne({ _id: id }, { $set: set } as never, { upsert: true });
+  const buckets = new Map<string, BucketDoc>();
+  const hoursByKey = new Map<string, Set<string>>();
+  for await (const doc of db.collection<RunDoc>('runs').find({})) {
+    const e = entryOf(doc);
+    n++;
+    if (n % 20_000 === 0) onProgress?.(n);
+    if (!indexable(e.id)) continue;
+    for (const key of keysOf(e)) {
+      const hour = bucketOf(key, e.t);
+      const id = `${key}|${hour}`;
+      let b = buckets.get(id);
+      if (!b) buckets.set(id, (b = { _id: id, key, hour, entries: {} }));
+      b.entries[e.id] = e;
       hoursByKey.set(key, (hoursByKey.get(key) ?? new Set()).add(hour));
     }
-    for (const [key, hours] of hoursByKey) {
-      await col(db).updateOne({ _id: key }, { $addToSet: { hours: { $each: [...hours] } } } as never, { upsert: true });
-    }
-    batch.length = 0;
-  };
-  for await (const doc of db.collection<RunDoc>('runs').find({})) {
-    batch.push(entryOf(doc));
-    n++;
-    if (batch.length >= 5_000) {
-      await flush();
-      onProgress?.(n);
+  }
+  const docs: (BucketDoc | DirectoryDoc)[] = [
+    ...buckets.values(),
+    ...[...hoursByKey].map(([key, hours]) => ({ _id: key, hours: [...hours].sort() })),
+  ];
+  for (let i = 0; i < docs.length; i += 500) {
+    const part = docs.slice(i, i + 500);
+    try {
+      await col(db).insertMany(part, { ordered: false });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000 && !/duplicate/i.test(String(err))) throw err;
+      // Some exist already: merge those one by one.
+      for (const d of part) {
+        if ('entries' in d) {
+          const set: Record<string, unknown> = { key: d.key, hour: d.hour };
+          for (const [id, e] of Object.entries(d.entries)) set[`entries.${id}`] = e;
+          await col(db).updateOne({ _id: d._id }, { $set: set } as never, { upsert: true });
+        } else {
+          await col(db).updateOne({ _id: d._id }, { $addToSet: { hours: { $each: d.hours } } } as never, {
+            upsert: true,
+          });
+        }
+      }
     }
   }
-  await flush();
   return n;
 }
 
