@@ -453,7 +453,8 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI on this process's argv and streams; sets the exit code. */
+export function runFromProcess(): void {
   runCli(process.argv.slice(2), {
     env: process.env,
     stdout: (t) => process.stdout.write(t),
@@ -463,3 +464,5 @@ if (require.main === module) {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runFromProcess();
