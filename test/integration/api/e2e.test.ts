@@ -131,7 +131,9 @@ it('refuses the starter (four eyes) and lets another approver reject', async () 
     },
     60_000
   );
-  expect(ended.approval).toMatchObject({ decision: 'reject', approver: 'alice' });
+  expect(ended).toMatchObject({ status: 'rejected', model: { name: model, version: 1 } });
+  const v = await call(api, 'GET', `/v1/models/${model}/versions/1`, { token: api.tokens.viewer });
+  expect(v.body).toMatchObject({ status: 'rejected', approval: { decision: 'reject', approver: 'alice' } });
   const m = await call(api, 'GET', `/v1/models/${model}`, { token: api.tokens.viewer });
   expect(m.body.aliases.production).toBeUndefined();
 }, 300_000);
