@@ -5,7 +5,7 @@
 // A step model runs K mini-batches per session.run through an ONNX Scan, so the per-call overhead
 // of the JS binding is paid once per K batches, not once per batch.
 import { GraphBuilder, model } from './onnx/builder';
-import { DataType, encodeModel, floatTensor, GraphProto, valueInfo } from './onnx/proto';
+import { DataType, encodeModel, GraphProto, valueInfo } from './onnx/proto';
 import type { Head } from './types';
 
 export interface Architecture {
@@ -104,7 +104,11 @@ function emitBatch(
   if (!withGrad) return { loss, logits: z };
   const pieces: string[] = new Array(slots.length * 2);
   for (let l = slots.length - 1; l >= 0; l--) {
-    const dW = g.o('Gemm', [hs[l], dz], { transA: 1 });
+    // The L2 term rides in the weight-gradient Gemm (C = W, beta = l2): no extra passes over theta.
+    const dW =
+      l2 > 0
+        ? g.o('Gemm', [hs[l], dz, ws[l]], { transA: 1, beta: { float: l2 } })
+        : g.o('Gemm', [hs[l], dz], { transA: 1 });
     pieces[2 * l] = g.o('Reshape', [dW, g.i64([-1])]);
     pieces[2 * l + 1] = g.o('ReduceSum', [dz, g.i64([0])], { keepdims: 0 });
     if (l > 0) {
@@ -113,12 +117,7 @@ function emitBatch(
       dz = g.o('Where', [g.o('Greater', [hs[l], g.f(0)]), dh, g.f(0)]);
     }
   }
-  let grad = g.o('Concat', pieces, { axis: 0 });
-  if (l2 > 0) {
-    const mask = weightMask(arch.sizes).map((v) => v * l2);
-    const maskName = g.init(floatTensor(g.fresh('l2mask'), [mask.length], mask));
-    grad = g.o('Add', [grad, g.o('Mul', [theta, maskName])]);
-  }
+  const grad = g.o('Concat', pieces, { axis: 0 });
   return { loss, logits: z, grad };
 }
 

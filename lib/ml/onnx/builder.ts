@@ -16,7 +16,11 @@ import {
   ValueInfoProto,
 } from './proto';
 
-type Attrs = Record<string, number | string | number[] | string[] | TensorProto | GraphProto | { floats: number[] }>;
+/** Attribute values; { float } / { floats } force FLOAT(S) for numbers that happen to be integers. */
+type Attrs = Record<
+  string,
+  number | string | number[] | string[] | TensorProto | GraphProto | { floats: number[] } | { float: number }
+>;
 
 export class GraphBuilder {
   readonly nodes: NodeProto[] = [];
@@ -33,9 +37,12 @@ export class GraphBuilder {
   /** Adds a node; returns its output names (one per `outputs`, or a single generated one). */
   op(opType: string, inputs: string[], attrs: Attrs = {}, outputs: number | string[] = 1, domain = ''): string[] {
     const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType)) : outputs;
-    const attribute = Object.entries(attrs).map(([k, v]) =>
-      typeof v === 'object' && v !== null && 'floats' in v ? attr(k, v.floats, 'floats') : attr(k, v as never)
-    );
+    const attribute = Object.entries(attrs).map(([k, v]) => {
+      if (typeof v === 'object' && v !== null && 'floats' in v) return attr(k, v.floats, 'floats');
+      if (typeof v === 'object' && v !== null && 'float' in v) return attr(k, v.float, 'float');
+      return attr(k, v as never);
+    });
+
     this.nodes.push({ input: inputs, output: outs, opType, domain, attribute, name: this.fresh(`n_${opType}`) });
     return outs;
   }
