@@ -9,7 +9,8 @@ import { classificationMetrics, predictOnnx, pruneMagnitude, quantizeInt8, regre
 import type { Frame } from '../lib/ml/types';
 import { primaryMetric } from '../lib/spec/gates';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
-import { getAliasVersion } from '../lib/store/models';
+import { appendAudit } from '../lib/store/audit';
+import { getAliasVersion, ModelSignatureError, verifyModelVersion } from '../lib/store/models';
 import { updateRun } from '../lib/store/runs';
 import { heartbeat, tracked, type ActivityDeps } from './common';
 import type {
@@ -72,6 +73,20 @@ export function createEvaluateActivities(deps: ActivityDeps) {
           let championNote: string | undefined;
           const prod = await getAliasVersion(deps.store, input.spec.model, 'production');
           if (prod && prod.runId !== input.runId) {
+            try {
+              verifyModelVersion(deps.store, prod);
+            } catch (err) {
+              if (err instanceof ModelSignatureError) {
+                await appendAudit(deps.store.db, {
+                  actor: null,
+                  action: 'model.verify',
+                  object: { type: 'model_version', id: prod._id },
+                  outcome: 'failed',
+                  details: { runId: input.runId, reason: 'signature mismatch; model not loaded' },
+                });
+              }
+              throw err;
+            }
             const missing = prod.lineage.features.filter((f) => !(f.name in test.columns)).map((f) => f.name);
             if (prod.lineage.task !== input.task || prod.lineage.target !== input.spec.target) {
               championNote = `production v${prod.version} predicts ${prod.lineage.task} of '${prod.lineage.target}'; not comparable`;

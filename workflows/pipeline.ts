@@ -82,6 +82,7 @@ const NON_RETRYABLE = [
   'MlInputError',
   'RunSpecError',
   'ArtifactIntegrityError',
+  'ModelSignatureError',
 ];
 
 function retry(

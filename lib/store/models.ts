@@ -9,6 +9,7 @@
 // Alias moves are a compare-and-set on the single `models` document, which MongoDB (and FerretDB)
 // update atomically: the alias never points at two versions, and the previous holder is kept.
 import type { Collection, Db } from 'mongodb';
+import { sign, verify, type Signature } from '../crypto/signing';
 import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
@@ -69,6 +70,30 @@ export interface ModelVersionDoc {
   lineage: ModelLineage;
   approval?: { decision: string; approver: string; comment?: string; at: Date } | null;
   optimisation?: Record<string, unknown>;
+  /** Over signedContent(): every artifact digest and the lineage (absent for stores without keys). */
+  signature?: Signature;
+}
+
+/** What a version's signature covers: its identity, every artifact digest and the lineage. */
+export function signedContent(v: Pick<ModelVersionDoc, 'name' | 'version' | 'runId' | 'artifacts' | 'lineage'>) {
+  const digests = Object.fromEntries(Object.entries(v.artifacts).map(([role, ref]) => [role, ref.sha256]));
+  return { name: v.name, version: v.version, runId: v.runId, artifacts: digests, lineage: v.lineage };
+}
+
+export class ModelSignatureError extends Error {
+  constructor(v: Pick<ModelVersionDoc, 'name' | 'version'>) {
+    super(
+      `model '${v.name}' v${v.version} failed signature verification: its artifacts or lineage changed after ` +
+        `registration (or it was signed with a key no longer in MLOPS_ENCRYPTION_KEYS). It is not loaded; check ` +
+        `GET /v1/audit, then restore it or move the alias to a trusted version.`
+    );
+    this.name = 'ModelSignatureError';
+  }
+}
+
+/** Throws ModelSignatureError unless the version carries a valid signature. */
+export function verifyModelVersion(store: Pick<Store, 'keyring'>, v: ModelVersionDoc): void {
+  if (!store.keyring || !verify(store.keyring, signedContent(v), v.signature)) throw new ModelSignatureError(v);
 }
 
 export interface AliasMove {
@@ -117,7 +142,7 @@ export interface RegisterInput {
  * `created` is false when the version already existed (a retried registration).
  */
 export async function registerModelVersion(
-  store: Pick<Store, 'db'>,
+  store: Pick<Store, 'db' | 'keyring'>,
   input: RegisterInput
 ): Promise<{ version: ModelVersionDoc; created: boolean }> {
   const versions = modelVersions(store.db);
@@ -148,6 +173,7 @@ export async function registerModelVersion(
       artifacts: input.artifacts,
       lineage: { ...input.lineage, spec: ferretSafe(input.lineage.spec) },
     };
+    if (store.keyring) doc.signature = sign(store.keyring, signedContent(doc));
     try {
       await versions.insertOne(doc);
       await models(store.db).updateOne(
@@ -176,14 +202,20 @@ export async function updateModelVersion(
 
 /** Adds artifacts by role without touching the others. */
 export async function addVersionArtifacts(
-  store: Pick<Store, 'db'>,
+  store: Pick<Store, 'db' | 'keyring'>,
   name: string,
   version: number,
   artifacts: Record<string, ArtifactRef>
 ): Promise<void> {
+  const id = `${name}:${version}`;
+  const current = await modelVersions(store.db).findOne({ _id: id });
+  if (!current) throw new Error(`model '${name}' v${version} is not registered`);
+  // The signature covers every artifact, so a new one means a new signature.
+  const next = { ...current, artifacts: { ...current.artifacts, ...artifacts } };
   const set: Record<string, unknown> = { updatedAt: new Date() };
   for (const [role, ref] of Object.entries(artifacts)) set[`artifacts.${role}`] = ref;
-  await modelVersions(store.db).updateOne({ _id: `${name}:${version}` }, { $set: set });
+  if (store.keyring) set.signature = sign(store.keyring, signedContent(next));
+  await modelVersions(store.db).updateOne({ _id: id }, { $set: set });
 }
 
 export interface MoveAliasInput {
