@@ -119,6 +119,16 @@ function identity(): string {
 export function createDistributedActivities(deps: ActivityDeps, hooks: DistributedHooks = {}) {
   const plans = new Cache<DpPlan>(8);
   const rows = new Cache<Encoded>(16);
+  // States this process wrote or read recently (global states, shard updates): a shard that runs on
+  // the worker which averaged the last round, or an average on a worker that ran a shard, skips a
+  // store read. Content-addressed, so a cached entry can never be stale.
+  const bytes = new Cache<Uint8Array>(8);
+  const read = (ref: ArtifactRef) => bytes.get(ref.sha256, () => readArtifact(deps.store, ref));
+  const write = async (data: Uint8Array, media: string, runId: string, kind: string) => {
+    const ref = await putArtifact(deps.store, data, media, label(runId, kind));
+    bytes.get(ref.sha256, async () => data);
+    return ref;
+  };
   const plan = (ref: ArtifactRef) =>
     plans.get(ref.sha256, async () => JSON.parse((await readArtifact(deps.store, ref)).toString('utf8')) as DpPlan);
   const encoded = (ref: ArtifactRef) =>
@@ -139,9 +149,15 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
             putArtifact(deps.store, bytes, media, label(input.runId, kind));
           const planRef = await put(Buffer.from(JSON.stringify(p.plan)), MEDIA.json, 'dp-plan');
           const shards: ArtifactRef[] = [];
-          for (const s of p.shards) shards.push(await put(encodeRows(s), 'application/x-mlops-rows', 'dp-shard'));
+          for (const s of p.shards) {
+            const ref = await put(encodeRows(s), 'application/x-mlops-rows', 'dp-shard');
+            rows.get(ref.sha256, async () => s); // this worker may run a shard next
+            shards.push(ref);
+          }
           const val = p.val ? await put(encodeRows(p.val), 'application/x-mlops-rows', 'dp-val') : null;
-          const global = await put(p.global, MEDIA.checkpoint, 'checkpoint');
+          if (val && p.val) rows.get(val.sha256, async () => p.val!);
+          plans.get(planRef.sha256, async () => p.plan);
+          const global = await write(p.global, MEDIA.checkpoint, input.runId, 'checkpoint');
           return { plan: planRef, shards, val, global, shardRows: p.plan.shardRows };
         },
         (r) => ({ workers: r.shards.length, shardRows: r.shardRows })
@@ -153,11 +169,7 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
       heartbeat({ round: input.round, shard: input.index });
       try {
         await hooks.beforeShard?.(input.round, input.index);
-        const [p, shard, globalBytes] = await Promise.all([
-          plan(input.plan),
-          encoded(input.shard),
-          readArtifact(deps.store, input.global),
-        ]);
+        const [p, shard, globalBytes] = await Promise.all([plan(input.plan), encoded(input.shard), read(input.global)]);
         let chunks = 0;
         const update = await trainShard(p, shard, decodeCheckpoint(globalBytes), input.index, input.round, {
           signal: cancellationSignal(),
@@ -166,12 +178,7 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
             await hooks.afterShardChunk?.(input.round, input.index);
           },
         });
-        const ref = await putArtifact(
-          deps.store,
-          encodeUpdate(update),
-          'application/x-mlops-shard-update',
-          label(input.runId, 'dp-update')
-        );
+        const ref = await write(encodeUpdate(update), 'application/x-mlops-shard-update', input.runId, 'dp-update');
         return {
           update: ref,
           samples: update.samples,
@@ -190,12 +197,12 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
       try {
         const [p, previous, val, ...updates] = await Promise.all([
           plan(input.plan),
-          readArtifact(deps.store, input.global).then(decodeCheckpoint),
+          read(input.global).then(decodeCheckpoint),
           input.val ? encoded(input.val) : Promise.resolve(null),
-          ...input.updates.map((u) => readArtifact(deps.store, u).then(decodeUpdate)),
+          ...input.updates.map((u) => read(u).then(decodeUpdate)),
         ]);
         const { global, summary } = averageRound(p, previous, updates, val, input.round, input.roundMs / 1000);
-        const ref = await putArtifact(deps.store, global, MEDIA.checkpoint, label(input.runId, 'checkpoint'));
+        const ref = await write(global, MEDIA.checkpoint, input.runId, 'checkpoint');
         await saveCheckpoint(deps.store, {
           runId: input.runId,
           step: 'train:distributed',
