@@ -17,6 +17,7 @@ import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';
 import { asyncHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
+import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
 import { runRoutes, runsSnapshot } from './routes/runs';
 import { systemRoutes } from './routes/system';
@@ -102,8 +103,10 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...runRoutes(ctx, limits.runCacheMs),
     ...modelRoutes(ctx),
     ...tokenRoutes(ctx),
-    ...auditRoutes(ctx)
+    ...auditRoutes(ctx),
+    ...codecRoutes(ctx)
   );
+  app.use('/codec', codecCors(deps.cfg));
 
   const auth = authenticate(ctx.tokenCache, limiter, metrics);
   const byPath = new Map<string, { methods: Set<string>; public: boolean }>();

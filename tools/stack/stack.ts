@@ -89,6 +89,8 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
         namespace: cfg.TEMPORAL_NAMESPACE,
         dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
         uiPort: cfg.TEMPORAL_UI_PORT,
+        // The UI decodes encrypted payloads through the API (api/routes/codec.ts), for token holders.
+        uiCodecEndpoint: `${apiUrl}/codec`,
       })
     );
     log(`starting MongoDB-wire server (FerretDB) on ${mongo.host}:${mongo.port}`);

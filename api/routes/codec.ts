@@ -1,0 +1,80 @@
+// The remote codec for Temporal UI and CLI (`--codec-endpoint <api>/codec`): payloads in
+// the history are ciphertext; an authenticated reader gets them decoded here, in the
+// Temporal codec-server JSON form { payloads: [{ metadata: {k: base64}, data: base64 }] }.
+// CORS admits only the embedded Temporal UI's origin.
+import type { Payload } from '@temporalio/common';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../lib/config';
+import { keyringFor } from '../../lib/crypto/keyring';
+import { EncryptionCodec } from '../../lib/temporal/encryption-codec';
+import type { ApiContext } from '../context';
+import type { RouteDef } from '../route';
+import { parseBody } from '../validation';
+import { problemResponses } from './schemas';
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+const payloadsBody = z
+  .object({
+    payloads: z.array(z.object({ metadata: z.record(base64).optional(), data: base64.optional() }).strict()).max(1000),
+  })
+  .strict();
+type JsonPayloads = z.output<typeof payloadsBody>['payloads'];
+
+const fromJson = (payloads: JsonPayloads): Payload[] =>
+  payloads.map((p) => ({
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    data: Buffer.from(p.data ?? '', 'base64'),
+  }));
+
+const toJson = (payloads: Payload[]): JsonPayloads =>
+  payloads.map((p) => ({
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])
+    ),
+    data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+  }));
+
+/** Origins of the embedded Temporal UI, which calls the codec from the browser. */
+export function codecOrigins(cfg: Pick<Config, 'TEMPORAL_UI_PORT'>): string[] {
+  return [`http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`, `http://localhost:${cfg.TEMPORAL_UI_PORT}`];
+}
+
+export function codecCors(cfg: Pick<Config, 'TEMPORAL_UI_PORT'>): RequestHandler {
+  const allowed = new Set(codecOrigins(cfg));
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && allowed.has(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, x-namespace');
+      res.setHeader('Access-Control-Allow-Methods', 'POST');
+      res.setHeader('Vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') res.status(204).end();
+    else next();
+  };
+}
+
+export function codecRoutes(ctx: ApiContext): RouteDef[] {
+  const codec = keyringFor(ctx.cfg).then((keyring) => new EncryptionCodec(keyring));
+  const route = (op: 'encode' | 'decode'): RouteDef => ({
+    method: 'post',
+    path: `/codec/${op}`,
+    operationId: `codec${op[0].toUpperCase()}${op.slice(1)}`,
+    summary: `${op === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (remote codec for Temporal UI and CLI)`,
+    tag: 'codec',
+    permission: 'read',
+    body: payloadsBody,
+    responses: {
+      200: { description: 'The payloads, transformed', schema: payloadsBody },
+      ...problemResponses(400, 401, 403, 413),
+    },
+    handler: async (req, res) => {
+      const { payloads } = parseBody(payloadsBody, req);
+      const c = await codec;
+      res.json({ payloads: toJson(await c[op](fromJson(payloads))) });
+    },
+  });
+  return [route('encode'), route('decode')];
+}

@@ -1,0 +1,124 @@
+// Payload encryption seen from outside: the raw server shows only ciphertext, and the API's
+// codec endpoint shows clear text to an authenticated reader only.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { createClient, createWorkerConnection } from '../../../lib/temporal/connection';
+import { createFleetWorker } from '../../../workers/bootstrap';
+import { startTestApi, type TestApi } from '../api/helpers';
+import { createFixtureActivities } from '../harness/fixtures/activities';
+import { fixtureWorkflowBundle } from '../harness/env';
+import { HARNESS } from '../harness/state';
+
+const run = promisify(execFile);
+const ENCRYPTED = Buffer.from('binary/encrypted').toString('base64');
+
+/** The history JSON with every payload's base64 `data` decoded, so clear text can be searched. */
+function payloadText(historyJson: string): string {
+  const found: string[] = [];
+  JSON.parse(historyJson, (key, value) => {
+    if (key === 'data' && typeof value === 'string') found.push(Buffer.from(value, 'base64').toString('latin1'));
+    return value;
+  });
+  return found.join('\n');
+}
+
+describe('payload encryption and the codec endpoint', () => {
+  let api: TestApi;
+  const secret = `top-secret-${randomUUID()}`;
+  const workflowId = `codec-${randomUUID()}`;
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    const { cfg } = api;
+    const connection = await createWorkerConnection(cfg);
+    const client = await createClient(cfg);
+    try {
+      const control = await createFleetWorker({
+        kind: 'control',
+        cfg,
+        connection,
+        activities: {},
+        workflowBundle: fixtureWorkflowBundle(),
+      });
+      const cpu = await createFleetWorker({
+        kind: 'cpu',
+        cfg,
+        connection,
+        activities: createFixtureActivities(api.store.db),
+      });
+      const result = await control.runUntil(
+        cpu.runUntil(
+          client.workflow.execute('storeRoundTrip', {
+            taskQueue: cfg.queues.control,
+            workflowId,
+            args: [{ key: workflowId, value: secret, cpuQueue: cfg.queues.cpu }],
+          })
+        )
+      );
+      expect(result).toBe(secret);
+    } finally {
+      await client.connection.close();
+      await connection.close();
+    }
+  });
+  afterAll(() => api?.close());
+
+  const show = (...extra: string[]) =>
+    run(process.env[HARNESS.temporalBin]!, [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--address',
+      api.cfg.TEMPORAL_ADDRESS,
+      '--output',
+      'json',
+      ...extra,
+    ]);
+
+  it('stores only ciphertext on the Temporal server', async () => {
+    const { stdout } = await show();
+    expect(payloadText(stdout)).not.toContain(secret);
+    expect(stdout).toContain(ENCRYPTED);
+  });
+
+  it('decodes for an authenticated reader through the codec endpoint', async () => {
+    const { stdout } = await show(
+      '--codec-endpoint',
+      `${api.url}/codec`,
+      '--codec-auth',
+      `Bearer ${api.tokens.viewer}`
+    );
+    expect(payloadText(stdout)).toContain(secret);
+    expect(stdout).not.toContain(ENCRYPTED);
+  });
+
+  it('decodes nothing without a token', async () => {
+    const res = await fetch(`${api.url}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    expect(res.status).toBe(401);
+    const outcome = await show('--codec-endpoint', `${api.url}/codec`).then(
+      (r) => payloadText(r.stdout),
+      (err: Error) => err.message
+    );
+    expect(outcome).not.toContain(secret);
+  });
+
+  it('answers CORS preflights for the Temporal UI origin only', async () => {
+    const ui = `http://127.0.0.1:${api.cfg.TEMPORAL_UI_PORT}`;
+    const preflight = (origin: string) =>
+      fetch(`${api.url}/codec/decode`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
+    const ok = await preflight(ui);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(ui);
+    const other = await preflight('http://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
