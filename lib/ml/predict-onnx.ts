@@ -84,13 +84,30 @@ export function onnxFeeds(
   return feeds;
 }
 
+/** Rows per session.run: bounds activation memory on large frames. */
+const PREDICT_ROWS = 65536;
+
 export async function predictOnnx(onnx: Uint8Array, frame: Frame): Promise<OnnxPrediction> {
   const { session, features, classes, packed } = await loadOnnx(onnx);
-  const out = await session.run(onnxFeeds(features, frame, 0, frame.length, packed));
-  if (out[OUTPUT_VALUE]) return { values: out[OUTPUT_VALUE].data as Float32Array };
-  return {
-    labels: Array.from(out[OUTPUT_LABEL].data as string[]),
-    probabilities: out[OUTPUT_PROBABILITIES].data as Float32Array,
-    classes,
-  };
+  const n = frame.length;
+  let values: Float32Array | undefined;
+  let probabilities: Float32Array | undefined;
+  const labels: string[] = [];
+  for (let start = 0; start < n || start === 0; start += PREDICT_ROWS) {
+    const end = Math.min(n, start + PREDICT_ROWS);
+    const out = await session.run(onnxFeeds(features, frame, start, end, packed));
+    if (out[OUTPUT_VALUE]) {
+      values ??= new Float32Array(n);
+      values.set(out[OUTPUT_VALUE].data as Float32Array, start);
+    } else {
+      const p = out[OUTPUT_PROBABILITIES].data as Float32Array;
+      const k = classes?.length ?? p.length / Math.max(1, end - start);
+      probabilities ??= new Float32Array(n * k);
+      probabilities.set(p, start * k);
+      for (const l of out[OUTPUT_LABEL].data as string[]) labels.push(l);
+    }
+    if (end >= n) break;
+  }
+  if (values) return { values };
+  return { labels, probabilities, classes };
 }

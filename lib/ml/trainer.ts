@@ -12,6 +12,8 @@ import type { EpochInfo, Frame, Head, TrainOptions, TrainSpec, TrainedModel } fr
 
 /** Samples per session.run: big enough to amortise the call, small enough to react to abort signals. */
 const CHUNK_SAMPLES = 16384;
+/** Rows per validation call. */
+const EVAL_ROWS = 16384;
 /** Relative improvement of the validation loss that resets early-stopping patience. */
 const TOLERANCE = 1e-4;
 
@@ -174,8 +176,20 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   let thetaT = f32(theta, [P]);
   let mT = f32(m, [P]);
   let vT = f32(v, [P]);
-  const valX = val ? f32(val.x, [val.n, D]) : undefined;
-  const valY = val ? f32(val.y, [val.n, outputs]) : undefined;
+  // Validation runs in slices so activations stay bounded however large the split is.
+  const valSlices: { rows: number; x: ort.Tensor; y: ort.Tensor; at: number }[] = [];
+  if (val) {
+    for (let at = 0; at < val.n; at += EVAL_ROWS) {
+      const rows = Math.min(EVAL_ROWS, val.n - at);
+      valSlices.push({
+        rows,
+        at,
+        x: f32(val.x.subarray(at * D, (at + rows) * D), [rows, D]),
+        y: f32(val.y.subarray(at * outputs, (at + rows) * outputs), [rows, outputs]),
+      });
+    }
+  }
+  const valLogits = val ? new Float32Array(val.n * outputs) : undefined;
   const stopped = () => spec.patience > 0 && wait >= spec.patience;
 
   let epoch = startEpoch;
@@ -228,9 +242,14 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
       let valLoss = trainLoss;
       let valMetric = NaN;
       if (val) {
-        const ev = await evalSession.run({ theta: thetaT, X: valX!, Y: valY! });
-        valLoss = (ev.loss.data as Float32Array)[0];
-        valMetric = metricFromLogits(head, ev.logits.data as Float32Array, val);
+        let sum = 0;
+        for (const sl of valSlices) {
+          const ev = await evalSession.run({ theta: thetaT, X: sl.x, Y: sl.y });
+          sum += (ev.loss.data as Float32Array)[0] * sl.rows;
+          valLogits!.set(ev.logits.data as Float32Array, sl.at * outputs);
+        }
+        valLoss = sum / val.n;
+        valMetric = metricFromLogits(head, valLogits!, val);
       }
       if (valLoss < bestLoss - TOLERANCE * Math.abs(bestLoss) || !Number.isFinite(bestLoss)) {
         bestLoss = valLoss;
