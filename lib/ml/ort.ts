@@ -1,5 +1,7 @@
 // One place that creates onnxruntime sessions, so threading and optimisation settings are the same
 // for training, evaluation and serving.
+import { existsSync } from 'fs';
+import { dirname, join } from 'path';
 import * as ort from 'onnxruntime-node';
 
 export { ort };
@@ -18,6 +20,19 @@ export interface SessionSettings {
 /** Which provider the last createSession call with executionProvider 'cuda' ended up with. */
 export let providerUsed: 'cpu' | 'cuda' = 'cpu';
 
+/** The CUDA provider ships as a separate library next to the binding; without it don't even try. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const dist = dirname(require.resolve('onnxruntime-node'));
+    const bin = join(dist, '..', 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(
+      join(bin, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so')
+    );
+  } catch {
+    return false;
+  }
+}
+
 export async function createSession(bytes: Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionMode: 'sequential',
@@ -25,7 +40,8 @@ export async function createSession(bytes: Uint8Array, s: SessionSettings = {}):
     intraOpNumThreads: s.threads ?? 1,
     interOpNumThreads: 1,
   };
-  if (s.executionProvider === 'cuda') {
+  providerUsed = 'cpu';
+  if (s.executionProvider === 'cuda' && cudaProviderInstalled()) {
     try {
       // Fatal-only logging for the attempt: a missing provider library is expected on CPU machines.
       const session = await ort.InferenceSession.create(bytes, {
