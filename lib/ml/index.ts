@@ -4,14 +4,18 @@
  * with NaN for missing, categorical as (string|null)[]), then `train(frame, spec, { onEpoch,
  * onCheckpoint, checkpoint, signal })` fits preprocessing on the training split and runs mini-batch
  * Adam as an ONNX training graph in onnxruntime-node; heartbeat from `onEpoch`, store the bytes
- * from `onCheckpoint` and pass them back as `checkpoint` on a retry to resume exactly. Persist the
- * result with `serializeModel` or, for serving, `exportOnnx(model, lineage)`: the ONNX graph takes
- * the raw feature columns (preprocessing is inside) and outputs `label` + `probabilities` or
- * `value`; `predictOnnx` runs it on a Frame and `classificationMetrics` / `regressionMetrics`
- * score the result. `quantizeInt8` and `pruneMagnitude` rewrite an exported model for CPU, and
- * `compareModels` reports size, latency and accuracy against the float model. Everything a user
- * must fix (one class, non-finite features, model over the memory limit, a diverging loss) throws
- * `MlInputError`, which the pipeline maps to a non-retryable failure; any other error may retry.
+ * from `onCheckpoint` and pass them back as `checkpoint` on a retry to resume exactly (same
+ * weights as an uninterrupted run). Persist the result with `serializeModel` or, for serving,
+ * `exportOnnx(model, lineage)`: the ONNX graph takes the raw feature columns (preprocessing is
+ * inside; `{ packNumeric: true }` packs numeric columns into one input for wide data) and outputs
+ * `label` + `probabilities` or `value`; `predictOnnx` runs it on a Frame and
+ * `classificationMetrics` / `regressionMetrics` score the result. `quantizeInt8` and
+ * `pruneMagnitude` rewrite an exported model for CPU, and `compareModels` reports size, latency and
+ * accuracy against the float model. Data-parallel rounds use `train(shard, spec, { initialModel })`
+ * and `averageModels`. Everything a user must fix (one class, non-finite features, model over the
+ * memory limit, a diverging loss, bad spec fields) throws `MlInputError`, which the pipeline maps
+ * to a non-retryable failure; any other error may retry. Jest tests that run onnxruntime need the
+ * docblock `@jest-environment ./test/unit/ml/ort-environment.js` (typed arrays across realms).
  */
 export * from './types';
 export { MlInputError } from './errors';

@@ -17,7 +17,7 @@ export interface SessionSettings {
   executionProvider?: 'cpu' | 'cuda';
 }
 
-/** Which provider the last createSession call with executionProvider 'cuda' ended up with. */
+/** Which provider the most recent createSession call ended up with. */
 export let providerUsed: 'cpu' | 'cuda' = 'cpu';
 
 /** The CUDA provider ships as a separate library next to the binding; without it don't even try. */
