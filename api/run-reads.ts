@@ -5,6 +5,7 @@ import type { Db } from 'mongodb';
 import type { Store } from '../lib/store/db';
 import { eventId, getRunEvents, runEvents, type RunEvent } from '../lib/store/events';
 import {
+  DirectoryCache,
   entryOf,
   indexedEvents,
   indexRun,
@@ -39,11 +40,14 @@ export function summaryOfEntry(e: RunIndexEntry): RunSummary {
 export class RunReader {
   /** Open runs re-read at most this often per API process. */
   private readonly fresh = new Map<string, { at: number; entry: RunIndexEntry | null }>();
+  private readonly dirs: DirectoryCache;
 
   constructor(
     private readonly store: Store,
     private readonly freshMs = 2_000
-  ) {}
+  ) {
+    this.dirs = new DirectoryCache(Math.min(freshMs, 1_000));
+  }
 
   private get db(): Db {
     return this.store.db;
@@ -53,6 +57,7 @@ export class RunReader {
   async indexCreated(runId: string): Promise<void> {
     const doc = await getRun(this.store, runId);
     if (doc) await indexRun(this.db, entryOf(doc));
+    this.dirs.clear();
   }
 
   private async refresh(e: RunIndexEntry): Promise<RunIndexEntry | null> {
@@ -83,6 +88,7 @@ export class RunReader {
       limit: q.limit,
       after: after ? { t: after.createdAt.getTime(), id: after.id } : undefined,
       refresh: (e) => this.refresh(e),
+      dirCache: this.dirs,
     });
     if (!page.indexed) {
       // Nothing indexed under this key yet: the store's query (a scan on FerretDB) answers.

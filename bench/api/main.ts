@@ -54,7 +54,13 @@ function runId(i: number): string {
   return `run-bench-${String(i).padStart(7, '0')}`;
 }
 
-async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => void): Promise<void> {
+async function seed(
+  db: Db,
+  nRuns: number,
+  perRun: number,
+  log: (s: string) => void,
+  afterCreate: () => Promise<void>
+): Promise<void> {
   const have = await runs(db).estimatedDocumentCount();
   const haveEvents = await runEvents(db).estimatedDocumentCount();
   if (have >= nRuns && haveEvents >= nRuns * perRun && (await runIndexExists(db))) {
@@ -63,6 +69,7 @@ async function seed(db: Db, nRuns: number, perRun: number, log: (s: string) => v
   }
   await db.dropDatabase();
   await ensurePipelineIndexes(db);
+  await afterCreate();
   const base = Date.UTC(2026, 0, 1);
   const t0 = Date.now();
   const batch = 5_000;
@@ -244,23 +251,26 @@ async function main(): Promise<void> {
   try {
     await client.connect();
     const db = client.db('bench_api');
-    if (values['sqlite-id-index']) {
-      // Collections must exist (FerretDB creates their tables lazily) before their tables get the index.
-      const existing = new Set((await db.listCollections().toArray()).map((c) => c.name));
-      for (const name of [
-        'runs',
-        'run_events',
-        RUN_INDEX,
-        RUN_EVENT_INDEX,
-        'api_tokens',
-        'audit',
-        'idempotency_keys',
-      ]) {
-        if (!existing.has(name)) await db.createCollection(name);
-      }
-      log(`sqlite _id index: ${sqliteIdIndex(path.join(values.data!, 'bench_api.sqlite'))}`);
-    }
-    await seed(db, nRuns, perRun, log);
+    const idIndex = values['sqlite-id-index']
+      ? async () => {
+          // Collections must exist (FerretDB creates tables lazily) before their tables get the index.
+          const existing = new Set((await db.listCollections().toArray()).map((c) => c.name));
+          for (const name of [
+            'runs',
+            'run_events',
+            RUN_INDEX,
+            RUN_EVENT_INDEX,
+            'api_tokens',
+            'audit',
+            'idempotency_keys',
+          ]) {
+            if (!existing.has(name)) await db.createCollection(name);
+          }
+          log(`sqlite _id index: ${sqliteIdIndex(path.join(values.data!, 'bench_api.sqlite'))}`);
+        }
+      : async () => undefined;
+    await seed(db, nRuns, perRun, log, idIndex);
+    await idIndex();
     const store = { client, db, close: () => client.close() };
     await prepareStore(store, cfg.MLOPS_ADMIN_TOKEN);
     const explain = await explainAll(db);

@@ -129,6 +129,26 @@ export interface RunIndexQuery {
   budget?: number;
   /** Fresh entry for an open run (reads its run document). */
   refresh: (entry: RunIndexEntry) => Promise<RunIndexEntry | null>;
+  /** Reuses directory documents for a moment (they only grow, by one bucket an hour). */
+  dirCache?: DirectoryCache;
+}
+
+/** Directory documents cached for `ttlMs`; clear() after indexing through this process. */
+export class DirectoryCache {
+  private readonly docs = new Map<string, { at: number; doc: DirectoryDoc | null }>();
+  constructor(readonly ttlMs = 1_000) {}
+  async get(db: Db, key: string): Promise<DirectoryDoc | null> {
+    const now = Date.now();
+    const hit = this.docs.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.doc;
+    const doc = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
+    if (this.docs.size > 10_000) this.docs.clear();
+    this.docs.set(key, { at: now, doc });
+    return doc;
+  }
+  clear(): void {
+    this.docs.clear();
+  }
 }
 
 export interface RunIndexPage {
@@ -147,7 +167,9 @@ function before(e: RunIndexEntry, pos: { t: number; id: string }): boolean {
 
 export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexPage> {
   const key = q.model ? `model:${q.model}` : q.status ? `status:${q.status}` : 'all';
-  const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
+  const dir = q.dirCache
+    ? await q.dirCache.get(db, key)
+    : ((await col(db).findOne({ _id: key })) as DirectoryDoc | null);
   if (!dir) {
     // No runs under this key; `indexed` is false only when nothing is indexed at all.
     const any = key === 'all' ? null : await col(db).findOne({ _id: 'all' });
