@@ -9,10 +9,11 @@
 //                                  metrics (step = "epoch", "round" or "step" field)
 //   exit    0 ok; 65 (EX_DATAERR) bad input, never retried; any other code or a signal fails
 //           the attempt (retried), with the last 50 stderr lines in the error.
-//   stdin   a pipe that closes when the worker dies: a process should exit on EOF.
+//   stdin   a pipe that closes when the worker dies (the process may exit on EOF).
 //
-// The process runs in its own process group; cancellation and timeouts kill the whole group
-// (SIGTERM, then SIGKILL after a grace period), so nothing it spawned (torchrun's ranks) is left.
+// The process runs in its own process group, led by SUPERVISOR (below); cancellation and timeouts
+// kill the whole group (SIGTERM, then SIGKILL after a grace period), and the supervisor SIGKILLs the
+// group when the worker dies, so nothing it spawned (torchrun's ranks) is left.
 // No Temporal here: activities/command-trainer.ts adapts this to an activity.
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
@@ -109,10 +110,31 @@ export function metricsOf(
   return Object.keys(values).length ? { step, values } : null;
 }
 
+/**
+ * A few lines of Node that lead the trainer's process group: they start the trainer in the group,
+ * pass its exit code (or signal) on, and SIGKILL the whole group when their stdin (a pipe from the
+ * worker) closes, which is what happens when the worker dies, even by SIGKILL. So nothing the
+ * trainer started outlives a dead worker, whether or not the trainer watches its own stdin.
+ */
+export const SUPERVISOR = `
+const { spawn } = require('node:child_process');
+const [cmd, ...args] = process.argv.slice(1);
+process.on('SIGTERM', () => {}); // the group's SIGTERM is for the trainer; we report its exit
+const child = spawn(cmd, args, { stdio: 'inherit' });
+child.on('error', (e) => { console.error('cannot start ' + cmd + ': ' + e.code); process.exit(e.code === 'ENOENT' || e.code === 'EACCES' ? ${EXIT_BAD_INPUT} : 127); });
+child.on('exit', (code, signal) => {
+  if (signal) { process.removeAllListeners('SIGTERM'); process.kill(process.pid, signal); }
+  else process.exit(code);
+});
+process.stdin.on('end', () => { try { process.kill(-process.pid, 'SIGKILL'); } catch {} });
+process.stdin.on('error', () => {});
+process.stdin.resume();
+`;
+
 /** Runs the process to completion; resolves on exit 0, throws CommandTrainerError otherwise. */
 export async function runCommand(opts: CommandRunOptions): Promise<CommandOutcome> {
   if (!opts.command.length) throw new CommandTrainerError('trainer.command is empty', emptyOutcome(), true);
-  const child = spawn(opts.command[0], opts.command.slice(1), {
+  const child = spawn(process.execPath, ['-e', SUPERVISOR, '--', ...opts.command], {
     cwd: opts.cwd,
     env: opts.env,
     detached: true, // its own process group: we kill the group, never just the leader

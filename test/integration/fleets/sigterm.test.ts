@@ -12,7 +12,9 @@ import { Child } from '../../../tools/stack/child';
 import type { CommandTrainResult } from '../../../activities/command-trainer';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
-import { FIXTURE_TRAINER, until } from './helpers';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { alive, FIXTURE_TRAINER, until } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 let cfg: Config;
@@ -47,8 +49,12 @@ beforeAll(async () => {
   control = await startTestWorkers(cfg, store, ['control']);
 });
 
+// Each test starts its own workers: stop them so the next test's task cannot go to a leftover.
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => c.stop(5_000)));
+});
+
 afterAll(async () => {
-  await Promise.all(children.map((c) => c.stop(5_000)));
   await control?.shutdown();
   await client?.connection.close();
   await store?.close();
@@ -96,4 +102,38 @@ test('SIGTERM past the grace time: the task is handed back and finished by anoth
   expect(result.resumedFromCheckpoint).toBe(true); // the handed-back attempt's checkpoint is reused
   const points = await getRunMetrics(store, runId, 'train');
   expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('a worker SIGKILLed mid-activity leaves no orphan: its trainer process group dies with it; another worker retries', async () => {
+  const worker = await gpuWorker(30_000);
+  const pidFile = path.join(os.tmpdir(), `pids-${randomUUID()}`);
+  const runId = `kill-${randomUUID()}`;
+  const input: CommandTrainingInput = {
+    train: {
+      runId,
+      trainer: {
+        command: [process.execPath, FIXTURE_TRAINER],
+        params: { mode: 'hang', hangAttempts: 1, pidFile, epochs: 2 },
+        timeout: 120_000,
+      },
+      shards: [],
+    },
+    queues: { gpu: cfg.queues.gpu },
+    options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '3 seconds' },
+  };
+  const handle = await client.workflow.start('commandTraining', {
+    taskQueue: cfg.queues.control,
+    workflowId: runId,
+    args: [input],
+  });
+  const pids = (await until('the trainer to start', () =>
+    existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : null
+  )) as number[];
+  worker.proc.kill('SIGKILL');
+  await worker.exited;
+  // The trainer and its grandchild (which ignores SIGTERM and never reads stdin) are gone.
+  await until('the trainer process group to die with its worker', () => pids.every((p) => !alive(p)), 20_000);
+  await gpuWorker(30_000);
+  const result = (await handle.result()) as CommandTrainResult;
+  expect(result.attempt).toBe(2);
 });
