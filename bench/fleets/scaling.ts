@@ -255,8 +255,8 @@ async function main(): Promise<void> {
     await job(2, 1, hidden, 'warmup'); // ORT sessions and caches warm on both workers
     const k1 = await job(1, epochs, hidden, 'k1');
     const k2 = await job(2, epochs, hidden, 'k2');
-    const tiny1 = await job(1, 20, [4], 'tiny-k1');
-    const tiny2 = await job(2, 20, [4], 'tiny-k2');
+    const tiny1 = await job(1, 6, [4], 'tiny-k1');
+    const tiny2 = await job(2, 6, [4], 'tiny-k2');
     const report = {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg() },
       data: { rows, features, classes: 4, trainRows: Math.round(rows * 0.9) },
