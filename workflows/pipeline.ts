@@ -28,6 +28,7 @@ import type { ControlActivities, CpuActivities, GpuActivities } from '../activit
 import type { EvaluateResult, OptimiseResult, RegisterResult, TrainInput, TrainResult } from '../activities/types';
 import { commandTraining } from './command-training';
 import { distributedTraining } from './distributed-training';
+import { hyperparameterSearch } from './hyperparameter-search';
 import { evaluateGates, type GateResult } from '../lib/spec/gates';
 import type { RunSpec, RunSpecInput } from '../lib/spec/schema';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
@@ -263,7 +264,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     // Data-parallel (trainer.workers > 1) and command trainers run as child workflows (issue 6);
     // specs without them take the original path, so existing histories replay unchanged.
     training =
-      spec.trainer.type === 'command' || (spec.trainer.workers ?? 1) > 1
+      spec.trainer.type === 'command' || (spec.trainer.workers ?? 1) > 1 || !!spec.search
         ? await trainAsChild(runId, trainInput, input)
         : await acts.gpu.train(trainInput);
 
@@ -416,7 +417,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   }
 }
 
-/** Training through the fleet child workflows: data-parallel builtin, or the command trainer. */
+/** Training through the fleet child workflows: hyperparameter search, data-parallel builtin, or the command trainer. */
 async function trainAsChild(
   runId: string,
   t: {
@@ -434,6 +435,25 @@ async function trainAsChild(
     retryInitialInterval: input.options?.retryInitialInterval,
   };
   const trainer = t.spec.trainer;
+  if (t.spec.search) {
+    // Hyperparameter search: the best trial's model goes on through evaluation and the gate.
+    const r = await executeChild(hyperparameterSearch, {
+      workflowId: `${runId}-search`,
+      args: [{ ...t, queues: { control: input.queues.control, gpu: input.queues.gpu }, options }],
+    });
+    const best = r.best;
+    if (best.train) return best.train;
+    return {
+      model: best.onnx!,
+      onnx: best.onnx!,
+      epochsRun: 0,
+      resumedFromEpoch: 0,
+      bestEpoch: 0,
+      parameterCount: 0,
+      final: best.metric === null ? null : { trainLoss: NaN, valLoss: NaN, valMetric: best.metric },
+      attempt: 1,
+    };
+  }
   if (trainer.type === 'command') {
     const r = await executeChild(commandTraining, {
       workflowId: `${runId}-train`,
