@@ -320,14 +320,22 @@ export const OPEN_STATUS_KEYS = ['status:running', 'status:awaiting_approval'];
  * pass, which bounds how long a status filter can miss a run whose writer did not call
  * indexRunUpdate.
  */
-export async function sweepOpenRuns(db: Db, read: (runId: string) => Promise<RunDoc | null>): Promise<number> {
+export async function sweepOpenRuns(
+  db: Db,
+  read: (runId: string) => Promise<RunDoc | null>,
+  /** Run documents read per pass at most, newest buckets first. */
+  maxChecks = 1_000
+): Promise<number> {
   let moved = 0;
+  let checks = 0;
   for (const key of OPEN_STATUS_KEYS) {
     const dir = (await col(db).findOne({ _id: key })) as DirectoryDoc | null;
-    for (const hour of dir?.hours ?? []) {
+    for (const hour of [...(dir?.hours ?? [])].sort().reverse()) {
+      if (checks >= maxChecks) break;
       const bucketId = `${key}|${hour}`;
       const bucket = (await col(db).findOne({ _id: bucketId })) as BucketDoc | null;
       for (const e of Object.values(bucket?.entries ?? {})) {
+        checks++;
         const doc = await read(e.id);
         if (doc && doc.status === e.status && doc.stage === e.stage) continue;
         if (doc) await indexRun(db, entryOf(doc));
