@@ -167,6 +167,8 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
     async dpTrainShard(input: DpShardInput): Promise<DpShardResult> {
       const started = Date.now();
       heartbeat({ round: input.round, shard: input.index });
+      // Liveness while the store is slow (chunks heartbeat with progress on top of this).
+      const timer = setInterval(() => heartbeat({ round: input.round, shard: input.index }), 1_000);
       try {
         await hooks.beforeShard?.(input.round, input.index);
         const [p, shard, globalBytes] = await Promise.all([plan(input.plan), encoded(input.shard), read(input.global)]);
@@ -189,11 +191,14 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
         };
       } catch (err) {
         throw classify(err);
+      } finally {
+        clearInterval(timer);
       }
     },
 
     async dpAverage(input: DpAverageInput): Promise<DpAverageResult> {
       heartbeat({ round: input.round });
+      const timer = setInterval(() => heartbeat({ round: input.round }), 1_000);
       try {
         const [p, previous, val, ...updates] = await Promise.all([
           plan(input.plan),
@@ -228,6 +233,8 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
         return { ...summary, global: ref };
       } catch (err) {
         throw classify(err);
+      } finally {
+        clearInterval(timer);
       }
     },
 
