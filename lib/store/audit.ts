@@ -69,14 +69,30 @@ function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
+/** The chain head: `_id` lookups only (FerretDB v1 would scan `audit` for a sorted find). */
+interface AuditHead {
+  _id: 'head';
+  /** A lower bound of the last seq (its entry holds the hash); writers follow from there. */
+  seq: number;
+}
+export const AUDIT_HEAD_COLLECTION = 'audit_head';
+
+function heads(db: Db): Collection<AuditHead> {
+  return db.collection<AuditHead>(AUDIT_HEAD_COLLECTION);
+}
+
 export async function appendAudit(db: Db, input: AuditInput): Promise<AuditEntry> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const head = await audit(db)
-      .find({}, { projection: { seq: 1, hash: 1 } })
-      .sort({ _id: -1 })
-      .limit(1)
-      .next();
-    const seq = (head?.seq ?? 0) + 1;
+    const hint = (await heads(db).findOne({ _id: 'head' }))?.seq ?? 0;
+    // The head may lag behind writers (it moves after their insert): follow the chain by _id
+    // from the hint to its end, and take the hash from the last entry itself.
+    let last = hint > 0 ? await audit(db).findOne({ _id: hint }) : null;
+    for (;;) {
+      const next = await audit(db).findOne({ _id: (last?.seq ?? 0) + 1 });
+      if (!next) break;
+      last = next;
+    }
+    const seq = (last?.seq ?? 0) + 1;
     const body: Omit<AuditEntry, '_id' | 'hash'> = {
       seq,
       at: new Date(),
@@ -87,16 +103,21 @@ export async function appendAudit(db: Db, input: AuditInput): Promise<AuditEntry
       ...(input.details ? { details: input.details } : {}),
       ...(input.requestId ? { requestId: input.requestId } : {}),
       ...(input.ip ? { ip: input.ip } : {}),
-      prevHash: head?.hash ?? GENESIS,
+      prevHash: last?.hash ?? GENESIS,
     };
     const entry: AuditEntry = { _id: seq, ...body, hash: entryHash(body) };
     try {
       await audit(db).insertOne(entry);
-      return entry;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      continue;
     }
+    // Move the hint forward (never back: a slower writer's older seq does not win).
+    await heads(db)
+      .updateOne({ _id: 'head' }, { $max: { seq } }, { upsert: true })
+      .catch(() => undefined);
+    return entry;
   }
   throw new Error('audit: could not append after 50 attempts (heavy contention on the audit chain)');
 }
@@ -128,32 +149,29 @@ export interface AuditVerification {
   broken?: { seq: number; reason: string };
 }
 
-export async function verifyAuditChain(db: Db, batch = 1000): Promise<AuditVerification> {
-  let prevHash = GENESIS;
-  let expectedSeq = 1;
-  let checked = 0;
-  for (;;) {
-    const page = await audit(db)
-      .find({ _id: { $gte: expectedSeq } })
-      .sort({ _id: 1 })
-      .limit(batch)
-      .toArray();
-    if (page.length === 0) return { ok: true, checked };
-    for (const entry of page) {
-      if (entry.seq !== expectedSeq || entry._id !== expectedSeq) {
-        return { ok: false, checked, broken: { seq: expectedSeq, reason: 'entry missing (deleted?)' } };
-      }
-      if (entry.prevHash !== prevHash) {
-        return { ok: false, checked, broken: { seq: entry.seq, reason: 'prevHash does not match the previous entry' } };
-      }
-      const { _id, hash, ...body } = entry;
-      void _id;
-      if (entryHash(body) !== hash) {
-        return { ok: false, checked, broken: { seq: entry.seq, reason: 'content does not match its hash (edited?)' } };
-      }
-      prevHash = hash;
-      expectedSeq++;
-      checked++;
-    }
+/** Walks the chain in seq order (one scan, entries held in memory) and names the first broken link. */
+export async function verifyAuditChain(db: Db): Promise<AuditVerification> {
+  const bySeq = new Map<number, AuditEntry>();
+  let maxSeq = 0;
+  for await (const entry of audit(db).find({})) {
+    bySeq.set(entry._id, entry);
+    maxSeq = Math.max(maxSeq, entry._id);
   }
+  let prevHash = GENESIS;
+  let checked = 0;
+  for (let seq = 1; seq <= maxSeq; seq++) {
+    const entry = bySeq.get(seq);
+    if (!entry || entry.seq !== seq) return { ok: false, checked, broken: { seq, reason: 'entry missing (deleted?)' } };
+    if (entry.prevHash !== prevHash) {
+      return { ok: false, checked, broken: { seq, reason: 'prevHash does not match the previous entry' } };
+    }
+    const { _id, hash, ...body } = entry;
+    void _id;
+    if (entryHash(body) !== hash) {
+      return { ok: false, checked, broken: { seq, reason: 'content does not match its hash (edited?)' } };
+    }
+    prevHash = hash;
+    checked++;
+  }
+  return { ok: true, checked };
 }
