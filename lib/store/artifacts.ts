@@ -1,13 +1,15 @@
 // Content-addressed artifact store in MongoDB, GridFS-style: a manifest per artifact in
 // `artifacts` (_id = sha256 hex) and its bytes in 255 KiB chunks in `artifact_chunks`
 // (_id = "<sha256>:<n>"). Writing is idempotent (same bytes, same id; chunks are upserted and
-// the manifest is written last, so a half-written artifact is never visible). Every read
+// the manifest is completed last, so a half-written artifact is never readable). Every read
 // re-hashes the bytes and throws ArtifactIntegrityError naming the artifact on a mismatch.
 // With the store's keyring (always, for stores from openStore) the chunks hold ciphertext:
-// envelope encryption, a data key per artifact wrapped by the master key (lib/crypto/envelope).
+// envelope encryption, a data key per artifact wrapped by the master key (lib/crypto/envelope);
+// the manifest is then claimed first, marked pending, so racing writers share one data key.
 import { createHash } from 'node:crypto';
-import { Binary, type Collection, type Db } from 'mongodb';
-import { openArtifact, sealArtifact, type Envelope } from '../crypto/envelope';
+import { Binary, type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb';
+import { newDataKey, openArtifact, sealBody, unwrapDataKey, type Envelope } from '../crypto/envelope';
+import type { Keyring } from '../crypto/keyring';
 import type { Store } from './db';
 
 export const ARTIFACTS = 'artifacts';
@@ -35,6 +37,8 @@ export interface ArtifactManifest {
   /** Present when the chunks hold ciphertext; `storedBytes` is then the ciphertext's length. */
   encryption?: Envelope;
   storedBytes?: number;
+  /** Set while the first writer of an encrypted artifact writes its chunks: not readable yet. */
+  pending?: boolean;
 }
 
 interface ChunkDoc {
@@ -100,17 +104,18 @@ export async function putArtifact(
 ): Promise<ArtifactRef> {
   const sha256 = createHash('sha256').update(data).digest('hex');
   const ref: ArtifactRef = { uri: artifactUri(sha256), sha256, bytes: data.byteLength, mediaType };
-  const existing = await manifests(store.db).findOne({ _id: sha256 }, { projection: { _id: 1 } });
-  if (existing) return ref;
-  const sealed = store.keyring ? sealArtifact(store.keyring, sha256, data) : undefined;
-  const buf = sealed?.body ?? Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const count = Math.max(1, Math.ceil(buf.length / CHUNK_SIZE));
-  // Chunks go in batches of 16 (4 MiB) per round trip; each is an upsert, so a retry rewrites
-  // the same documents.
+  const existing = await manifests(store.db).findOne({ _id: sha256 }, { projection: { pending: 1 } });
+  if (existing && !existing.pending) return ref;
+  const body = store.keyring
+    ? await sealedBody(store as Pick<Store, 'db'> & { keyring: Keyring }, sha256, data)
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const count = Math.max(1, Math.ceil(body.length / CHUNK_SIZE));
+  // Chunks go in batches of 16 (4 MiB) per round trip; each is an upsert, so a retry (or a
+  // racing writer of the same artifact) rewrites the same documents with the same bytes.
   for (let first = 0; first < count; first += 16) {
-    const ops = [];
+    const ops: AnyBulkWriteOperation<ChunkDoc>[] = [];
     for (let n = first; n < Math.min(first + 16, count); n++) {
-      const part = buf.subarray(n * CHUNK_SIZE, Math.min((n + 1) * CHUNK_SIZE, buf.length));
+      const part = body.subarray(n * CHUNK_SIZE, Math.min((n + 1) * CHUNK_SIZE, body.length));
       ops.push({
         replaceOne: {
           filter: { _id: `${sha256}:${n}` },
@@ -119,23 +124,26 @@ export async function putArtifact(
         },
       });
     }
-    await chunks(store.db).bulkWrite(ops, { ordered: false });
+    await upsertIgnoringRace(() => chunks(store.db).bulkWrite(ops, { ordered: false }));
   }
-  await manifests(store.db).updateOne(
-    { _id: sha256 },
-    {
-      $setOnInsert: {
-        sha256,
-        bytes: data.byteLength,
-        mediaType,
-        chunkSize: CHUNK_SIZE,
-        chunks: count,
-        createdAt: new Date(),
-        ...(labels ? { labels } : {}),
-        ...(sealed ? { encryption: sealed.envelope, storedBytes: buf.length } : {}),
+  const complete = {
+    sha256,
+    bytes: data.byteLength,
+    mediaType,
+    chunkSize: CHUNK_SIZE,
+    chunks: count,
+    ...(store.keyring ? { storedBytes: body.length } : {}),
+  };
+  await upsertIgnoringRace(() =>
+    manifests(store.db).updateOne(
+      { _id: sha256 },
+      {
+        $set: complete,
+        $unset: { pending: '' },
+        $setOnInsert: { createdAt: new Date(), ...(labels ? { labels } : {}) },
       },
-    },
-    { upsert: true }
+      { upsert: true }
+    )
   );
   return ref;
 }
@@ -152,13 +160,14 @@ export async function readArtifact(store: Pick<Store, 'db' | 'keyring'>, ref: Ar
   const sha256 = shaOf(ref);
   const uri = artifactUri(sha256);
   const manifest = await manifests(store.db).findOne({ _id: sha256 });
-  if (!manifest) throw new ArtifactNotFoundError(uri);
-  const docs = await chunks(store.db).find({ sha256 }).sort({ n: 1 }).toArray();
-  if (docs.length !== manifest.chunks) {
-    throw new ArtifactIntegrityError(uri, `expected ${manifest.chunks} chunk(s), found ${docs.length}`);
-  }
-  const parts = docs.map((d, i) => {
-    if (d.n !== i) throw new ArtifactIntegrityError(uri, `chunk ${i} is missing`);
+  if (!manifest || manifest.pending) throw new ArtifactNotFoundError(uri);
+  // One lookup per chunk by _id: FerretDB v1 pushes only _id equality down to SQLite, so a
+  // {sha256} filter (or {_id: {$in}}) scans every chunk of every artifact.
+  const docs = await Promise.all(
+    Array.from({ length: manifest.chunks }, (_, n) => chunks(store.db).findOne({ _id: `${sha256}:${n}` }))
+  );
+  const parts = docs.map((d, n) => {
+    if (!d) throw new ArtifactIntegrityError(uri, `chunk ${n} of ${manifest.chunks} is missing`);
     return Buffer.from(d.data.buffer);
   });
   const stored = Buffer.concat(parts);
@@ -170,6 +179,39 @@ export async function readArtifact(store: Pick<Store, 'db' | 'keyring'>, ref: Ar
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) throw new ArtifactIntegrityError(uri, `content hashes to ${actual}`);
   return bytes;
+}
+
+/**
+ * The ciphertext of an encrypted artifact. The manifest is claimed first (pending, with
+ * its envelope) so that every writer of the same bytes seals them with the first writer's
+ * data key, which makes the chunks identical whoever writes them (lib/crypto/envelope).
+ */
+async function sealedBody(
+  store: Pick<Store, 'db'> & { keyring: Keyring },
+  sha256: string,
+  data: Uint8Array
+): Promise<Buffer> {
+  const fresh = newDataKey(store.keyring, sha256);
+  await upsertIgnoringRace(() =>
+    manifests(store.db).updateOne(
+      { _id: sha256 },
+      { $setOnInsert: { pending: true, encryption: fresh.envelope } },
+      { upsert: true }
+    )
+  );
+  const claimed = await manifests(store.db).findOne({ _id: sha256 }, { projection: { encryption: 1 } });
+  if (!claimed?.encryption) throw new Error(`artifact ${artifactUri(sha256)} exists unencrypted; refusing to mix`);
+  return sealBody(unwrapDataKey(store.keyring, sha256, claimed.encryption), sha256, data);
+}
+
+/** Two first upserts of one _id race on the insert; the loser's outcome is the winner's document. */
+async function upsertIgnoringRace(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    await write();
+  }
 }
 
 function decrypt(store: Pick<Store, 'keyring'>, uri: string, manifest: ArtifactManifest, stored: Buffer): Buffer {

@@ -7,8 +7,11 @@ import { testConfig } from '../harness/env';
 
 describe('artifact encryption at rest', () => {
   let store: Store;
+  const cfg = testConfig();
+  // A second process of the same deployment: same database and keys.
+  const testConfigDir = () => cfg.dataDir;
   beforeAll(async () => {
-    store = await openStore(testConfig());
+    store = await openStore(cfg);
   });
   afterAll(() => store.close());
 
@@ -20,6 +23,20 @@ describe('artifact encryption at rest', () => {
     expect(chunks.length).toBeGreaterThan(1);
     for (const c of chunks) expect(Buffer.from(c.data.buffer).includes(Buffer.from('model weights'))).toBe(false);
     expect((await readArtifact(store, ref)).equals(clear)).toBe(true);
+  });
+
+  it('lets racing writers of the same bytes leave one readable artifact', async () => {
+    const other = await openStore(testConfig({ MONGODB_DB: store.db.databaseName, MLOPS_DATA_DIR: testConfigDir() }));
+    try {
+      const bytes = Buffer.concat([clear, Buffer.from(`race ${Date.now()}`)]);
+      const refs = await Promise.all(
+        [store, other, store, other].map((s) => putArtifact(s, bytes, 'application/octet-stream'))
+      );
+      expect(new Set(refs.map((r) => r.sha256)).size).toBe(1);
+      expect((await readArtifact(store, refs[0])).equals(bytes)).toBe(true);
+    } finally {
+      await other.close();
+    }
   });
 
   it('refuses a tampered chunk, naming the artifact, and a store without keys', async () => {
