@@ -113,6 +113,25 @@ describe('tokens', () => {
     expect((await call(api, 'GET', '/v1/audit/verify', { token: api.tokens.admin })).body).toMatchObject({ ok: true });
   });
 
+  it('reports the first broken link when an audit entry is edited in MongoDB', async () => {
+    for (let i = 0; i < 3; i++) {
+      await call(api, 'POST', '/v1/tokens', { token: api.tokens.admin, body: { name: `chain-${i}`, role: 'viewer' } });
+    }
+    const ok = await call(api, 'GET', '/v1/audit/verify', { token: api.tokens.admin });
+    expect(ok.body.ok).toBe(true);
+    const target = ok.body.checked - 1;
+    await api.store.db.collection('audit').updateOne({ _id: target as never }, { $set: { 'details.role': 'admin' } });
+    const broken = await call(api, 'GET', '/v1/audit/verify', { token: api.tokens.admin });
+    expect(broken.body).toEqual({
+      ok: false,
+      checked: target - 1,
+      broken: { seq: target, reason: expect.stringMatching(/edited/) },
+    });
+    // Put it back so later checks in this file see an intact chain.
+    await api.store.db.collection('audit').updateOne({ _id: target as never }, { $set: { 'details.role': 'viewer' } });
+    expect((await call(api, 'GET', '/v1/audit/verify', { token: api.tokens.admin })).body.ok).toBe(true);
+  });
+
   it('refuses unknown roles and fields in token bodies', async () => {
     const r = await call(api, 'POST', '/v1/tokens', {
       token: api.tokens.admin,
