@@ -13,8 +13,8 @@ export function hash32(s: string): number {
 }
 
 /** mulberry32: tiny, fast, good enough for shuffles and weight init. Returns floats in [0, 1). */
-export function rng(seed: number, stream: string): () => number {
-  let a = (hash32(`${seed}:${stream}`) ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0;
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -24,7 +24,13 @@ export function rng(seed: number, stream: string): () => number {
   };
 }
 
-export function shuffleInPlace<T extends { length: number; [i: number]: number }>(a: T, rand: () => number): T {
+/** The stream `stream` of `seed`: independent of how far any other stream has advanced. */
+export function rng(seed: number, stream: string): () => number {
+  return mulberry32(hash32(`${seed}:${stream}`) ^ Math.imul(seed | 0, 0x9e3779b1));
+}
+
+/** Fisher-Yates shuffle in place. */
+export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(a: T, rand: () => number): T {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     const t = a[i];

@@ -1,21 +1,11 @@
 // Hyperparameter search plans: grid (every combination, in a stable order) and random (seeded draws
 // from lists or { min, max, log, integer } ranges). Pure and deterministic (no I/O, no Math.random):
 // the search workflow imports it. Keys are trainer fields or "params.<name>" (command trainer).
+import { mulberry32 } from '../ml/rng';
 export type SearchValue = unknown;
 export type SearchRange = { min: number; max: number; log?: boolean; integer?: boolean };
 export type SearchSpace = Record<string, SearchValue[] | SearchRange>;
 export type Trial = Record<string, SearchValue>;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function gridTrials(space: SearchSpace, limit: number): Trial[] {
   const keys = Object.keys(space).sort();
