@@ -3,24 +3,13 @@
 // Workers verify before loading a model; any change to an artifact digest or a lineage
 // field breaks the signature.
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
 import type { Keyring } from './keyring';
 
 export interface Signature {
   alg: 'HMAC-SHA256';
   keyId: string;
   value: string;
-}
-
-/** JSON with sorted keys, so the signed bytes do not depend on property order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function signingKey(keyring: Keyring, keyId: string): Buffer {

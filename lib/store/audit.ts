@@ -4,6 +4,7 @@
 // loser retries on the new head). Editing or deleting an entry breaks the chain, and
 // verifyAuditChain names the first broken link.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../crypto/canonical-json';
 import type { Collection, Db } from 'mongodb';
 
 export const AUDIT_COLLECTION = 'audit';
@@ -48,21 +49,8 @@ export async function ensureAuditIndexes(db: Db): Promise<void> {
   await audit(db).createIndex({ 'actor.tokenId': 1, seq: -1 }, { name: 'actor' });
 }
 
-/** JSON with sorted keys and dates as ISO strings: the bytes the hash covers. */
-export function canonical(value: unknown): string {
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return '[' + value.map(canonical).join(',') + ']';
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return '{' + entries.map(([k, v]) => JSON.stringify(k) + ':' + canonical(v)).join(',') + '}';
-  }
-  return JSON.stringify(value ?? null);
-}
-
 export function entryHash(entry: Omit<AuditEntry, '_id' | 'hash'>): string {
-  return createHash('sha256').update(canonical(entry)).digest('hex');
+  return createHash('sha256').update(canonicalJson(entry)).digest('hex');
 }
 
 function isDuplicateKey(err: unknown): boolean {

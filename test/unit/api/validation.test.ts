@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { can, rolesWith, ROLES } from '../../../lib/auth/roles';
 import { generateToken, hashToken, looksLikeToken } from '../../../lib/auth/tokens';
-import { canonical, entryHash } from '../../../lib/store/audit';
+import { canonicalJson as canonical } from '../../../lib/crypto/canonical-json';
+import { entryHash } from '../../../lib/store/audit';
 import { bucketOf } from '../../../lib/store/run-index';
 import { ProblemError } from '../../../api/errors';
 import { createLogger } from '../../../api/log';

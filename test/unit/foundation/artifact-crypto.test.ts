@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { openArtifact, sealArtifact } from '../../../lib/crypto/envelope';
 import type { Keyring } from '../../../lib/crypto/keyring';
-import { canonicalJson, sign, verify } from '../../../lib/crypto/signing';
+import { canonicalJson } from '../../../lib/crypto/canonical-json';
+import { sign, verify } from '../../../lib/crypto/signing';
 
 const ring = (...ids: string[]): Keyring => ({
   activeId: ids[0],
