@@ -6,6 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import type { GpuInfo } from '../lib/hardware/gpus';
 import { createDataConverter } from '../lib/temporal/connection';
+import { poolQueue } from '../lib/temporal/queues';
 
 export type FleetKind = 'control' | 'gpu' | 'cpu';
 
@@ -17,16 +18,6 @@ export interface FleetWorkerOptions {
   /** Control fleet only: a prebuilt bundle (tests bundle once per run); default bundles workflows/. */
   workflowBundle?: { codePath: string };
   gpus?: GpuInfo[];
-}
-
-/** `mlops-gpu` + pool `eu` -> `mlops-gpu@eu`; no pool -> the name unchanged. */
-export function poolQueue(queue: string, pool?: string): string {
-  return pool ? `${queue}@${pool}` : queue;
-}
-
-/** A run's queues routed to one pool (region) of every fleet; what a caller passes as `queues`. */
-export function poolQueues<Q extends Record<string, string>>(queues: Q, pool?: string): Q {
-  return Object.fromEntries(Object.entries(queues).map(([k, q]) => [k, poolQueue(q, pool)])) as Q;
 }
 
 export function fleetQueue(kind: FleetKind, cfg: Config): string {

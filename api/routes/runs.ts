@@ -40,6 +40,7 @@ import {
 } from '../validation';
 import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
+import { poolQueues } from '../../lib/temporal/queues';
 
 const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
@@ -176,7 +177,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
           started = await startPipeline(client, ctx.cfg, {
             runId,
             spec,
-            queues: ctx.cfg.queues,
+            queues: poolQueues(ctx.cfg.queues, spec.pool),
             createdBy: me.subject,
           });
         } catch (err) {

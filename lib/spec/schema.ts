@@ -113,6 +113,11 @@ export const runSpecSchema = z
   .object({
     model: z.string().regex(MODEL_NAME_RE, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
     description: z.string().max(1_000).optional(),
+    /** Worker pool (region) that runs every activity: queues `<queue>@<pool>` (MLOPS_WORKER_POOL). */
+    pool: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and - (at most 32), e.g. "eu"')
+      .optional(),
     dataset: z.union([bundledDataset, fileDataset, syntheticDataset], {
       errorMap: () => ({
         message:

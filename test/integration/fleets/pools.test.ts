@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../../lib/config';
 import { openStore, type Store } from '../../../lib/store/db';
 import { createClient } from '../../../lib/temporal/connection';
-import { poolQueue } from '../../../workers/bootstrap';
+import { poolQueue } from '../../../lib/temporal/queues';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { FIXTURE_TRAINER, until } from './helpers';
