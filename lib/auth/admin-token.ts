@@ -16,8 +16,13 @@ export interface AdminToken {
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
-export async function ensureAdminToken(cfg: Pick<Config, 'MLOPS_ADMIN_TOKEN' | 'dataDir'>): Promise<AdminToken> {
+export async function ensureAdminToken(
+  cfg: Pick<Config, 'MLOPS_ADMIN_TOKEN' | 'dataDir'> & Partial<Pick<Config, 'MLOPS_ENV'>>
+): Promise<AdminToken> {
   if (cfg.MLOPS_ADMIN_TOKEN) return { token: cfg.MLOPS_ADMIN_TOKEN, source: 'env' };
+  if (cfg.MLOPS_ENV === 'production') {
+    throw new Error('MLOPS_ADMIN_TOKEN (or MLOPS_ADMIN_TOKEN_FILE) is required when MLOPS_ENV=production');
+  }
   const file = path.join(cfg.dataDir, ADMIN_TOKEN_FILE);
   const existing = await readToken(file);
   if (existing) return { token: existing, path: file, source: 'file' };

@@ -47,3 +47,13 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('production mode', () => {
+  it('refuses to generate an admin token', async () => {
+    const { ensureAdminToken } = await import('../../../lib/auth/admin-token');
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'prod-'));
+    await expect(ensureAdminToken({ dataDir, MLOPS_ADMIN_TOKEN: undefined, MLOPS_ENV: 'production' })).rejects.toThrow(
+      /MLOPS_ADMIN_TOKEN .* is required when MLOPS_ENV=production/
+    );
+  });
+});
