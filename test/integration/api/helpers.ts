@@ -2,40 +2,20 @@
 // servers, with a database and task queues of its own, and tokens for every role.
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Role } from '../../../lib/auth/roles';
-import { loadConfig, type Config } from '../../../lib/config';
+import type { Config } from '../../../lib/config';
 import { openStore, type Store } from '../../../lib/store/db';
 import { createToken } from '../../../lib/store/tokens';
 import { createClient } from '../../../lib/temporal/connection';
 import { createApp, prepareStore, type ApiLimits, type MlopsApp } from '../../../api/app';
 import { createLogger } from '../../../api/log';
 import { gatewayFromClient } from '../../../api/temporal';
-import { HARNESS } from '../harness/state';
+import { testConfig } from '../harness/env';
 
-const ROOT = path.resolve(__dirname, '../../..');
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through jest (the global setup sets it).`);
-  return value;
-}
-
-/** A Config on the harness servers with its own database and queues (as env.ts testConfig). */
+/** A Config on the harness servers with its own database and queues, and an admin token. */
 export function apiTestConfig(overrides: Record<string, string> = {}): Config {
-  const id = randomUUID().slice(0, 8);
-  return loadConfig({
-    TEMPORAL_ADDRESS: required(HARNESS.temporal),
-    TEMPORAL_NAMESPACE: 'default',
-    MONGODB_URI: required(HARNESS.mongo),
-    MONGODB_DB: `api_${id}`,
-    MLOPS_CONTROL_QUEUE: `control-${id}`,
-    MLOPS_GPU_QUEUE: `gpu-${id}`,
-    MLOPS_CPU_QUEUE: `cpu-${id}`,
-    MLOPS_DATA_DIR: path.join(required(HARNESS.dir), `data-${id}`),
-    MLOPS_DATASETS_DIR: path.join(ROOT, 'datasets'),
-    MLOPS_TOOLS_DIR: path.join(ROOT, '.tools'),
-    MLOPS_LOG_LEVEL: 'warn',
+  return testConfig({
+    MONGODB_DB: `api_${randomUUID().slice(0, 8)}`,
     MLOPS_ADMIN_TOKEN: `admin-${randomUUID()}`,
     ...overrides,
   });
