@@ -6,15 +6,19 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // the driver FerretDB's SQLite backend uses
 )
 
 func main() {
@@ -50,11 +54,68 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	go indexIDs(ctx, abs, logger)
+
 	// The readiness line is parsed by tools/stack and the test harness.
 	fmt.Printf("ready %s\n", f.MongoDBURI())
 	if err := f.Run(ctx); err != nil {
 		fatal("stopped: %v", err)
 	}
+}
+
+// indexIDs adds the index FerretDB v1.24's SQLite backend lacks: it looks documents up by
+// _ferretdb_sjson->'$._id', while its own unique index is on ->"_id", which SQLite cannot
+// use for that expression, so every {_id} lookup scanned the whole table (75 ms against
+// 0.08 ms on 10,000 documents). New collections are picked up every two seconds. FerretDB
+// opens its files in WAL mode with a 10 s busy timeout, so this second writer is safe.
+func indexIDs(ctx context.Context, dir string, logger *slog.Logger) {
+	ticker := time.NewTicker(2 * time.Second)
+	defer ticker.Stop()
+	for {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.sqlite"))
+		for _, file := range files {
+			if err := indexFile(ctx, file); err != nil && ctx.Err() == nil {
+				logger.Warn("cannot add _id index", "file", file, "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func indexFile(ctx context.Context, file string) error {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT t.name FROM sqlite_master t
+		WHERE t.type = 'table' AND t.name NOT LIKE '\_ferretdb\_%' ESCAPE '\'
+		AND NOT EXISTS (SELECT 1 FROM sqlite_master i WHERE i.type = 'index' AND i.name = t.name || '__id_path')`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	for _, t := range tables {
+		q := strings.ReplaceAll(t, `"`, `""`)
+		stmt := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS "%s__id_path" ON "%s" (_ferretdb_sjson->'$._id')`, q, q)
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 func fatal(format string, args ...any) {
