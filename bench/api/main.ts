@@ -24,21 +24,12 @@ import { gatewayFromFactory } from '../../api/temporal';
 import { provisionTools } from '../../tools/provision';
 import { freePort } from '../../tools/stack/ports';
 import { startMongoServer } from '../../tools/stack/services';
+import { STAGES } from '../../workflows/messages';
 import { runLoad, type LoadResult } from './load';
 
 const ROOT = path.resolve(__dirname, '../..');
-const STEPS = [
-  'ingest',
-  'validate',
-  'features',
-  'train',
-  'evaluate',
-  'gate',
-  'register',
-  'approval',
-  'optimise',
-  'promote',
-];
+/** The steps a run records events for: every stage but `done`. */
+const STEPS = STAGES.filter((s) => s !== 'done');
 const MODELS = 50;
 
 /** 5% running, 5% awaiting approval, the rest ended (mostly succeeded). */
