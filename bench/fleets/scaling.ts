@@ -26,11 +26,10 @@ import { rng } from '../../lib/ml/rng';
 import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
-import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
+import { createClient, createWorkerConnection, FAILURE_CONVERTER_PATH } from '../../lib/temporal/connection';
 import { provisionTools } from '../../tools/provision';
 import { Child } from '../../tools/stack/child';
-import { freePort } from '../../tools/stack/ports';
-import { startMongoServer, startTemporalServer } from '../../tools/stack/services';
+import { startEmbeddedServers } from '../../tools/stack/services';
 import { createFleetWorker } from '../../workers/bootstrap';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
 
@@ -148,31 +147,12 @@ async function main(): Promise<void> {
   const base = loadConfig();
   const tools = await provisionTools(base, () => undefined);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-fleets-'));
-  const log = createWriteStream(path.join(dir, 'servers.log'));
-  const sink = (line: string) => log.write(`${line}\n`);
-  const [tPort, mPort] = [await freePort(), await freePort()];
-  const servers = await Promise.all([
-    startTemporalServer({
-      bin: tools.temporal,
-      host: '127.0.0.1',
-      port: tPort,
-      namespace: 'default',
-      dbFile: path.join(dir, 't.sqlite'),
-      sink,
-    }),
-    startMongoServer({
-      bin: tools.ferretdb,
-      host: '127.0.0.1',
-      port: mPort,
-      dataDir: path.join(dir, 'ferretdb'),
-      sink,
-    }),
-  ]);
+  const servers = await startEmbeddedServers(tools, dir);
   const id = randomUUID().slice(0, 8);
   const cfg = loadConfig({
     ...process.env,
-    TEMPORAL_ADDRESS: `127.0.0.1:${tPort}`,
-    MONGODB_URI: `mongodb://127.0.0.1:${mPort}/`,
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    MONGODB_URI: servers.mongoUri,
     MONGODB_DB: `bench_${id}`,
     MLOPS_DATA_DIR: path.join(dir, 'data'),
     MLOPS_CONTROL_QUEUE: `control-${id}`,
@@ -183,7 +163,11 @@ async function main(): Promise<void> {
   });
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quiet,
+  });
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const control = await createFleetWorker({
@@ -194,6 +178,8 @@ async function main(): Promise<void> {
     workflowBundle: { code } as never,
   });
   const controlRunning = control.run();
+  const workerLog = createWriteStream(path.join(dir, 'workers.log'));
+  const sink = (line: string) => workerLog.write(`${line}\n`);
   const fleet = [gpuWorker(cfg, 'gpu-1', sink), gpuWorker(cfg, 'gpu-2', sink)];
   await Promise.all(fleet.map((c) => c.waitForLine(/ready/, 120_000)));
   const client = await createClient(cfg);
@@ -306,8 +292,8 @@ async function main(): Promise<void> {
     await client.connection.close();
     await connection.close();
     await store.close();
-    await Promise.all(servers.map((s) => s.stop(5_000)));
-    log.end();
+    await servers.stop();
+    workerLog.end();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@
 //   npx tsx bench/pipeline/overhead.ts [--runs 10] [--epochs 5]
 //
 // Prints one JSON document, then a table. Not a test: nothing here asserts on wall time.
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -19,10 +19,14 @@ import { loadConfig } from '../../lib/config';
 import { parseRunSpec } from '../../lib/spec';
 import { openStore } from '../../lib/store/db';
 import { getRunEvents } from '../../lib/store/events';
-import { createClient, createDataConverter, createWorkerConnection } from '../../lib/temporal/connection';
+import {
+  createClient,
+  createDataConverter,
+  createWorkerConnection,
+  FAILURE_CONVERTER_PATH,
+} from '../../lib/temporal/connection';
 import { provisionTools } from '../../tools/provision';
-import { freePort } from '../../tools/stack/ports';
-import { startMongoServer, startTemporalServer } from '../../tools/stack/services';
+import { startEmbeddedServers } from '../../tools/stack/services';
 import { createFleetWorker } from '../../workers/bootstrap';
 import type { PipelineInput, PipelineResult } from '../../workflows/pipeline';
 
@@ -115,31 +119,12 @@ async function main(): Promise<void> {
   const base = loadConfig();
   const tools = await provisionTools(base, () => undefined);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
-  const log = createWriteStream(path.join(dir, 'servers.log'));
-  const sink = (line: string) => log.write(`${line}\n`);
-  const [tPort, mPort] = [await freePort(), await freePort()];
-  const servers = await Promise.all([
-    startTemporalServer({
-      bin: tools.temporal,
-      host: '127.0.0.1',
-      port: tPort,
-      namespace: 'default',
-      dbFile: path.join(dir, 't.sqlite'),
-      sink,
-    }),
-    startMongoServer({
-      bin: tools.ferretdb,
-      host: '127.0.0.1',
-      port: mPort,
-      dataDir: path.join(dir, 'ferretdb'),
-      sink,
-    }),
-  ]);
+  const servers = await startEmbeddedServers(tools, dir);
   const id = randomUUID().slice(0, 8);
   const cfg = loadConfig({
     ...process.env,
-    TEMPORAL_ADDRESS: `127.0.0.1:${tPort}`,
-    MONGODB_URI: `mongodb://127.0.0.1:${mPort}/`,
+    TEMPORAL_ADDRESS: servers.temporalAddress,
+    MONGODB_URI: servers.mongoUri,
     MONGODB_DB: `bench_${id}`,
     MLOPS_DATA_DIR: path.join(dir, 'data'),
     MLOPS_CONTROL_QUEUE: `control-${id}`,
@@ -149,7 +134,11 @@ async function main(): Promise<void> {
   });
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quiet,
+  });
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const activities = createActivities({ cfg, store });
@@ -239,8 +228,7 @@ async function main(): Promise<void> {
     await client.connection.close();
     await connection.close();
     await store.close();
-    await Promise.all(servers.map((s) => s.stop(5_000)));
-    log.end();
+    await servers.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 

@@ -1,10 +1,11 @@
 // Starts the two servers of the embedded stack, each checked ready before returning.
 // Shared by `npm start` (tools/stack/main.ts) and the jest global setup.
 import { Connection } from '@temporalio/client';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { searchAttributeArgs } from '../../lib/temporal/search-attributes';
 import { Child } from './child';
+import { freePort } from './ports';
 
 export interface TemporalServerOptions {
   bin: string;
@@ -65,4 +66,51 @@ export async function startMongoServer(opts: MongoServerOptions): Promise<Child>
   });
   await child.waitForLine(/^ready mongodb:\/\//, 30_000);
   return child;
+}
+
+export interface EmbeddedServers {
+  temporalAddress: string;
+  mongoUri: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Both servers on free loopback ports with their state and logs in `dir` (headless UI): the
+ * test harness and the benchmarks. If one fails to start, the other is stopped again.
+ */
+export async function startEmbeddedServers(
+  tools: { temporal: string; ferretdb: string },
+  dir: string
+): Promise<EmbeddedServers> {
+  const log = createWriteStream(path.join(dir, 'servers.log'));
+  const sink = (line: string) => log.write(`${line}\n`);
+  const [temporalPort, mongoPort] = [await freePort(), await freePort()];
+  const started = await Promise.allSettled([
+    startTemporalServer({
+      bin: tools.temporal,
+      host: '127.0.0.1',
+      port: temporalPort,
+      namespace: 'default',
+      dbFile: path.join(dir, 'temporal.sqlite'),
+      sink,
+    }),
+    startMongoServer({
+      bin: tools.ferretdb,
+      host: '127.0.0.1',
+      port: mongoPort,
+      dataDir: path.join(dir, 'ferretdb'),
+      sink,
+    }),
+  ]);
+  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(children.map((c) => c.stop(5_000)));
+    log.end();
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { temporalAddress: `127.0.0.1:${temporalPort}`, mongoUri: `mongodb://127.0.0.1:${mongoPort}/`, stop };
 }

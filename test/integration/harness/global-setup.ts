@@ -2,14 +2,13 @@
 // whole integration run, on free ports in a temporary folder, and bundles workflow code
 // once. Test files read the addresses from env (see env.ts); jest cannot pass objects.
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../lib/config';
 import { FAILURE_CONVERTER_PATH } from '../../../lib/temporal/connection';
 import { provisionTools } from '../../../tools/provision';
-import { freePort } from '../../../tools/stack/ports';
-import { startMongoServer, startTemporalServer } from '../../../tools/stack/services';
+import { startEmbeddedServers } from '../../../tools/stack/services';
 import { HARNESS, harnessState } from './state';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -29,47 +28,18 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const tools = await provisionTools(loadConfig(), (line) => console.log(`[harness] ${line}`));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-it-'));
-  // Server output goes to a file so test output stays readable; its path is printed on failure.
-  const serverLog = createWriteStream(path.join(dir, 'servers.log'));
-  const sink = (line: string) => serverLog.write(`${line}\n`);
-
   // Bundle first: a workflow that does not compile fails the run before any server starts.
   const productBundle = path.join(dir, 'workflows-bundle.js');
   const fixtureBundle = path.join(dir, 'fixture-workflows-bundle.js');
   await bundle(path.join(ROOT, 'workflows/index.ts'), productBundle);
   await bundle(path.join(__dirname, 'fixtures/workflows.ts'), fixtureBundle);
 
-  const [temporalPort, mongoPort] = [await freePort(), await freePort()];
-  const servers = await Promise.allSettled([
-    startTemporalServer({
-      bin: tools.temporal,
-      host: '127.0.0.1',
-      port: temporalPort,
-      namespace: 'default',
-      dbFile: path.join(dir, 'temporal.sqlite'),
-      sink,
-    }),
-    startMongoServer({
-      bin: tools.ferretdb,
-      host: '127.0.0.1',
-      port: mongoPort,
-      dataDir: path.join(dir, 'ferretdb'),
-      sink,
-    }),
-  ]);
-  const children = servers.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  harnessState().children = children;
-  harnessState().serverLog = serverLog;
-  const failed = servers.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    // Jest skips the global teardown when the setup throws: stop what did start.
-    await Promise.all(children.map((c) => c.stop(5_000)));
-    throw failed.reason;
-  }
+  const servers = await startEmbeddedServers(tools, dir);
+  harnessState().servers = servers;
 
   process.env[HARNESS.dir] = dir;
-  process.env[HARNESS.temporal] = `127.0.0.1:${temporalPort}`;
-  process.env[HARNESS.mongo] = `mongodb://127.0.0.1:${mongoPort}/`;
+  process.env[HARNESS.temporal] = servers.temporalAddress;
+  process.env[HARNESS.mongo] = servers.mongoUri;
   process.env[HARNESS.bundle] = productBundle;
   process.env[HARNESS.fixtureBundle] = fixtureBundle;
   process.env[HARNESS.temporalBin] = tools.temporal;

@@ -1,5 +1,4 @@
-import type { WriteStream } from 'node:fs';
-import type { Child } from '../../../tools/stack/child';
+import type { EmbeddedServers } from '../../../tools/stack/services';
 
 /** Env variables through which the global setup hands addresses to test files. */
 export const HARNESS = {
@@ -11,14 +10,9 @@ export const HARNESS = {
   temporalBin: 'MLOPS_TEST_TEMPORAL_BIN',
 } as const;
 
-interface State {
-  children: Child[];
-  serverLog?: WriteStream;
-}
-
-/** Global setup and teardown run in the same process; they share the children here. */
-export function harnessState(): State {
-  const g = globalThis as unknown as { __mlopsHarness?: State };
-  g.__mlopsHarness ??= { children: [] };
+/** Global setup and teardown run in the same process; they share the servers here. */
+export function harnessState(): { servers?: EmbeddedServers } {
+  const g = globalThis as unknown as { __mlopsHarness?: { servers?: EmbeddedServers } };
+  g.__mlopsHarness ??= {};
   return g.__mlopsHarness;
 }
