@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,8 +42,20 @@ func main() {
 		fatal("cannot create data folder %s: %v", abs, err)
 	}
 
+	// FerretDB itself listens on a private Unix socket; the public address is the write gate's.
+	sockDir, err := os.MkdirTemp("", "ferretdb-")
+	if err != nil {
+		fatal("cannot create a folder for FerretDB's socket: %v", err)
+	}
+	defer os.RemoveAll(sockDir)
+	socket := filepath.Join(sockDir, "ferretdb.sock")
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fatal("cannot start on %s: %v", *listen, err)
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 		Logger:    logger,
@@ -55,9 +68,12 @@ func main() {
 	defer stop()
 
 	go indexIDs(ctx, abs, logger)
+	gate := &writeGate{upstream: socket, logger: logger}
+	go gate.serve(ln)
+	context.AfterFunc(ctx, func() { ln.Close() })
 
 	// The readiness line is parsed by tools/stack and the test harness.
-	fmt.Printf("ready %s\n", f.MongoDBURI())
+	fmt.Printf("ready mongodb://%s/\n", ln.Addr())
 	if err := f.Run(ctx); err != nil {
 		fatal("stopped: %v", err)
 	}

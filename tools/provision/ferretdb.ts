@@ -1,18 +1,20 @@
 // Builds tools/ferretdb (our launcher embedding FerretDB's SQLite handler) into the tools
 // folder. The build is cached under a stamp of its sources, so a changed pin rebuilds.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { requireGo } from './go-toolchain';
 import { Log, ProvisionError, runWithProgress } from './run-command';
 import { FERRETDB_MODULE_VERSION } from './versions';
 
 const SOURCE_DIR = path.resolve(__dirname, '..', 'ferretdb');
-const SOURCES = ['go.mod', 'go.sum', 'main.go'];
 
 function sourceStamp(): string {
   const hash = createHash('sha256');
-  for (const file of SOURCES) hash.update(readFileSync(path.join(SOURCE_DIR, file)));
+  const sources = readdirSync(SOURCE_DIR)
+    .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
+    .sort();
+  for (const file of sources) hash.update(file).update(readFileSync(path.join(SOURCE_DIR, file)));
   return hash.digest('hex');
 }
 
