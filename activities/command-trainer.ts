@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CONFIG_VARS } from '../lib/config';
 import { leaseDevice } from '../lib/hardware/device-pool';
 import { decodeFrame } from '../lib/ml/dataset';
+import { assertOnnxModel, ModelFormatError } from '../lib/ml/model-format';
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
@@ -195,6 +196,18 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
                 message: `the trainer process exited 0 but wrote no model.onnx into $MLOPS_OUTPUT_DIR; see docs/trainers.md`,
                 type: 'CommandTrainerBadOutput',
                 nonRetryable: true,
+              });
+            }
+            // ONNX only: a pickle, torch.save or joblib file would run code when loaded.
+            try {
+              assertOnnxModel(onnx, 'model.onnx written by the trainer');
+            } catch (err) {
+              if (!(err instanceof ModelFormatError)) throw err;
+              throw ApplicationFailure.create({
+                message: err.message,
+                type: 'CommandTrainerBadOutput',
+                nonRetryable: true,
+                details: [{ detected: err.detected }],
               });
             }
             const ref = await putArtifact(deps.store, onnx, MEDIA.onnx, { kind: 'onnx', runId: input.runId });

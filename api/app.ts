@@ -9,6 +9,7 @@ import { ensureIdempotencyIndexes } from '../lib/store/idempotency';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
 import { ensureTokenIndexes, upsertAdminToken } from '../lib/store/tokens';
 import { authenticate, requirePermission, TokenCache } from './auth';
+import { edgeGuards } from './edge-guards';
 import { type ApiContext, makeAudit } from './context';
 import { notFoundHandler, problemHandler, problems } from './errors';
 import { createLogger, type Logger } from './log';
@@ -27,7 +28,7 @@ import type { TemporalGateway } from './temporal';
 export interface ApiLimits {
   /** Largest request body in bytes (default cfg.MLOPS_MAX_BODY_BYTES). */
   maxBodyBytes: number;
-  /** Failed token attempts per address and window before 429 (default 20). */
+  /** Failed token attempts per address and window before 429 (default cfg.MLOPS_AUTH_FAILURE_LIMIT). */
   authFailures: number;
   authFailureWindowMs: number;
   /** How long a token lookup is cached (default 5 s). */
@@ -45,7 +46,7 @@ export interface AppDeps {
   log?: Logger;
   metrics?: ApiMetrics;
   limits?: Partial<ApiLimits>;
-  /** Trust X-Forwarded-For from this many proxies (express `trust proxy`); default none. */
+  /** Trust X-Forwarded-For from this many proxies (express `trust proxy`); default cfg.MLOPS_TRUST_PROXY_HOPS. */
   trustProxy?: number;
 }
 
@@ -58,8 +59,8 @@ export interface MlopsApp extends Express {
 export function createApp(deps: AppDeps): MlopsApp {
   const limits: ApiLimits = {
     maxBodyBytes: deps.cfg.MLOPS_MAX_BODY_BYTES,
-    authFailures: 20,
-    authFailureWindowMs: 60_000,
+    authFailures: deps.cfg.MLOPS_AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: deps.cfg.MLOPS_AUTH_FAILURE_WINDOW_S * 1000,
     tokenCacheTtlMs: 5_000,
     metricsCacheMs: 15_000,
     runCacheMs: 2_000,
@@ -85,7 +86,10 @@ export function createApp(deps: AppDeps): MlopsApp {
   app.set('etag', false);
   // No nested objects from the query string: ?status[$gt]= stays a plain key.
   app.set('query parser', 'simple');
-  app.set('trust proxy', deps.trustProxy ?? false);
+  // The client address keys the failed-token limiter: behind a proxy, trust exactly as many
+  // X-Forwarded-For hops as there are proxies, or every client shares the proxy's address.
+  const hops = deps.trustProxy ?? deps.cfg.MLOPS_TRUST_PROXY_HOPS;
+  app.set('trust proxy', hops > 0 ? hops : false);
 
   app.use(requestContext(metrics, log));
   app.use(
@@ -112,6 +116,7 @@ export function createApp(deps: AppDeps): MlopsApp {
   const byPath = new Map<string, { methods: Set<string>; public: boolean }>();
   for (const r of routes) {
     const chain: RequestHandler[] = r.permission ? [auth, requirePermission(r.permission)] : [];
+    chain.push(...edgeGuards(r.method, r.path));
     app[r.method](r.path, ...chain, asyncHandler(r.handler));
     const entry = byPath.get(r.path) ?? { methods: new Set<string>(), public: false };
     entry.methods.add(r.method.toUpperCase());

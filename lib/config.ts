@@ -106,6 +106,21 @@ export const CONFIG_VARS = {
     default: '1048576',
     doc: 'Largest accepted HTTP request body',
   },
+  MLOPS_AUTH_FAILURE_LIMIT: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    default: '20',
+    doc: 'Failed token attempts one client address may make per window; then every authentication attempt from it gets 429 with Retry-After until the window ends',
+  },
+  MLOPS_AUTH_FAILURE_WINDOW_S: {
+    schema: z.coerce.number().int().min(1).max(86_400),
+    default: '60',
+    doc: 'Length in seconds of the failed-token-attempt window',
+  },
+  MLOPS_TRUST_PROXY_HOPS: {
+    schema: z.coerce.number().int().min(0).max(10),
+    default: '0',
+    doc: 'Reverse proxies in front of the API whose X-Forwarded-For is trusted for the client address (0 = use the socket address)',
+  },
   MLOPS_TRAIN_MEMORY_MB: {
     schema: z.coerce.number().int().min(16).max(1_048_576),
     default: '4096',

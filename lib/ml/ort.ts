@@ -3,6 +3,7 @@
 import { existsSync } from 'fs';
 import { dirname, join } from 'path';
 import * as ort from 'onnxruntime-node';
+import { assertOnnxModel } from './model-format';
 
 export { ort };
 
@@ -34,6 +35,9 @@ export function cudaProviderInstalled(): boolean {
 }
 
 export async function createSession(bytes: Uint8Array, s: SessionSettings = {}): Promise<ort.InferenceSession> {
+  // Every model load goes through here, so nothing but inline-data ONNX is ever loaded
+  // (throws ModelFormatError, a non-retryable MlInputError, otherwise).
+  assertOnnxModel(bytes);
   const options: ort.InferenceSession.SessionOptions = {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',

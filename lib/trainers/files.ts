@@ -68,6 +68,9 @@ export async function unpackFolder(bytes: Uint8Array, dir: string): Promise<numb
   for (const f of header.files) {
     const target = path.resolve(root, f.name);
     if (!target.startsWith(root + path.sep)) throw new Error(`packed checkpoint names a path outside it: ${f.name}`);
+    // A NUL can hide a segment from the check above ("a\0../../x" resolves inside); never valid.
+    if (/[\x00-\x1f]/.test(f.name))
+      throw new Error(`packed checkpoint names a file with control characters: ${JSON.stringify(f.name)}`);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, buf.subarray(off, off + f.bytes));
     off += f.bytes;

@@ -1,6 +1,8 @@
 // Where a run spec's dataset lives. Bundled names map to files under the repository's
-// datasets/ folder; paths resolve under the configured datasets root and may not leave it
-// (no "..", no absolute paths elsewhere, no symlinks pointing out).
+// datasets/ folder; paths resolve under the configured datasets root and may not leave it.
+// A path is checked twice: by its text (datasetPathProblem, also run by the API at the edge,
+// so a bad path is a 400 rather than a failed run) and, at ingest, by where it really
+// resolves (through symlinks too).
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetFormat } from './read';
@@ -31,6 +33,33 @@ export function formatOf(file: string, declared?: DatasetFormat): DatasetFormat 
   );
 }
 
+/**
+ * Why `relPath` is not an acceptable dataset path, or null. Paths are plain relative paths
+ * with forward slashes, taken literally: nothing is ever URL-decoded, so percent-encoded
+ * forms (%2e%2e%2f, double-encoded %252e...) are refused rather than guessed at, and URLs
+ * are refused because datasets are never fetched (no server-side requests).
+ */
+export function datasetPathProblem(relPath: string): string | null {
+  const fix = 'give a path relative to the datasets root, with / between folders, e.g. "customers/eu/train.csv"';
+  if (/[\x00-\x1f\x7f]/.test(relPath)) return `dataset path has control characters (NUL?); ${fix}`;
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(relPath)) {
+    return /^[A-Za-z]:([\\/]|$)/.test(relPath)
+      ? `dataset path '${relPath}' is absolute (a drive letter) and so outside the datasets root; ${fix}`
+      : `dataset URLs are not accepted ('${relPath.slice(0, 60)}'): the platform never fetches data from a URL. ` +
+          `Copy the file under the datasets root (MLOPS_DATASETS_DIR) and ${fix}`;
+  }
+  if (relPath.includes('\\')) return `dataset path '${relPath}' has a backslash; ${fix}`;
+  if (/%[0-9A-Fa-f]{2}/.test(relPath)) {
+    return `dataset path '${relPath}' has percent-encoding, which is never decoded; ${fix}`;
+  }
+  if (relPath.startsWith('/')) return `dataset path '${relPath}' is absolute and so outside the datasets root; ${fix}`;
+  const parts = relPath.split('/');
+  if (parts.includes('..'))
+    return `dataset path '${relPath}' is outside the datasets root ('..' is not allowed); ${fix}`;
+  if (parts.some((p) => p === '' || p === '.')) return `dataset path '${relPath}' has empty or '.' parts; ${fix}`;
+  return null;
+}
+
 /** Resolves a bundled name. */
 export function bundledDataset(name: string): { file: string; format: DatasetFormat } {
   const b = BUNDLED_DATASETS[name];
@@ -47,6 +76,8 @@ export function bundledDataset(name: string): { file: string; format: DatasetFor
  * Throws DatasetPathError naming the problem; the file must exist.
  */
 export async function resolveUnderRoot(root: string, relPath: string): Promise<string> {
+  const problem = datasetPathProblem(relPath);
+  if (problem) throw new DatasetPathError(problem);
   const absRoot = path.resolve(root);
   const candidate = path.resolve(absRoot, relPath);
   const inside = (p: string, r: string) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep);
