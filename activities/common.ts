@@ -3,6 +3,7 @@
 // error classification that turns bad input into non-retryable failures.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../lib/config';
@@ -10,6 +11,7 @@ import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
 import { CsvParseError } from '../lib/ml/dataset/csv';
 import { MlInputError } from '../lib/ml/errors';
 import { RunSpecError } from '../lib/spec';
+import { ResidencyError } from '../lib/spec/residency';
 import { ArtifactIntegrityError } from '../lib/store/artifacts';
 import type { Store } from '../lib/store/db';
 import { recordStepEnd, recordStepStart } from '../lib/store/events';
@@ -63,6 +65,9 @@ export function classify(err: unknown): unknown {
   if (e instanceof MlInputError || e?.name === 'MlInputError') {
     return ApplicationFailure.create({ message: e.message, type: 'MlInputError', nonRetryable: true });
   }
+  if (e instanceof ResidencyError) {
+    return ApplicationFailure.create({ message: e.message, type: 'RegionMismatch', nonRetryable: true });
+  }
   if (e instanceof RunSpecError)
     return ApplicationFailure.create({ message: e.message, type: 'RunSpecError', nonRetryable: true });
   if (e instanceof ArtifactIntegrityError) {
@@ -71,12 +76,14 @@ export function classify(err: unknown): unknown {
   return err;
 }
 
-function activityInfo(): { attempt: number; queue: string; worker?: string } | null {
+/** Which attempt this is and where it runs: the run's record of where each step ran. */
+function attemptInfo(deps: ActivityDeps): { attempt: number; queue: string; worker: string; region: string } {
+  const where = { worker: `${os.hostname()}/${process.pid}`, region: deps.cfg.MLOPS_WORKER_REGION ?? '' };
   try {
     const info = Context.current().info;
-    return { attempt: info.attempt, queue: info.taskQueue };
+    return { attempt: info.attempt, queue: info.taskQueue, ...where };
   } catch {
-    return null; // called outside an activity (unit tests)
+    return { attempt: 1, queue: 'local', ...where }; // called outside an activity (unit tests)
   }
 }
 
@@ -109,19 +116,19 @@ async function trackedInner<T>(
   summarise?: (result: T) => Record<string, unknown>
 ): Promise<T> {
   await ensureIndexesOnce(deps.store);
-  const info = activityInfo() ?? { attempt: 1, queue: 'local' };
+  const { attempt, ...where } = attemptInfo(deps);
   const startedAt = new Date();
-  await recordStepStart(deps.store, { runId, step, attempt: info.attempt, queue: info.queue, at: startedAt });
+  await recordStepStart(deps.store, { runId, step, attempt, ...where, at: startedAt });
   await updateRun(deps.store, runId, { stage: step });
   try {
     const result = await fn();
     await recordStepEnd(deps.store, {
       runId,
       step,
-      attempt: info.attempt,
+      attempt,
       status: 'completed',
       startedAt,
-      queue: info.queue,
+      ...where,
       details: summarise?.(result),
     });
     return result;
@@ -131,10 +138,10 @@ async function trackedInner<T>(
     await recordStepEnd(deps.store, {
       runId,
       step,
-      attempt: info.attempt,
+      attempt,
       status: 'failed',
       startedAt,
-      queue: info.queue,
+      ...where,
       error: {
         message: String(failure?.message ?? c),
         type: failure?.type ?? failure?.name,
@@ -163,7 +170,11 @@ export function cancellationSignal(): AbortSignal | undefined {
 }
 
 export function currentAttempt(): number {
-  return activityInfo()?.attempt ?? 1;
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
 }
 
 let codeVersionMemo: string | undefined;

@@ -1,7 +1,7 @@
 // CPU queue: ingest (stream the file into a frame and fingerprint it), validate (the report;
 // bad data fails the run at once) and features (drop unusable rows, seeded stratified split).
 import path from 'node:path';
-import { access } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   buildValidationReport,
@@ -22,6 +22,7 @@ import {
   type ReadResult,
 } from '../lib/ml/dataset';
 import type { Frame } from '../lib/ml/types';
+import { checkWorkerMayRead } from '../lib/spec/residency';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { saveValidationReport } from '../lib/store/reports';
 import { updateRun } from '../lib/store/runs';
@@ -44,6 +45,9 @@ async function locate(
   }
   if ('path' in ds) {
     const file = await resolveUnderRoot(deps.cfg.datasetsDir, ds.path);
+    // By the path as given and by where it really leads (a symlink may cross regions).
+    checkWorkerMayRead(deps.cfg, ds.path);
+    checkWorkerMayRead({ ...deps.cfg, datasetsDir: await realpath(deps.cfg.datasetsDir) }, file);
     return { file, format: formatOf(file, ds.format), source: `path:${ds.path}` };
   }
   const o = ds.synthetic;

@@ -2,7 +2,6 @@
 // approval signal, cancel it. The workflow is started by type name (the API never loads
 // workflow code); signal and query definitions come from the workflow-safe messages module.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Config } from '../lib/config';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';
 import { approvalSignal, statusQuery, type ApprovalDecision, type PipelineStatus } from '../workflows/messages';
@@ -12,15 +11,11 @@ export const PIPELINE_WORKFLOW = 'pipeline';
 export type { PipelineInput, ApprovalDecision, PipelineStatus };
 
 /** Starts the run's workflow; `false` when a workflow with this id was started before. */
-export async function startPipeline(
-  client: Client,
-  cfg: Pick<Config, 'queues'>,
-  input: PipelineInput
-): Promise<boolean> {
+export async function startPipeline(client: Client, input: PipelineInput): Promise<boolean> {
   try {
     await client.workflow.start(PIPELINE_WORKFLOW, {
       workflowId: input.runId,
-      taskQueue: cfg.queues.control,
+      taskQueue: input.queues.control,
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [

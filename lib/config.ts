@@ -4,11 +4,30 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { REGION_HINT, REGION_RE } from './temporal/queues';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const count = z.coerce.number().int().min(0).max(64);
 const queueName = z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/, 'letters, digits, . _ - @ (at most 100)');
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'host:port, e.g. 127.0.0.1:7233');
+const region = z.string().regex(REGION_RE, REGION_HINT);
+const commaList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const regionList = z.string().transform(commaList).pipe(z.array(region).max(100, 'at most 100 regions'));
+const datasetFolder = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a folder relative to the datasets root, e.g. customers/eu')
+  .refine((f) => !f.split('/').some((part) => part === '..' || part === '.'), 'no . or .. parts');
+const datasetRegionList = z
+  .string()
+  .transform((s) => commaList(s).map((pair) => pair.split('=')))
+  .pipe(
+    z.array(z.tuple([datasetFolder, region], { errorMap: () => ({ message: '<folder>=<region> pairs' }) })).max(1_000)
+  )
+  .transform((pairs) => pairs.map(([folder, r]) => ({ folder, region: r })));
 
 interface VarSpec {
   schema: z.ZodTypeAny;
@@ -60,9 +79,19 @@ export const CONFIG_VARS = {
   MLOPS_CONTROL_QUEUE: { schema: queueName, default: 'mlops-control', doc: 'Task queue of workflows and history' },
   MLOPS_GPU_QUEUE: { schema: queueName, default: 'mlops-gpu', doc: 'Task queue of training activities' },
   MLOPS_CPU_QUEUE: { schema: queueName, default: 'mlops-cpu', doc: 'Task queue of data, evaluation, optimisation' },
-  MLOPS_WORKER_POOL: {
-    schema: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ - (at most 40)'),
-    doc: 'Region or pool of this worker fleet: its queues get the suffix @<pool> (e.g. mlops-gpu@eu), so runs whose queues name the pool go to it alone',
+  MLOPS_WORKER_REGION: {
+    schema: region,
+    doc: 'Region of this worker: it polls `<queue>@<region>` (e.g. mlops-gpu@eu) and refuses any activity of a run in another region',
+  },
+  MLOPS_REGIONS: {
+    schema: regionList,
+    default: '',
+    doc: 'Regions that have worker fleets, comma-separated (e.g. `eu,us`); the API refuses a run for any other region',
+  },
+  MLOPS_DATASET_REGIONS: {
+    schema: datasetRegionList,
+    default: '',
+    doc: 'Region of the datasets in a folder of the datasets root, `<folder>=<region>` comma-separated (e.g. `eu=eu,customers/us=us`); such data is read only by runs and workers of that region',
   },
   MLOPS_GPU_CONCURRENCY: { schema: count, doc: 'Training jobs per GPU worker (default: GPU count, or 1)' },
   MLOPS_CPU_CONCURRENCY: { schema: count, doc: 'Activities per CPU worker (default: CPU cores)' },

@@ -6,7 +6,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import type { GpuInfo } from '../lib/hardware/gpus';
 import { createDataConverter } from '../lib/temporal/connection';
-import { poolQueue } from '../lib/temporal/queues';
+import { regionQueue } from '../lib/temporal/queues';
+import { regionGuard } from './region-guard';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 
 export type FleetKind = 'control' | 'gpu' | 'cpu';
 
@@ -21,7 +23,7 @@ export interface FleetWorkerOptions {
 }
 
 export function fleetQueue(kind: FleetKind, cfg: Config): string {
-  return poolQueue(cfg.queues[kind], cfg.MLOPS_WORKER_POOL);
+  return regionQueue(cfg.queues[kind], cfg.MLOPS_WORKER_REGION);
 }
 
 /** One training job per GPU (or one on the CPU path); CPU work per core; env overrides. */
@@ -51,6 +53,11 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<Worke
     taskQueue: fleetQueue(kind, cfg),
     identity: workerIdentity(kind, gpus),
     activities: opts.activities,
+    interceptors: {
+      activity: [regionGuard(cfg.MLOPS_WORKER_REGION)],
+      // A prebuilt bundle carries them already (workers/workflow-bundle.ts).
+      ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+    },
     dataConverter: await createDataConverter(cfg),
     maxConcurrentActivityTaskExecutions: fleetConcurrency(kind, cfg, gpus),
     shutdownGraceTime: cfg.MLOPS_WORKER_SHUTDOWN_GRACE_MS,

@@ -59,8 +59,10 @@ export interface PipelineInput {
    * it and fills in the defaults (an invalid spec fails the run at once).
    */
   spec: RunSpec | RunSpecInput;
-  /** Task queue names (workflows cannot read the environment). */
+  /** Task queue names (workflows cannot read the environment), suffixed with the region. */
   queues: { control: string; gpu: string; cpu: string };
+  /** Region the run is confined to (workflows/interceptors.ts carries it to every activity). */
+  region?: string;
   /** Subject of the token that started the run (recorded; the API enforces four eyes). */
   createdBy?: string;
   options?: PipelineOptions;

@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { runSpecSchema, safeParseRunSpec } from '../../lib/spec';
+import { runSpecSchema, safeParseRunSpec, type RunSpec } from '../../lib/spec';
+import { ResidencyError, runRegion } from '../../lib/spec/residency';
+import type { Config } from '../../lib/config';
 import { eventId, runEvents } from '../../lib/store/events';
 import { claimIdempotencyKey, requestHash } from '../../lib/store/idempotency';
 import { getRunMetrics } from '../../lib/store/metrics';
@@ -40,7 +42,7 @@ import {
 } from '../validation';
 import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
-import { poolQueues } from '../../lib/temporal/queues';
+import { regionQueues } from '../../lib/temporal/queues';
 
 const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
@@ -77,6 +79,19 @@ export const approvalBody = z
 const cancelBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
 const runIdParam = { name: 'id', description: 'Run id (= workflow id)', pattern: ID_RE.source };
+
+/** The spec with the region it runs in (its own, or its dataset's); 422 when it may not run anywhere. */
+function withRegion(cfg: Config, spec: RunSpec): RunSpec {
+  try {
+    const region = runRegion(cfg, spec);
+    return region ? { ...spec, region } : spec;
+  } catch (err) {
+    if (!(err instanceof ResidencyError)) throw err;
+    throw problems.unprocessable(`Run refused: ${err.message}.`, {
+      errors: [{ path: 'body.region', message: err.message }],
+    });
+  }
+}
 
 export function newRunId(): string {
   return `run-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
@@ -141,7 +156,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
             .map((p) => ({ path: p.path ? `body.${p.path}` : 'body', message: p.message }));
           throw problems.badRequest(`Invalid run spec: ${errors[0].path}: ${errors[0].message}`, { errors });
         }
-        const spec = parsed.spec;
+        const spec = withRegion(ctx.cfg, parsed.spec);
         const me = principal(res);
 
         let runId = newRunId();
@@ -174,10 +189,11 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         const client = await ctx.temporal.client();
         let started: boolean;
         try {
-          started = await startPipeline(client, ctx.cfg, {
+          started = await startPipeline(client, {
             runId,
             spec,
-            queues: poolQueues(ctx.cfg.queues, spec.pool),
+            region: spec.region,
+            queues: regionQueues(ctx.cfg.queues, spec.region),
             createdBy: me.subject,
           });
         } catch (err) {

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { loadConfig, type Config } from '../../lib/config';
 import { encodeFrame } from '../../lib/ml/dataset';
@@ -26,11 +26,12 @@ import { rng } from '../../lib/ml/rng';
 import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
-import { createClient, createWorkerConnection, FAILURE_CONVERTER_PATH } from '../../lib/temporal/connection';
+import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
 import { provisionTools } from '../../tools/provision';
 import { Child } from '../../tools/stack/child';
 import { startEmbeddedServers } from '../../tools/stack/services';
 import { createFleetWorker } from '../../workers/bootstrap';
+import { bundleWorkflows } from '../../workers/workflow-bundle';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -162,12 +163,7 @@ async function main(): Promise<void> {
     MLOPS_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
   });
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quiet,
-  });
+  const code = await bundleWorkflows();
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const control = await createFleetWorker({

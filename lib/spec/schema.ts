@@ -5,6 +5,7 @@
 // Unknown fields are refused at every level (a typo must not be silently ignored).
 // docs/run-spec.md documents every field; keep the two in step.
 import { z } from 'zod';
+import { REGION_HINT, REGION_RE } from '../temporal/queues';
 import { formatDuration, parseDuration } from './duration';
 
 /** Model names double as registry keys and search-attribute values. */
@@ -113,11 +114,11 @@ export const runSpecSchema = z
   .object({
     model: z.string().regex(MODEL_NAME_RE, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
     description: z.string().max(1_000).optional(),
-    /** Worker pool (region) that runs every activity: queues `<queue>@<pool>` (MLOPS_WORKER_POOL). */
-    pool: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and - (at most 32), e.g. "eu"')
-      .optional(),
+    /**
+     * Region whose workers run the whole run (queues `<queue>@<region>`); defaults to the dataset's
+     * region (MLOPS_DATASET_REGIONS). lib/spec/residency.ts decides and refuses what may not run.
+     */
+    region: z.string().regex(REGION_RE, REGION_HINT).optional(),
     dataset: z.union([bundledDataset, fileDataset, syntheticDataset], {
       errorMap: () => ({
         message:

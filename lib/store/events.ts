@@ -18,6 +18,8 @@ export interface RunEvent {
   /** Task queue (control / gpu / cpu) or "workflow" for decisions taken in the workflow. */
   queue?: string;
   worker?: string;
+  /** Region of the worker that ran the attempt ('' for the default fleet): data residency evidence. */
+  region?: string;
   startedAt: Date;
   endedAt?: Date;
   durationMs?: number;
@@ -45,6 +47,7 @@ export async function recordStepStart(
     attempt: number;
     queue?: string;
     worker?: string;
+    region?: string;
     at?: Date;
     details?: Record<string, unknown>;
   }
@@ -57,6 +60,7 @@ export async function recordStepStart(
       $set: {
         ...(e.queue ? { queue: e.queue } : {}),
         ...(e.worker ? { worker: e.worker } : {}),
+        ...(e.region !== undefined ? { region: e.region } : {}),
         ...(e.details ? { details: e.details } : {}),
       },
     },
@@ -75,6 +79,7 @@ export async function recordStepEnd(
     endedAt?: Date;
     queue?: string;
     worker?: string;
+    region?: string;
     error?: RunEvent['error'];
     details?: Record<string, unknown>;
   }
@@ -90,6 +95,7 @@ export async function recordStepEnd(
         durationMs: endedAt.getTime() - e.startedAt.getTime(),
         ...(e.queue ? { queue: e.queue } : {}),
         ...(e.worker ? { worker: e.worker } : {}),
+        ...(e.region !== undefined ? { region: e.region } : {}),
         ...(e.error ? { error: e.error } : {}),
         ...(e.details ? { details: e.details } : {}),
       },

@@ -5,7 +5,7 @@ import { CONFIG_VARS } from '../../lib/config';
 export function configTable(): string {
   const rows = Object.entries(CONFIG_VARS).map(([name, spec]) => {
     const fileVariant = 'secret' in spec && spec.secret ? ` (or \`${name}_FILE\`)` : '';
-    const def = 'default' in spec ? `\`${spec.default}\`` : '(unset)';
+    const def = 'default' in spec && spec.default !== '' ? `\`${spec.default}\`` : '(unset)';
     return `| \`${name}\`${fileVariant} | ${def} | ${spec.doc} |`;
   });
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');

@@ -5,9 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { openStore, Store } from '../../../lib/store/db';
 import { testConfig } from '../harness/env';
 
+interface Probe {
+  _id: string;
+  n?: number;
+  owner?: string;
+}
+
 describe('single-document atomicity of the MongoDB-wire server', () => {
   let store: Store;
-  const col = () => store.db.collection<{ _id: string; [k: string]: unknown }>('atomicity_probe');
+  const col = () => store.db.collection<Probe>('atomicity_probe');
 
   beforeAll(async () => {
     store = await openStore(testConfig());
@@ -28,7 +34,7 @@ describe('single-document atomicity of the MongoDB-wire server', () => {
     await col().insertOne({ _id });
     await Promise.all(Array.from({ length: 20 }, (_, i) => col().updateOne({ _id }, { $set: { [`f${i}`]: i } })));
     const doc = await col().findOne({ _id });
-    for (let i = 0; i < 20; i++) expect(doc?.[`f${i}`]).toBe(i);
+    for (let i = 0; i < 20; i++) expect((doc as Record<string, unknown> | null)?.[`f${i}`]).toBe(i);
   });
 
   it('lets exactly one of 20 concurrent compare-and-set updates win', async () => {

@@ -59,6 +59,9 @@ export function configEnv(cfg: Config): Record<string, string> {
     MLOPS_TOOLS_DIR: cfg.toolsDir,
     MLOPS_WORKER_SHUTDOWN_GRACE_MS: String(cfg.MLOPS_WORKER_SHUTDOWN_GRACE_MS),
     MLOPS_LOG_LEVEL: cfg.MLOPS_LOG_LEVEL,
+    MLOPS_REGIONS: cfg.MLOPS_REGIONS.join(','),
+    MLOPS_DATASET_REGIONS: cfg.MLOPS_DATASET_REGIONS.map((d) => `${d.folder}=${d.region}`).join(','),
+    ...(cfg.MLOPS_WORKER_REGION ? { MLOPS_WORKER_REGION: cfg.MLOPS_WORKER_REGION } : {}),
   };
 }
 

@@ -1,28 +1,20 @@
 // Starts one real Temporal dev server and one real MongoDB-wire server (FerretDB) for the
 // whole integration run, on free ports in a temporary folder, and bundles workflow code
 // once. Test files read the addresses from env (see env.ts); jest cannot pass objects.
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../../lib/config';
-import { FAILURE_CONVERTER_PATH } from '../../../lib/temporal/connection';
 import { provisionTools } from '../../../tools/provision';
 import { startEmbeddedServers } from '../../../tools/stack/services';
+import { bundleWorkflows } from '../../../workers/workflow-bundle';
 import { HARNESS, harnessState } from './state';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
 async function bundle(workflowsPath: string, codePath: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  });
-  writeFileSync(codePath, code);
+  writeFileSync(codePath, await bundleWorkflows(workflowsPath));
 }
-
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
