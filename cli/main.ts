@@ -23,7 +23,7 @@ Usage: mlops <group> <command> [args] [--json] [--url URL] [--token-file FILE]
 
 Runs
   runs start SPEC.json|-      start a run from a spec file (or stdin); or give
-                              --model M --dataset NAME|PATH --target COL
+                              --model M --dataset NAME|PATH --target COL [--region R]
                               [--idempotency-key K] [--watch]
   runs list                   [--status S] [--model M] [--stage S] [--from T] [--to T]
                               [--limit N] [--cursor C] [--all]
@@ -85,6 +85,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         all: { type: 'boolean' },
         dataset: { type: 'string' },
         target: { type: 'string' },
+        region: { type: 'string' },
         'idempotency-key': { type: 'string' },
         watch: { type: 'boolean' },
         interval: { type: 'string' },
@@ -179,7 +180,13 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
         if (!model || !dataset || !target) {
           throw new UsageError('give a spec file, or --model, --dataset and --target');
         }
-        spec = { model, dataset: /[./]/.test(dataset) ? { path: dataset } : { name: dataset }, target };
+        const region = str(flags.region);
+        spec = {
+          model,
+          dataset: /[./]/.test(dataset) ? { path: dataset } : { name: dataset },
+          target,
+          ...(region ? { region } : {}),
+        };
       }
       const key = str(flags['idempotency-key']);
       const res = await http.request('POST', '/v1/runs', {

@@ -418,6 +418,12 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         const me = principal(res);
         const doc = await mustGetRun(ctx, runId);
         if (me.role !== 'admin' && doc.createdBy !== me.subject) {
+          await ctx.audit(req, res, {
+            action: 'run.cancel',
+            object: { type: 'run', id: runId },
+            outcome: 'denied',
+            details: { reason: 'not-owner' },
+          });
           throw problems.forbidden(`Run ${runId} was started by someone else; only they or an admin may cancel it.`);
         }
         if (TERMINAL_STATUSES.includes(doc.status)) {

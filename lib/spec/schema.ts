@@ -5,6 +5,7 @@
 // Unknown fields are refused at every level (a typo must not be silently ignored).
 // docs/run-spec.md documents every field; keep the two in step.
 import { z } from 'zod';
+import { datasetPathProblem } from '../ml/dataset/paths';
 import { REGION_HINT, REGION_RE } from '../temporal/queues';
 import { formatDuration, parseDuration } from './duration';
 
@@ -45,7 +46,11 @@ const fileDataset = z
       .string()
       .min(1)
       .max(500)
-      .refine((p) => !p.includes('\0'), 'no NUL bytes'),
+      .superRefine((p, ctx) => {
+        // The same literal-relative-path rule the API edge and ingest apply (docs/security.md).
+        const problem = datasetPathProblem(p);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     format: z.enum(['csv', 'jsonl']).optional(),
   })
   .strict();

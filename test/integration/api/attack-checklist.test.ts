@@ -112,6 +112,10 @@ describe('2. object-level authorisation (no teams exist: ownership is per subjec
       const other = await call(api, 'POST', `/v1/runs/${runId}/cancel`, { token: sara, body: { reason: 'mine now' } });
       expectProblem(other, 403);
       expect(other.body.detail).toMatch(/started by someone else; only they or an admin may cancel it/);
+      const audit = await call(api, 'GET', `/v1/audit?action=run.cancel&objectId=${runId}`, {
+        token: api.tokens.admin,
+      });
+      expect(audit.body.items[0]).toMatchObject({ outcome: 'denied', actor: { subject: 'sara' } });
       // Nothing reached Temporal: no cancel request in the workflow's history.
       const history = await client.workflow.getHandle(runId).fetchHistory();
       expect(history.events?.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(false);

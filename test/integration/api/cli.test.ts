@@ -132,6 +132,10 @@ it('shows API problems as messages with exit 1', async () => {
   const denied = await mlops(['runs', 'approve', 'run-cli-1'], { MLOPS_TOKEN: api.tokens.viewer });
   expect(denied.code).toBe(1);
   expect(denied.stderr).toMatch(/Forbidden: Role viewer may not/);
+  const start = ['runs', 'start', '--model', 'penguins', '--dataset', 'penguins', '--target', 'species'];
+  const noFleet = await mlops([...start, '--region', 'ap'], { MLOPS_TOKEN: api.tokens.scientist });
+  expect(noFleet.code).toBe(1);
+  expect(noFleet.stderr).toMatch(/Run refused: no worker fleet is configured for region 'ap'/);
   const missing = await mlops(['runs', 'show', 'run-nope']);
   expect(missing.stderr).toMatch(/Not found: No run run-nope/);
   const unreachable = await mlops(['runs', 'list'], { MLOPS_API_URL: 'http://127.0.0.1:1' });

@@ -1,6 +1,6 @@
 // Runs that must end without a promotion: approval timeout, bad data (fails fast, no retries,
 // nothing registered), a path outside the datasets root, and a failed quality gate.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -19,6 +19,7 @@ beforeAll(async () => {
   for (let i = 0; i < 60; i++) lines.push(`${i},${(i * 7) % 11},${i % 2 ? 'yes' : 'no'}`);
   lines[42] = '41,seven,yes'; // line 43: text in a numeric column
   writeFileSync(path.join(root, 'bad-cell.csv'), lines.join('\n') + '\n');
+  symlinkSync('/etc/passwd', path.join(root, 'escape.csv'));
   writeFileSync(path.join(root, 'binary.csv'), Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00, 0x08, 0x00, 0xff]));
   env = await pipelineEnv({ env: { MLOPS_DATASETS_DIR: root } });
 });
@@ -84,11 +85,17 @@ describe('pipeline: runs that end without promotion', () => {
     await expectFailedFast(handle.workflowId, 'ingest', spec.model as string);
   });
 
-  it('refuses a dataset path outside the datasets root', async () => {
-    const spec = penguinsSpec({ dataset: { path: '../../etc/passwd' }, target: 'x' });
+  it('refuses a dataset path outside the datasets root: in the spec, and through a symlink at ingest', async () => {
+    const dotdot = penguinsSpec({ dataset: { path: '../../etc/passwd' }, target: 'x' });
+    const refused = await startPipeline(env, dotdot, { retryInitialInterval: '5 seconds' }, true);
+    expect((await failure(refused)).message).toMatch(
+      /failed at queued: Invalid run spec: dataset.path: dataset path '..\/..\/etc\/passwd' is outside the datasets root/
+    );
+    expect((await getRunEvents(env.store, refused.workflowId)).map((e) => e.step)).not.toContain('ingest');
+
+    const spec = penguinsSpec({ dataset: { path: 'escape.csv' }, target: 'x' });
     const handle = await startPipeline(env, spec, { retryInitialInterval: '5 seconds' });
-    const cause = await failure(handle);
-    expect(cause.message).toMatch(/outside the datasets root/);
+    expect((await failure(handle)).message).toMatch(/dataset path 'escape.csv' leads outside the datasets root/);
     await expectFailedFast(handle.workflowId, 'ingest', spec.model as string);
   });
 
