@@ -9,19 +9,28 @@ import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
 import { entryOf, indexRun, rebuildRunIndex, runIndexExists, sweepOpenRuns } from '../lib/store/run-index';
 import { getRun, runs } from '../lib/store/runs';
+import { regionQueue } from '../lib/temporal/queues';
 import { PIPELINE_WORKFLOW } from './pipeline';
 
 /** Runs started this long before the previous pass are looked at again (their documents may lag). */
 const OVERLAP_MS = 10 * 60_000;
 
 export async function reconcileRunIndex(
-  deps: { store: Store; temporal: TemporalGateway; cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues'> },
+  deps: {
+    store: Store;
+    temporal: TemporalGateway;
+    cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues' | 'MLOPS_REGIONS'>;
+  },
   sinceMs: number,
   max = 10_000
 ): Promise<{ indexed: number; newest: number }> {
   const client = await deps.temporal.client();
+  // The default control queue and each configured region's.
+  const controlQueues = ['', ...deps.cfg.MLOPS_REGIONS].map(
+    (r) => `TaskQueue = '${regionQueue(deps.cfg.queues.control, r)}'`
+  );
   const query =
-    `WorkflowType = '${PIPELINE_WORKFLOW}' AND TaskQueue = '${deps.cfg.queues.control}'` +
+    `WorkflowType = '${PIPELINE_WORKFLOW}' AND (${controlQueues.join(' OR ')})` +
     ` AND StartTime >= '${new Date(sinceMs).toISOString()}'`;
   let indexed = 0;
   let newest = sinceMs;
@@ -63,7 +72,12 @@ export async function ensureRunIndex(store: Store, log: Logger): Promise<void> {
 }
 
 export function startReconciler(
-  deps: { store: Store; temporal: TemporalGateway; log: Logger; cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues'> },
+  deps: {
+    store: Store;
+    temporal: TemporalGateway;
+    log: Logger;
+    cfg: Pick<Config, 'TEMPORAL_NAMESPACE' | 'queues' | 'MLOPS_REGIONS'>;
+  },
   intervalMs = 15_000
 ): { stop(): void } {
   let since = Date.now() - 24 * 3600_000;

@@ -16,6 +16,7 @@ import { createClient } from '../../../lib/temporal/connection';
 import { regionQueues } from '../../../lib/temporal/queues';
 import type { Child } from '../../../tools/stack/child';
 import type { PipelineInput, PipelineResult } from '../../../workflows/pipeline';
+import { reconcileRunIndex } from '../../../api/reconciler';
 import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { penguinsSpec, spawnFleet } from '../pipeline/helpers';
@@ -137,6 +138,10 @@ test('an eu worker refuses the activity of a us run that a routing bug sent to t
   );
   // Nothing of the run was processed on the eu fleet.
   expect((await getRunEvents(api.store, runId)).filter((e) => e.region === 'eu')).toEqual([]);
+  // Started beside the API on a regional control queue, the run still reaches the API's index.
+  await reconcileRunIndex(api.app.ctx, Date.now() - 60_000);
+  const listed = await call(api, 'GET', `/v1/runs?model=${spec.model}`, { token: api.tokens.viewer });
+  expect(listed.body.items.map((r: { runId: string }) => r.runId)).toEqual([runId]);
 });
 
 test("a workflow refuses to run on another region's control queue", async () => {
