@@ -5,7 +5,8 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { MlInputError } from './errors';
 import { layersFromTheta } from './model';
 import { createSession, f32, ort } from './ort';
-import { fitClasses, fitPreprocessing, targetNumbers, targetStrings, transform } from './preprocessing';
+import { fitPreprocessing, transform } from './preprocessing';
+import { encodeTargets, splitRows } from './targets';
 import { hash32, rng, shuffleInPlace } from './rng';
 import { adamStepSize, Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
 import type { EpochInfo, Frame, Head, TrainOptions, TrainSpec, TrainedModel } from './types';
@@ -60,63 +61,12 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   const n = frame.length;
   if (n < 2) throw new MlInputError(`the dataset has ${n} rows; training needs at least 2`);
 
-  // Seeded split: validation rows come first in a seeded permutation.
-  const order = shuffleInPlace(
-    Int32Array.from({ length: n }, (_, i) => i),
-    rng(spec.seed, 'split')
-  );
-  const nVal = spec.validationFraction > 0 ? Math.max(1, Math.round(n * spec.validationFraction)) : 0;
-  if (n - nVal < 1) throw new MlInputError('validationFraction leaves no training rows; lower it');
-  // Sorted so column reads during fitting and encoding are sequential (epochs shuffle anyway).
-  const valRows = order.slice(0, nVal).sort();
-  const trainRows = order.slice(nVal).sort();
-
+  const { trainRows, valRows } = splitRows(n, spec);
   // A warm start (data-parallel rounds, fine-tuning) keeps the given model's preprocessing,
   // labels and target scale, so every shard encodes its rows exactly like the global model.
   const warm = opts.initialModel;
   const prep = warm ? warm.preprocessing : fitPreprocessing(frame, spec.features, trainRows);
-  let head: Head;
-  let classes: string[] | undefined;
-  let targetScale: { mean: number; std: number } | undefined;
-  let outputs: number;
-  let encodeY: (rows: Int32Array) => Float32Array;
-  if (spec.task === 'classification') {
-    classes = warm?.classes ?? fitClasses(frame, spec, trainRows);
-    const index = new Map(classes.map((c, i) => [c, i]));
-    const y = targetStrings(frame, spec.target);
-    head = classes.length === 2 ? 'sigmoid' : 'softmax';
-    outputs = head === 'sigmoid' ? 1 : classes.length;
-    encodeY = (rows) => {
-      const out = new Float32Array(rows.length * outputs);
-      for (let i = 0; i < rows.length; i++) {
-        const c = index.get(y[rows[i]] ?? '');
-        if (c === undefined) continue; // a validation label never seen in training adds no gradient
-        if (head === 'sigmoid') out[i] = c;
-        else out[i * outputs + c] = 1;
-      }
-      return out;
-    };
-  } else {
-    head = 'identity';
-    outputs = 1;
-    const y = targetNumbers(frame, spec.target);
-    let sum = 0;
-    for (const r of trainRows) {
-      if (!Number.isFinite(y[r])) {
-        throw new MlInputError(
-          `regression target '${spec.target}' is missing or non-finite at row ${r}; drop or fix those rows`
-        );
-      }
-      sum += y[r];
-    }
-    let mean = sum / trainRows.length;
-    let ss = 0;
-    for (const r of trainRows) ss += (y[r] - mean) ** 2;
-    let std = Math.sqrt(ss / trainRows.length) || 1;
-    if (warm?.targetScale) ({ mean, std } = warm.targetScale);
-    targetScale = { mean, std };
-    encodeY = (rows) => Float32Array.from(rows, (r) => (Number.isFinite(y[r]) ? (y[r] - mean) / std : 0));
-  }
+  const { head, outputs, classes, targetScale, encodeY } = encodeTargets(frame, spec, trainRows, warm);
 
   const hidden = spec.model.kind === 'mlp' ? (spec.model.hidden ?? [100]) : [];
   const arch: Architecture = { sizes: [prep.width, ...hidden, outputs], head };
@@ -133,8 +83,8 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
 
   const D = prep.width;
   const train: Encoded = { x: transform(frame, prep, trainRows), y: encodeY(trainRows), n: trainRows.length };
-  const val: Encoded | undefined = nVal
-    ? { x: transform(frame, prep, valRows), y: encodeY(valRows), n: nVal }
+  const val: Encoded | undefined = valRows.length
+    ? { x: transform(frame, prep, valRows), y: encodeY(valRows), n: valRows.length }
     : undefined;
 
   const fp = fingerprint(spec, n, P);

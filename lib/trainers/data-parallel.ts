@@ -11,7 +11,8 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../ml/
 import { MlInputError } from '../ml/errors';
 import { forwardLogits, layersFromTheta } from '../ml/model';
 import { createSession, f32, ort } from '../ml/ort';
-import { fitClasses, fitPreprocessing, targetNumbers, targetStrings, transform } from '../ml/preprocessing';
+import { fitPreprocessing, transform } from '../ml/preprocessing';
+import { encodeTargets, splitRows } from '../ml/targets';
 import { hash32, rng, shuffleInPlace } from '../ml/rng';
 import { initTheta, validateSpec } from '../ml/trainer';
 import { adamStepSize, buildStepModel, layout } from '../ml/training-graph';
@@ -53,55 +54,10 @@ export function prepareDataParallel(frame: Frame, spec: TrainSpec, workers: numb
   const n = frame.length;
   if (n < 2 * workers)
     throw new MlInputError(`the dataset has ${n} rows, too few for ${workers} workers; lower trainer.workers`);
-  const order = shuffleInPlace(
-    Int32Array.from({ length: n }, (_, i) => i),
-    rng(spec.seed, 'split')
-  );
-  const nVal = spec.validationFraction > 0 ? Math.max(1, Math.round(n * spec.validationFraction)) : 0;
-  const valRows = order.slice(0, nVal).sort();
-  const trainRows = order.slice(nVal).sort();
+  const { trainRows, valRows } = splitRows(n, spec);
+  const nVal = valRows.length;
   const prep = fitPreprocessing(frame, spec.features, trainRows);
-  let head: Head;
-  let classes: string[] | undefined;
-  let targetScale: { mean: number; std: number } | undefined;
-  let outputs: number;
-  let encodeY: (rows: Int32Array) => Float32Array;
-  if (spec.task === 'classification') {
-    classes = fitClasses(frame, spec, trainRows);
-    const index = new Map(classes.map((c, i) => [c, i]));
-    const y = targetStrings(frame, spec.target);
-    head = classes.length === 2 ? 'sigmoid' : 'softmax';
-    const C = head === 'sigmoid' ? 1 : classes.length;
-    outputs = C;
-    encodeY = (rows) => {
-      const out = new Float32Array(rows.length * C);
-      for (let i = 0; i < rows.length; i++) {
-        const c = index.get(y[rows[i]] ?? '');
-        if (c === undefined) continue;
-        if (head === 'sigmoid') out[i] = c;
-        else out[i * C + c] = 1;
-      }
-      return out;
-    };
-  } else {
-    head = 'identity';
-    outputs = 1;
-    const y = targetNumbers(frame, spec.target);
-    let sum = 0;
-    for (const r of trainRows) {
-      if (!Number.isFinite(y[r]))
-        throw new MlInputError(
-          `regression target '${spec.target}' is missing or non-finite at row ${r}; drop or fix those rows`
-        );
-      sum += y[r];
-    }
-    const mean = sum / trainRows.length;
-    let ss = 0;
-    for (const r of trainRows) ss += (y[r] - mean) ** 2;
-    const std = Math.sqrt(ss / trainRows.length) || 1;
-    targetScale = { mean, std };
-    encodeY = (rows) => Float32Array.from(rows, (r) => (Number.isFinite(y[r]) ? (y[r] - mean) / std : 0));
-  }
+  const { head, outputs, classes, targetScale, encodeY } = encodeTargets(frame, spec, trainRows);
   const hidden = spec.model.kind === 'mlp' ? (spec.model.hidden ?? [100]) : [];
   const sizes = [prep.width, ...hidden, outputs];
   const { parameters } = layout(sizes);
