@@ -12,14 +12,12 @@
 //
 // Prints one JSON document (also written to bench/results/fleets-scaling.json), then a table.
 // Not a test: nothing asserts on wall time.
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createWriteStream, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { loadConfig, type Config } from '../../lib/config';
+import type { Config } from '../../lib/config';
 import { encodeFrame } from '../../lib/ml/dataset';
 import type { Frame } from '../../lib/ml/types';
 import { rng } from '../../lib/ml/rng';
@@ -27,11 +25,9 @@ import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
 import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
-import { provisionTools } from '../../tools/provision';
 import { Child } from '../../tools/stack/child';
-import { startEmbeddedServers } from '../../tools/stack/services';
 import { createFleetWorker } from '../../workers/bootstrap';
-import { bundleWorkflows } from '../../workers/workflow-bundle';
+import { startBenchStack } from '../stack';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -145,25 +141,10 @@ async function main(): Promise<void> {
   const features = Number(arg('features', '32'));
   const epochs = Number(arg('epochs', '6'));
   const hidden = arg('hidden', '256,256').split(',').map(Number);
-  const base = loadConfig();
-  const tools = await provisionTools(base, () => undefined);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-fleets-'));
-  const servers = await startEmbeddedServers(tools, dir);
-  const id = randomUUID().slice(0, 8);
-  const cfg = loadConfig({
-    ...process.env,
-    TEMPORAL_ADDRESS: servers.temporalAddress,
-    MONGODB_URI: servers.mongoUri,
-    MONGODB_DB: `bench_${id}`,
-    MLOPS_DATA_DIR: path.join(dir, 'data'),
-    MLOPS_CONTROL_QUEUE: `control-${id}`,
-    MLOPS_GPU_QUEUE: `gpu-${id}`,
-    MLOPS_CPU_QUEUE: `cpu-${id}`,
-    MLOPS_LOG_LEVEL: 'warn',
-    MLOPS_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
-  });
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const code = await bundleWorkflows();
+  const stack = await startBenchStack('mlops-bench-fleets');
+  const { id, dir } = stack;
+  const cfg = stack.config({ MLOPS_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}` });
+  const code = stack.workflowCode;
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const control = await createFleetWorker({
@@ -288,9 +269,8 @@ async function main(): Promise<void> {
     await client.connection.close();
     await connection.close();
     await store.close();
-    await servers.stop();
     workerLog.end();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

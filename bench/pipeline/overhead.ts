@@ -8,39 +8,19 @@
 //   npx tsx bench/pipeline/overhead.ts [--runs 10] [--epochs 5]
 //
 // Prints one JSON document, then a table. Not a test: nothing here asserts on wall time.
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../../activities';
-import { loadConfig } from '../../lib/config';
 import { parseRunSpec } from '../../lib/spec';
 import { openStore } from '../../lib/store/db';
 import { getRunEvents } from '../../lib/store/events';
-import {
-  createClient,
-  createDataConverter,
-  createWorkerConnection,
-  FAILURE_CONVERTER_PATH,
-} from '../../lib/temporal/connection';
-import { provisionTools } from '../../tools/provision';
-import { startEmbeddedServers } from '../../tools/stack/services';
+import { createClient, createDataConverter, createWorkerConnection } from '../../lib/temporal/connection';
 import { createFleetWorker } from '../../workers/bootstrap';
 import type { PipelineInput, PipelineResult } from '../../workflows/pipeline';
+import { arg, ms, quietLogger, startBenchStack } from '../stack';
 
 const EventType = temporal.api.enums.v1.EventType;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
-
-function ms(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
-  if (!t) return NaN;
-  return Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
-}
 
 interface StepTiming {
   step: string;
@@ -116,29 +96,10 @@ const pct = (xs: number[], p: number) => {
 async function main(): Promise<void> {
   const runs = arg('runs', 10);
   const epochs = arg('epochs', 5);
-  const base = loadConfig();
-  const tools = await provisionTools(base, () => undefined);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-'));
-  const servers = await startEmbeddedServers(tools, dir);
-  const id = randomUUID().slice(0, 8);
-  const cfg = loadConfig({
-    ...process.env,
-    TEMPORAL_ADDRESS: servers.temporalAddress,
-    MONGODB_URI: servers.mongoUri,
-    MONGODB_DB: `bench_${id}`,
-    MLOPS_DATA_DIR: path.join(dir, 'data'),
-    MLOPS_CONTROL_QUEUE: `control-${id}`,
-    MLOPS_GPU_QUEUE: `gpu-${id}`,
-    MLOPS_CPU_QUEUE: `cpu-${id}`,
-    MLOPS_LOG_LEVEL: 'warn',
-  });
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quiet,
-  });
+  const stack = await startBenchStack('mlops-bench');
+  const { id } = stack;
+  const cfg = stack.config();
+  const code = stack.workflowCode;
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const activities = createActivities({ cfg, store });
@@ -186,7 +147,10 @@ async function main(): Promise<void> {
       timings.push(t);
     }
     // Platform floor: the same stack running a chain of no-op activities on the CPU queue.
-    const floorBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./null-workflow'), logger: quiet });
+    const floorBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./null-workflow'),
+      logger: quietLogger,
+    });
     const floorQueue = `floor-${id}`;
     const floorWorkflows = await Worker.create({
       connection,
@@ -228,8 +192,7 @@ async function main(): Promise<void> {
     await client.connection.close();
     await connection.close();
     await store.close();
-    await servers.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.close();
   }
 
   const perStep = new Map<string, StepTiming[]>();
