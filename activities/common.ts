@@ -24,6 +24,8 @@ export interface TestHooks {
   afterEpoch?(epoch: number, runId: string): Promise<void> | void;
   /** Called after registration wrote the version; throwing here forces an activity retry. */
   afterRegister?(attempt: number, runId: string): Promise<void> | void;
+  /** Awaited before each data-parallel shard (the fleet tests kill a worker mid-round). */
+  beforeShard?(round: number, index: number): Promise<void> | void;
 }
 
 export interface ActivityDeps {

@@ -82,12 +82,6 @@ export interface DpFinalizeInput extends TrainInput {
   global: ArtifactRef;
 }
 
-/** Test-only hooks (the fleet tests slow shards down so a worker can be killed mid-round). */
-export interface DistributedHooks {
-  afterShardChunk?(round: number, index: number): Promise<void> | void;
-  beforeShard?(round: number, index: number): Promise<void> | void;
-}
-
 /** Small per-process cache of decoded artifacts, keyed by sha256. */
 class Cache<T> {
   private map = new Map<string, Promise<T>>();
@@ -116,7 +110,8 @@ function identity(): string {
   }
 }
 
-export function createDistributedActivities(deps: ActivityDeps, hooks: DistributedHooks = {}) {
+export function createDistributedActivities(deps: ActivityDeps) {
+  const hooks = deps.hooks ?? {};
   const plans = new Cache<DpPlan>(8);
   const rows = new Cache<Encoded>(16);
   // States this process wrote or read recently (global states, shard updates): a shard that runs on
@@ -177,7 +172,6 @@ export function createDistributedActivities(deps: ActivityDeps, hooks: Distribut
           signal: cancellationSignal(),
           onChunk: async () => {
             heartbeat({ round: input.round, shard: input.index, chunks: ++chunks });
-            await hooks.afterShardChunk?.(input.round, input.index);
           },
         });
         const ref = await write(encodeUpdate(update), 'application/x-mlops-shard-update', input.runId, 'dp-update');

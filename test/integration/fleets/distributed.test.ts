@@ -4,7 +4,6 @@
 // where onnxruntime can run: jest's realm breaks its typed-array checks.)
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Config } from '../../../lib/config';
 import { encodeFrame } from '../../../lib/ml/dataset';
 import { parseRunSpec } from '../../../lib/spec';
@@ -12,13 +11,12 @@ import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
 import { openStore, type Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
 import { createClient } from '../../../lib/temporal/connection';
-import { Child } from '../../../tools/stack/child';
+import type { Child } from '../../../tools/stack/child';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../../workflows/distributed-training';
-import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { penguins, penguinsFeatures } from '../../unit/ml/data';
 import { alive, until } from './helpers';
 
-const ROOT = path.resolve(__dirname, '../../..');
 let cfg: Config;
 let store: Store;
 let client: Client;
@@ -26,22 +24,14 @@ let control: TestWorkers;
 const fleet: Child[] = [];
 const shardLines: { round: number; index: number; pid: number }[] = [];
 
-function spawnGpuWorker(delayMs: number): Child {
-  const child = new Child({
-    name: 'gpu-worker',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...configEnv(cfg),
-      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
-      FLEETS_TEST_SHARD_DELAY_MS: String(delayMs),
-    },
-    sink: (line) => {
+/** A GPU worker whose shards wait `delayMs` first (so a test can kill it mid-round). */
+async function spawnGpuWorker(delayMs: number): Promise<Child> {
+  const child = await spawnTestFleet(cfg, {
+    kinds: ['gpu'],
+    env: { TEST_SHARD_DELAY_MS: String(delayMs) },
+    onLine: (line) => {
       const m = /SHARD (\d+) (\d+) (\d+)/.exec(line);
       if (m) shardLines.push({ round: Number(m[1]), index: Number(m[2]), pid: Number(m[3]) });
-      if (process.env.FLEETS_TEST_VERBOSE) console.log(line);
     },
   });
   fleet.push(child);
@@ -53,9 +43,7 @@ beforeAll(async () => {
   store = await openStore(cfg);
   client = await createClient(cfg);
   control = await startTestWorkers(cfg, store, ['control']);
-  const a = spawnGpuWorker(600);
-  const b = spawnGpuWorker(600);
-  await Promise.all([a.waitForLine(/FLEET READY/, 90_000), b.waitForLine(/FLEET READY/, 90_000)]);
+  await Promise.all([spawnGpuWorker(600), spawnGpuWorker(600)]);
 });
 
 afterAll(async () => {

@@ -18,8 +18,8 @@ import type { Child } from '../../../tools/stack/child';
 import type { PipelineInput, PipelineResult } from '../../../workflows/pipeline';
 import { reconcileRunIndex } from '../../../api/reconciler';
 import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
-import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
-import { penguinsSpec, spawnFleet } from '../pipeline/helpers';
+import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { penguinsSpec } from '../pipeline/helpers';
 
 const datasets = mkdtempSync(path.join(os.tmpdir(), 'mlops-regions-'));
 let api: TestApi;
@@ -56,7 +56,7 @@ beforeAll(async () => {
   const [euControl, usControl, fleet] = await Promise.all([
     startTestWorkers(regionConfig('eu'), api.store, ['control']),
     startTestWorkers(regionConfig('us'), api.store, ['control']),
-    spawnFleet(regionConfig('eu')),
+    spawnTestFleet(regionConfig('eu')),
   ]);
   workers.push(euControl, usControl);
   euFleet = fleet;

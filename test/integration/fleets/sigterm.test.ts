@@ -8,15 +8,14 @@ import type { Config } from '../../../lib/config';
 import { openStore, type Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
 import { createClient } from '../../../lib/temporal/connection';
-import { Child } from '../../../tools/stack/child';
+import type { Child } from '../../../tools/stack/child';
 import type { CommandTrainResult } from '../../../activities/command-trainer';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
-import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { alive, FIXTURE_TRAINER, until } from './helpers';
 
-const ROOT = path.resolve(__dirname, '../../..');
 let cfg: Config;
 let store: Store;
 let client: Client;
@@ -24,21 +23,8 @@ let control: TestWorkers;
 const children: Child[] = [];
 
 async function gpuWorker(graceMs: number): Promise<Child> {
-  const child = new Child({
-    name: 'gpu-worker',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...configEnv(cfg),
-      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
-      MLOPS_WORKER_SHUTDOWN_GRACE_MS: String(graceMs),
-    },
-    sink: (line) => process.env.FLEETS_TEST_VERBOSE && console.log(line),
-  });
+  const child = await spawnTestFleet(cfg, { kinds: ['gpu'], env: { MLOPS_WORKER_SHUTDOWN_GRACE_MS: String(graceMs) } });
   children.push(child);
-  await child.waitForLine(/FLEET READY/, 90_000);
   return child;
 }
 

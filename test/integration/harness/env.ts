@@ -102,6 +102,37 @@ export async function startTestWorkers(
   };
 }
 
+/**
+ * Fleet workers with test hooks as a real child process (harness/fleet-entry.ts), resolved once
+ * they poll. `env` sets the hooks (TEST_EPOCH_DELAY_MS, TEST_SHARD_DELAY_MS) or overrides config;
+ * `onLine` sees every output line (TEST_VERBOSE=1 also prints them).
+ */
+export async function spawnTestFleet(
+  cfg: Config,
+  opts: { kinds?: FleetKind[]; env?: Record<string, string>; onLine?: (line: string) => void } = {}
+): Promise<Child> {
+  const kinds = opts.kinds ?? ['gpu', 'cpu'];
+  const child = new Child({
+    name: `fleet-${kinds.join('+')}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...configEnv(cfg),
+      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
+      TEST_FLEET_KINDS: kinds.join(','),
+      ...opts.env,
+    },
+    sink: (line) => {
+      opts.onLine?.(line);
+      if (process.env.TEST_VERBOSE) console.log(line);
+    },
+  });
+  await child.waitForLine(/FLEET READY/, 90_000);
+  return child;
+}
+
 /** A fleet worker as a real child process (for kill -9 and SIGTERM tests). */
 export function spawnWorkerProcess(kind: FleetKind, cfg: Config, extraEnv: Record<string, string> = {}): Child {
   return new Child({

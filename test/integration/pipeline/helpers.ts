@@ -8,43 +8,8 @@ import { openStore, type Store } from '../../../lib/store/db';
 import { createClient } from '../../../lib/temporal/connection';
 import { statusQuery, type PipelineStatus, type RunStatus } from '../../../workflows/messages';
 import type { PipelineInput, PipelineOptions, PipelineResult } from '../../../workflows/pipeline';
-import path from 'node:path';
-import { Child } from '../../../tools/stack/child';
-import { configEnv, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
-
-const ROOT = path.resolve(__dirname, '../../..');
-
-/**
- * GPU and CPU fleets as a real child process (plain Node, like workers/gpu.ts): onnxruntime-node
- * checks typed arrays with instanceof, which fails across jest's sandbox realm, and a child can be
- * SIGKILLed. Resolves once its workers poll.
- */
-export async function spawnFleet(
-  cfg: Config,
-  kinds: ('gpu' | 'cpu')[] = ['gpu', 'cpu'],
-  extraEnv: Record<string, string> = {},
-  onLine?: (line: string) => void
-): Promise<Child> {
-  const child = new Child({
-    name: `fleet-${kinds.join('+')}`,
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...configEnv(cfg),
-      ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
-      PIPELINE_TEST_KINDS: kinds.join(','),
-      ...extraEnv,
-    },
-    sink: (line) => {
-      onLine?.(line);
-      if (process.env.PIPELINE_TEST_VERBOSE) console.log(line);
-    },
-  });
-  await child.waitForLine(/FLEET READY/, 60_000);
-  return child;
-}
+import type { Child } from '../../../tools/stack/child';
+import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 
 export interface PipelineEnv {
   cfg: Config;
@@ -64,7 +29,7 @@ export async function pipelineEnv(
   const client = await createClient(cfg);
   const [workers, fleet] = await Promise.all([
     opts.control === false ? null : startTestWorkers(cfg, store, ['control']),
-    opts.fleet === false ? null : spawnFleet(cfg),
+    opts.fleet === false ? null : spawnTestFleet(cfg),
   ]);
   return {
     cfg,

@@ -11,7 +11,9 @@ import { getRun } from '../../../lib/store/runs';
 import { createWorkerConnection } from '../../../lib/temporal/connection';
 import { createFleetWorker } from '../../../workers/bootstrap';
 import { workflowBundle } from '../harness/env';
-import { penguinsSpec, pipelineEnv, spawnFleet, startPipeline, waitFor, type PipelineEnv } from './helpers';
+import type { Child } from '../../../tools/stack/child';
+import { spawnTestFleet } from '../harness/env';
+import { penguinsSpec, pipelineEnv, startPipeline, waitFor, type PipelineEnv } from './helpers';
 
 describe('pipeline: GPU worker killed mid-training', () => {
   let env: PipelineEnv;
@@ -23,12 +25,16 @@ describe('pipeline: GPU worker killed mid-training', () => {
   });
 
   it('resumes training from the last checkpoint on a replacement worker', async () => {
-    const cpu = await spawnFleet(env.cfg, ['cpu']);
+    const cpu = await spawnTestFleet(env.cfg, { kinds: ['cpu'] });
     let epochsSeen = 0;
-    const gpu1 = await spawnFleet(env.cfg, ['gpu'], { PIPELINE_TEST_EPOCH_DELAY_MS: '250' }, (line) => {
-      if (/EPOCH \d+/.test(line)) epochsSeen++;
+    const gpu1 = await spawnTestFleet(env.cfg, {
+      kinds: ['gpu'],
+      env: { TEST_EPOCH_DELAY_MS: '250' },
+      onLine: (line) => {
+        if (/EPOCH \d+/.test(line)) epochsSeen++;
+      },
     });
-    let gpu2: Awaited<ReturnType<typeof spawnFleet>> | undefined;
+    let gpu2: Child | undefined;
     try {
       const spec = penguinsSpec({ approval: { required: false } });
       spec.trainer = { epochs: 30, batchSize: 32, learningRate: 0.02, hidden: [16], patience: 0 };
@@ -48,7 +54,7 @@ describe('pipeline: GPU worker killed mid-training', () => {
       expect(killedAt).toBeLessThan(30);
       expect(epochsSeen).toBeGreaterThanOrEqual(5);
 
-      gpu2 = await spawnFleet(env.cfg, ['gpu']);
+      gpu2 = await spawnTestFleet(env.cfg, { kinds: ['gpu'] });
       const result = await handle.result();
       expect(result.status).toBe('succeeded');
       expect(result.training).toEqual({ epochsRun: 30, resumedFromEpoch: killedAt });

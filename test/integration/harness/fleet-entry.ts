@@ -1,0 +1,55 @@
+// Test-only fleet worker process: runs the fleets named in TEST_FLEET_KINDS (default "gpu,cpu")
+// on the queues from the environment. Plain Node like workers/gpu.ts: onnxruntime needs a real
+// realm (jest's sandbox breaks its instanceof checks), and a child can be SIGKILLed or SIGTERMed.
+// Hooks, so a test can stop a worker in the middle of something:
+//   TEST_EPOCH_DELAY_MS  sleep after every training epoch; prints "EPOCH <n>"
+//   TEST_SHARD_DELAY_MS  sleep (heartbeating) before each data-parallel shard; prints "SHARD <round> <index> <pid>"
+// Prints "FLEET READY <pid>" once its workers poll (see spawnTestFleet in env.ts).
+import { Context } from '@temporalio/activity';
+import { createActivities } from '../../../activities';
+import { loadConfig } from '../../../lib/config';
+import { openStore } from '../../../lib/store/db';
+import { createWorkerConnection } from '../../../lib/temporal/connection';
+import { createFleetWorker, type FleetKind } from '../../../workers/bootstrap';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const kinds = (process.env.TEST_FLEET_KINDS ?? 'gpu,cpu').split(',') as FleetKind[];
+  const epochDelay = Number(process.env.TEST_EPOCH_DELAY_MS ?? 0);
+  const shardDelay = Number(process.env.TEST_SHARD_DELAY_MS ?? 0);
+  const store = await openStore(cfg);
+  const connection = await createWorkerConnection(cfg);
+  const activities = createActivities({
+    cfg,
+    store,
+    hooks: {
+      async afterEpoch(epoch) {
+        console.log(`EPOCH ${epoch}`);
+        if (epochDelay > 0) await sleep(epochDelay);
+      },
+      async beforeShard(round, index) {
+        console.log(`SHARD ${round} ${index} ${process.pid}`);
+        for (let waited = 0; waited < shardDelay; waited += 200) {
+          Context.current().heartbeat({ round, index, waiting: waited });
+          await sleep(200);
+        }
+      },
+    },
+  });
+  const workers = await Promise.all(
+    kinds.map((kind) => createFleetWorker({ kind, cfg, connection, activities: activities[kind] }))
+  );
+  const running = workers.map((w) => w.run());
+  console.log(`FLEET READY ${process.pid}`);
+  await Promise.all(running);
+  console.log(`FLEET STOPPED ${process.pid}`);
+  await connection.close();
+  await store.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
