@@ -2,6 +2,7 @@
 // task queue: control runs workflows plus history/registry activities, gpu trains, cpu
 // prepares data, evaluates and optimises. Each registers only its own activities.
 import os from 'node:os';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import type { GpuInfo } from '../lib/hardware/gpus';
@@ -18,7 +19,9 @@ export interface FleetWorkerOptions {
   connection: NativeConnection;
   activities: object;
   /** Control fleet only: a prebuilt bundle (tests bundle once per run); default bundles workflows/. */
-  workflowBundle?: { codePath: string };
+  workflowBundle?: { codePath: string } | { code: string };
+  /** Default: createDataConverter(cfg), the encrypting one every process shares (benchmarks compare without). */
+  dataConverter?: DataConverter;
   gpus?: GpuInfo[];
 }
 
@@ -58,7 +61,7 @@ export async function createFleetWorker(opts: FleetWorkerOptions): Promise<Worke
       // A prebuilt bundle carries them already (workers/workflow-bundle.ts).
       ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
     },
-    dataConverter: await createDataConverter(cfg),
+    dataConverter: opts.dataConverter ?? (await createDataConverter(cfg)),
     maxConcurrentActivityTaskExecutions: fleetConcurrency(kind, cfg, gpus),
     shutdownGraceTime: cfg.MLOPS_WORKER_SHUTDOWN_GRACE_MS,
     // Past the grace time in-flight activities are cancelled; give them a little longer to

@@ -109,11 +109,7 @@ interface Variant {
   meter?: Meter;
 }
 
-/**
- * The fleet workers of createFleetWorker (workers/bootstrap: queue, identity, concurrency,
- * interceptors), but with the given data converter: createFleetWorker always installs the codec,
- * so Worker.create is wrapped for the duration of the call. Workers are created one at a time.
- */
+/** The fleet workers of createFleetWorker (queue, identity, concurrency, interceptors) with the given data converter. */
 async function startVariant(
   name: Variant['name'],
   cfg: Config,
@@ -125,24 +121,18 @@ async function startVariant(
   meter?: Meter
 ): Promise<Variant> {
   const activities = createActivities({ cfg, store });
-  const workers: Worker[] = [];
-  const create = Worker.create;
-  Worker.create = (options) => create.call(Worker, { ...options, dataConverter });
-  try {
-    for (const kind of FLEETS) {
-      workers.push(
-        await createFleetWorker({
-          kind,
-          cfg,
-          connection,
-          activities: activities[kind],
-          workflowBundle: { code: workflowCode } as never,
-        })
-      );
-    }
-  } finally {
-    Worker.create = create;
-  }
+  const workers = await Promise.all(
+    FLEETS.map((kind) =>
+      createFleetWorker({
+        kind,
+        cfg,
+        connection,
+        activities: activities[kind],
+        workflowBundle: { code: workflowCode },
+        dataConverter,
+      })
+    )
+  );
   const client = new Client({ connection: clientConnection, namespace: cfg.TEMPORAL_NAMESPACE, dataConverter });
   return { name, cfg, client, workers, running: workers.map((w) => w.run()), meter };
 }

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     cfg,
     connection,
     activities: createActivities({ cfg, store }).control,
-    workflowBundle: { code } as never,
+    workflowBundle: { code },
   });
   const controlRunning = control.run();
   const workerLog = createWriteStream(path.join(dir, 'workers.log'));

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const activities = createActivities({ cfg, store });
   const workers = await Promise.all(
     (['control', 'gpu', 'cpu'] as const).map((kind) =>
-      createFleetWorker({ kind, cfg, connection, activities: activities[kind], workflowBundle: { code } as never })
+      createFleetWorker({ kind, cfg, connection, activities: activities[kind], workflowBundle: { code } })
     )
   );
   const running = workers.map((w) => w.run());
