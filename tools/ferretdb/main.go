@@ -26,6 +26,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "data/ferretdb", "folder for the SQLite files")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	gated := flag.Bool("write-gate", true, "serialise write commands (see write_gate.go); false only to measure its cost")
 	flag.Parse()
 
 	var level slog.Level
@@ -42,20 +43,23 @@ func main() {
 		fatal("cannot create data folder %s: %v", abs, err)
 	}
 
-	// FerretDB itself listens on a private Unix socket; the public address is the write gate's.
-	sockDir, err := os.MkdirTemp("", "ferretdb-")
-	if err != nil {
-		fatal("cannot create a folder for FerretDB's socket: %v", err)
-	}
-	defer os.RemoveAll(sockDir)
-	socket := filepath.Join(sockDir, "ferretdb.sock")
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fatal("cannot start on %s: %v", *listen, err)
+	listener := ferretdb.ListenerConfig{TCP: *listen}
+	var ln net.Listener
+	if *gated {
+		// FerretDB itself listens on a private Unix socket; the public address is the write gate's.
+		sockDir, err := os.MkdirTemp("", "ferretdb-")
+		if err != nil {
+			fatal("cannot create a folder for FerretDB's socket: %v", err)
+		}
+		defer os.RemoveAll(sockDir)
+		listener = ferretdb.ListenerConfig{Unix: filepath.Join(sockDir, "ferretdb.sock")}
+		if ln, err = net.Listen("tcp", *listen); err != nil {
+			fatal("cannot start on %s: %v", *listen, err)
+		}
 	}
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket},
+		Listener:  listener,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
 		Logger:    logger,
@@ -68,12 +72,16 @@ func main() {
 	defer stop()
 
 	go indexIDs(ctx, abs, logger)
-	gate := &writeGate{upstream: socket, logger: logger}
-	go gate.serve(ln)
-	context.AfterFunc(ctx, func() { ln.Close() })
+	uri := f.MongoDBURI()
+	if ln != nil {
+		gate := &writeGate{upstream: listener.Unix, logger: logger}
+		go gate.serve(ln)
+		context.AfterFunc(ctx, func() { ln.Close() })
+		uri = fmt.Sprintf("mongodb://%s/", ln.Addr())
+	}
 
 	// The readiness line is parsed by tools/stack and the test harness.
-	fmt.Printf("ready mongodb://%s/\n", ln.Addr())
+	fmt.Printf("ready %s\n", uri)
 	if err := f.Run(ctx); err != nil {
 		fatal("stopped: %v", err)
 	}

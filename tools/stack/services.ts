@@ -54,6 +54,8 @@ export interface MongoServerOptions {
   port: number;
   dataDir: string;
   sink?: (line: string) => void;
+  /** Extra launcher flags (bench/store/write-gate.ts turns the write gate off to measure it). */
+  extraArgs?: string[];
 }
 
 export async function startMongoServer(opts: MongoServerOptions): Promise<Child> {
@@ -61,7 +63,15 @@ export async function startMongoServer(opts: MongoServerOptions): Promise<Child>
     name: 'mongodb',
     command: opts.bin,
     // FerretDB logs every unimplemented command (e.g. endSessions) as a warning: errors only.
-    args: ['-listen', `${opts.host}:${opts.port}`, '-data', opts.dataDir, '-log-level', 'error'],
+    args: [
+      '-listen',
+      `${opts.host}:${opts.port}`,
+      '-data',
+      opts.dataDir,
+      '-log-level',
+      'error',
+      ...(opts.extraArgs ?? []),
+    ],
     sink: opts.sink,
   });
   await child.waitForLine(/^ready mongodb:\/\//, 30_000);
