@@ -70,42 +70,52 @@ export function createMetrics(snapshot?: () => Promise<MetricsSnapshot>): ApiMet
     }
   };
 
-  new client.Gauge({
-    name: 'mlops_runs',
-    help: 'Pipeline runs recorded in MongoDB, by status',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      const snap = await read();
-      if (!snap.runsByStatus) return;
-      this.reset();
-      for (const [status, n] of Object.entries(snap.runsByStatus)) this.set({ status }, n);
-    },
-  });
-  new client.Counter({
-    name: 'mlops_stage_completions_total',
-    help: 'Completed pipeline stage executions recorded in MongoDB, by stage',
-    labelNames: ['stage'] as const,
-    registers: [registry],
-    async collect() {
-      const snap = await read();
-      if (!snap.stages) return;
-      this.reset();
-      for (const [stage, s] of Object.entries(snap.stages)) this.inc({ stage }, s.count);
-    },
-  });
-  new client.Counter({
-    name: 'mlops_stage_duration_seconds_total',
-    help: 'Summed duration of completed pipeline stages, by stage (divide by mlops_stage_completions_total for the mean)',
-    labelNames: ['stage'] as const,
-    registers: [registry],
-    async collect() {
-      const snap = await read();
-      if (!snap.stages) return;
-      this.reset();
-      for (const [stage, s] of Object.entries(snap.stages)) this.inc({ stage }, s.seconds);
-    },
-  });
+  /** A metric read from the store at scrape time: one value per label from `values(snapshot)`. */
+  const fromSnapshot = (
+    Type: typeof client.Gauge | typeof client.Counter,
+    name: string,
+    help: string,
+    label: string,
+    values: (snap: MetricsSnapshot) => Record<string, number> | undefined
+  ) =>
+    new Type({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        const v = values(await read());
+        if (!v) return;
+        this.reset();
+        for (const [key, n] of Object.entries(v)) {
+          if (this instanceof client.Gauge) this.set({ [label]: key }, n);
+          else this.inc({ [label]: key }, n);
+        }
+      },
+    });
+  const byStage = (pick: (s: { count: number; seconds: number }) => number) => (snap: MetricsSnapshot) =>
+    snap.stages && Object.fromEntries(Object.entries(snap.stages).map(([stage, s]) => [stage, pick(s)]));
+  fromSnapshot(
+    client.Gauge,
+    'mlops_runs',
+    'Pipeline runs recorded in MongoDB, by status',
+    'status',
+    (s) => s.runsByStatus
+  );
+  fromSnapshot(
+    client.Counter,
+    'mlops_stage_completions_total',
+    'Completed pipeline stage executions recorded in MongoDB, by stage',
+    'stage',
+    byStage((s) => s.count)
+  );
+  fromSnapshot(
+    client.Counter,
+    'mlops_stage_duration_seconds_total',
+    'Summed duration of completed pipeline stages, by stage (divide by mlops_stage_completions_total for the mean)',
+    'stage',
+    byStage((s) => s.seconds)
+  );
 
   return { registry, httpDuration, authFailures, runsStarted };
 }

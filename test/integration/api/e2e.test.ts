@@ -3,7 +3,8 @@
 // eyes), an approver approves, the run is promoted to production, and the served artifact
 // downloads with a matching digest.
 import { createHash } from 'node:crypto';
-import { pipelineEnv, waitFor, type PipelineEnv } from '../pipeline/helpers';
+import { waitFor } from '../harness/wait';
+import { pipelineEnv, type PipelineEnv } from '../pipeline/helpers';
 import { call, expectProblem, startTestApi, type TestApi } from './helpers';
 
 let env: PipelineEnv;

@@ -14,7 +14,8 @@ import { createClient } from '../../../lib/temporal/connection';
 import { EXIT_BAD_INPUT } from '../../../lib/trainers/command';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
-import { alive, FIXTURE_TRAINER, tinyShard, until } from './helpers';
+import { alive, FIXTURE_TRAINER, tinyShard } from './helpers';
+import { waitFor } from '../harness/wait';
 
 let cfg: Config;
 let store: Store;
@@ -111,7 +112,7 @@ test('a crash is retried; the next attempt resumes from the checkpoint folder', 
 test('cancellation kills the process group: the process and its grandchild leave no orphan', async () => {
   const pidFile = path.join(tmp, `pids-${randomUUID()}`);
   const { handle } = await start({ mode: 'hang', pidFile });
-  const pids: number[] = await until('the trainer to start', () =>
+  const pids: number[] = await waitFor('the trainer to start', () =>
     existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : null
   );
   expect(pids.every(alive)).toBe(true);
@@ -122,7 +123,7 @@ test('cancellation kills the process group: the process and its grandchild leave
   );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   // Both ignore SIGTERM, so this also proves the SIGKILL escalation.
-  await until('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
+  await waitFor('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
 });
 
 test('a time limit kills the process group and fails the attempt', async () => {
@@ -149,5 +150,5 @@ test('a time limit kills the process group and fails the attempt', async () => {
   const cause = (err as WorkflowFailedError).cause?.cause as { message: string };
   expect(cause.message).toMatch(/exceeded its time limit/);
   const pids = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
-  await until('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
+  await waitFor('the process group to be gone', () => pids.every((p) => !alive(p)), 30_000);
 });

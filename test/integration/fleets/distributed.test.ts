@@ -15,7 +15,8 @@ import type { Child } from '../../../tools/stack/child';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../../workflows/distributed-training';
 import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { penguins, penguinsFeatures } from '../../unit/ml/data';
-import { alive, until } from './helpers';
+import { alive } from './helpers';
+import { waitFor } from '../harness/wait';
 
 let cfg: Config;
 let store: Store;
@@ -105,7 +106,7 @@ test('two GPU-queue workers train one job together (and it continues as new past
 test('a worker SIGKILLed mid-round: its shard is retried on the other worker and the job completes', async () => {
   shardLines.length = 0;
   const { runId, handle } = await startJob(2, 6);
-  const victim = await until('a shard of round 2 to start', () => shardLines.find((l) => l.round === 2));
+  const victim = await waitFor('a shard of round 2 to start', () => shardLines.find((l) => l.round === 2));
   const child = fleet.find((c) => c.proc.pid === victim.pid)!;
   expect(child).toBeDefined();
   process.kill(victim.pid, 'SIGKILL');

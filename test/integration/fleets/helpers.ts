@@ -23,26 +23,6 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  timeoutMs = 60_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A 20-row, two-feature classification frame stored as an artifact. */
 export async function tinyShard(store: Store): Promise<ArtifactRef> {
   const n = 20;

@@ -14,7 +14,8 @@ import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { alive, FIXTURE_TRAINER, until } from './helpers';
+import { alive, FIXTURE_TRAINER } from './helpers';
+import { waitFor } from '../harness/wait';
 
 let cfg: Config;
 let store: Store;
@@ -68,7 +69,7 @@ async function start(epochs: number, sleepMs: number) {
 test('SIGTERM within the grace time: the in-flight activity finishes on that worker, which exits 0', async () => {
   const worker = await gpuWorker(30_000);
   const { runId, handle } = await start(6, 400);
-  await until('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
+  await waitFor('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
   worker.proc.kill('SIGTERM');
   const result = (await handle.result()) as CommandTrainResult;
   expect(result.attempt).toBe(1); // drained, not retried
@@ -79,7 +80,7 @@ test('SIGTERM within the grace time: the in-flight activity finishes on that wor
 test('SIGTERM past the grace time: the task is handed back and finished by another worker', async () => {
   const worker = await gpuWorker(1_000);
   const { runId, handle } = await start(8, 700);
-  await until('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
+  await waitFor('the first epoch', async () => (await getRunMetrics(store, runId, 'train')).length > 0);
   worker.proc.kill('SIGTERM');
   expect((await worker.exited).code).toBe(0);
   await gpuWorker(30_000); // the replacement
@@ -112,13 +113,13 @@ test('a worker SIGKILLed mid-activity leaves no orphan: its trainer process grou
     workflowId: runId,
     args: [input],
   });
-  const pids = (await until('the trainer to start', () =>
+  const pids = (await waitFor('the trainer to start', () =>
     existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) : null
   )) as number[];
   worker.proc.kill('SIGKILL');
   await worker.exited;
   // The trainer and its grandchild (which ignores SIGTERM and never reads stdin) are gone.
-  await until('the trainer process group to die with its worker', () => pids.every((p) => !alive(p)), 20_000);
+  await waitFor('the trainer process group to die with its worker', () => pids.every((p) => !alive(p)), 20_000);
   await gpuWorker(30_000);
   const result = (await handle.result()) as CommandTrainResult;
   expect(result.attempt).toBe(2);

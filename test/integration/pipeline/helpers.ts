@@ -10,6 +10,7 @@ import { statusQuery, type PipelineStatus, type RunStatus } from '../../../workf
 import type { PipelineInput, PipelineOptions, PipelineResult } from '../../../workflows/pipeline';
 import type { Child } from '../../../tools/stack/child';
 import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { StopWaiting, waitFor } from '../harness/wait';
 
 export interface PipelineEnv {
   cfg: Config;
@@ -80,29 +81,6 @@ export async function startPipeline(
   }) as never;
 }
 
-class FatalWait extends Error {}
-
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      if (err instanceof FatalWait) throw err;
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export async function waitForStatus(
   handle: WorkflowHandle,
   status: RunStatus,
@@ -114,12 +92,10 @@ export async function waitForStatus(
       const s = await handle.query(statusQuery);
       if (s.status === status) return s;
       if (['failed', 'succeeded', 'failed_gate', 'rejected', 'expired', 'cancelled'].includes(s.status)) {
-        throw new FatalWait(`run ended ${s.status}: ${s.reason}`);
+        throw new StopWaiting(`run ended ${s.status}: ${s.reason}`);
       }
       return undefined;
     },
     timeoutMs
-  ).catch((err) => {
-    throw err;
-  });
+  );
 }

@@ -13,7 +13,8 @@ import { createFleetWorker } from '../../../workers/bootstrap';
 import { workflowBundle } from '../harness/env';
 import type { Child } from '../../../tools/stack/child';
 import { spawnTestFleet } from '../harness/env';
-import { penguinsSpec, pipelineEnv, startPipeline, waitFor, type PipelineEnv } from './helpers';
+import { waitFor } from '../harness/wait';
+import { penguinsSpec, pipelineEnv, startPipeline, type PipelineEnv } from './helpers';
 
 describe('pipeline: GPU worker killed mid-training', () => {
   let env: PipelineEnv;
