@@ -1,12 +1,25 @@
 // Control queue: run history. The run document's status and stage, workflow-level steps (the
 // quality gate, the approval wait) as run events, and the final state with its duration.
 import { recordStepEnd } from '../lib/store/events';
-import { createRun, updateRun, type RunDoc } from '../lib/store/runs';
+import { indexRunUpdate } from '../lib/store/run-index';
+import { createRun, getRun, updateRun, type RunDoc } from '../lib/store/runs';
 import { parseRunSpec, type RunSpec } from '../lib/spec';
 import { classify, ensureIndexesOnce, type ActivityDeps } from './common';
 import type { FinishInput, RunRef, RunStatePatch, WorkflowStepEvent } from './types';
 
 export function createHistoryActivities(deps: ActivityDeps) {
+  /**
+   * Updates the run; on a status change also its entry in the API's run index, so that
+   * `GET /v1/runs?status=` (e.g. awaiting_approval) shows it at once instead of after the API's
+   * next reconciler pass. Stage changes are left to the readers (they re-read open runs).
+   */
+  const saveRun = async (runId: string, patch: Partial<RunDoc>) => {
+    await updateRun(deps.store, runId, patch);
+    if (!patch.status) return;
+    const doc = await getRun(deps.store, runId);
+    if (doc) await indexRunUpdate(deps.store.db, doc);
+  };
+
   return {
     /**
      * Records the run and returns its spec validated with every default filled in (a spec that is
@@ -23,7 +36,7 @@ export function createHistoryActivities(deps: ActivityDeps) {
         throw classify(err);
       }
       await createRun(deps.store, { runId: input.runId, model: spec.model, spec, createdBy: input.createdBy });
-      await updateRun(deps.store, input.runId, {
+      await saveRun(input.runId, {
         status: 'running',
         stage: 'started',
         startedAt: new Date(input.startedAt),
@@ -39,7 +52,7 @@ export function createHistoryActivities(deps: ActivityDeps) {
         const p = input.fields.pendingApproval as { version: number; deadline: number };
         patch.pendingApproval = { version: p.version, deadline: new Date(p.deadline) };
       }
-      await updateRun(deps.store, input.runId, patch);
+      await saveRun(input.runId, patch);
     },
 
     /** A step decided in the workflow itself (gate, approval wait), recorded like an activity's. */
@@ -58,7 +71,7 @@ export function createHistoryActivities(deps: ActivityDeps) {
     },
 
     async finishRun(input: FinishInput): Promise<void> {
-      await updateRun(deps.store, input.runId, {
+      await saveRun(input.runId, {
         ...(input.fields as Partial<RunDoc>),
         status: input.status,
         stage: input.stage,

@@ -1,6 +1,7 @@
 // The happy path through to promotion, then a second run that becomes the new production
 // model (champion/challenger, previous holder recorded), and a rejection.
 import { approvalSignal, statusQuery } from '../../../workflows/messages';
+import { queryRunIndex } from '../../../lib/store/run-index';
 import { getRun } from '../../../lib/store/runs';
 import { getRunEvents } from '../../../lib/store/events';
 import { getRunMetrics } from '../../../lib/store/metrics';
@@ -35,6 +36,13 @@ describe('pipeline: happy path to promotion', () => {
     expect(desc.typedSearchAttributes.get(STAGE)).toBe('approval');
     expect(desc.typedSearchAttributes.get(RUN_STATUS)).toBe('awaiting_approval');
     expect((await getRun(env.store, handle.workflowId))?.status).toBe('awaiting_approval');
+    // The status change is in the API's run index already: approvers list awaiting runs by status.
+    const awaiting = await queryRunIndex(env.store.db, {
+      status: 'awaiting_approval',
+      limit: 50,
+      refresh: async (e) => e,
+    });
+    expect(awaiting.items.map((e) => e.id)).toContain(handle.workflowId);
 
     await handle.signal(approvalSignal, { decision: 'approve', approver: 'alice', comment: 'looks good' });
     const result = await handle.result();
