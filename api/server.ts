@@ -2,6 +2,8 @@
 // (either may be down at start: /readyz says which, and the process keeps retrying),
 // listens, and on SIGTERM/SIGINT stops accepting connections, lets in-flight requests
 // finish (up to MLOPS_API_SHUTDOWN_GRACE_MS, default 10 s), then closes its clients.
+// With MLOPS_API_WORKERS > 1 this process is the cluster primary (api/cluster.ts).
+import cluster from 'node:cluster';
 import type { Server, ServerResponse } from 'node:http';
 import { ensureAdminToken } from '../lib/auth/admin-token';
 import { loadConfig, secretValues, type Config } from '../lib/config';
@@ -10,6 +12,7 @@ import { createClient } from '../lib/temporal/connection';
 import { createApp, prepareStore } from './app';
 import { createLogger, type Logger } from './log';
 import { gatewayFromFactory } from './temporal';
+import { runPrimary, runsReconciler } from './cluster';
 import { ensureRunIndex, startReconciler } from './reconciler';
 
 export interface RunningServer {
@@ -65,7 +68,7 @@ export async function startServer(
   temporal.client().catch(() => log.warn('Temporal unreachable at start; /readyz reports it until it is back'));
 
   const app = createApp({ cfg, store, temporal, log });
-  const reconciler = startReconciler({ store, temporal, log, cfg });
+  const reconciler = runsReconciler() ? startReconciler({ store, temporal, log, cfg }) : null;
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(cfg.MLOPS_API_PORT, cfg.MLOPS_API_HOST, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {
@@ -115,15 +118,23 @@ export async function startServer(
       await closed;
       clearTimeout(timer);
       stopped = true; // ends the background retry loop
-      reconciler.stop();
+      reconciler?.stop();
       await Promise.allSettled([temporal.close(), store.close()]);
       log.info('api stopped');
     })());
   return { server, url, stop };
 }
 
-if (require.main === module) {
-  startServer().then(
+function main(): void {
+  const cfg = loadConfig();
+  if (cfg.MLOPS_API_WORKERS > 1 && cluster.isPrimary) {
+    runPrimary(cfg).catch((err) => {
+      console.error(`api: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+    return;
+  }
+  startServer(cfg).then(
     (running) => {
       const onSignal = (sig: NodeJS.Signals): void => {
         running.stop().then(
@@ -134,8 +145,10 @@ if (require.main === module) {
           }
         );
       };
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
+      // stop() runs once; a repeated signal (Ctrl-C reaches cluster workers twice: from the
+      // terminal and from the primary) must not end the drain early.
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
     },
     (err) => {
       console.error(`api: ${err instanceof Error ? err.message : String(err)}`);
@@ -143,3 +156,5 @@ if (require.main === module) {
     }
   );
 }
+
+if (require.main === module) main();

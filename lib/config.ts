@@ -74,6 +74,11 @@ export const CONFIG_VARS = {
   MONGODB_DB: { schema: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/), default: 'mlops', doc: 'Database name' },
   MLOPS_API_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'API listen address' },
   MLOPS_API_PORT: { schema: port, default: '8080', doc: 'API listen port' },
+  MLOPS_API_WORKERS: {
+    schema: z.coerce.number().int().min(1).max(64),
+    default: '1',
+    doc: 'API processes sharing the port (node:cluster); e.g. the number of cores',
+  },
   MLOPS_GPU_WORKERS: { schema: count, default: '1', doc: 'GPU worker processes the embedded stack starts' },
   MLOPS_CPU_WORKERS: { schema: count, default: '1', doc: 'CPU worker processes the embedded stack starts' },
   MLOPS_CONTROL_QUEUE: { schema: queueName, default: 'mlops-control', doc: 'Task queue of workflows and history' },
