@@ -51,6 +51,8 @@ export const interceptors = (): WorkflowInterceptors => {
         scheduleActivity: (input, next) => next({ ...input, headers: withRegion(input.headers, region) }),
         scheduleLocalActivity: (input, next) => next({ ...input, headers: withRegion(input.headers, region) }),
         startChildWorkflowExecution: (input, next) => next({ ...input, headers: withRegion(input.headers, region) }),
+        // The next run of a long training gets its region from this header too.
+        continueAsNew: (input, next) => next({ ...input, headers: withRegion(input.headers, region) }),
       },
     ],
   };

@@ -49,6 +49,8 @@ export interface PipelineOptions {
   trainHeartbeatTimeout?: Duration;
   /** First retry delay of every activity (default 1s). */
   retryInitialInterval?: Duration;
+  /** Training continues as new past this many history events (default 2000; tests lower it). */
+  trainHistoryLimit?: number;
 }
 
 export interface PipelineInput {
@@ -435,6 +437,7 @@ async function trainAsChild(
   const options = {
     heartbeatTimeout: input.options?.trainHeartbeatTimeout,
     retryInitialInterval: input.options?.retryInitialInterval,
+    historyLimit: input.options?.trainHistoryLimit,
   };
   const trainer = t.spec.trainer;
   if (t.spec.search) {

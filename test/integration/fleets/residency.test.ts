@@ -15,6 +15,7 @@ import { getRun, runs } from '../../../lib/store/runs';
 import { createClient } from '../../../lib/temporal/connection';
 import { regionQueues } from '../../../lib/temporal/queues';
 import type { Child } from '../../../tools/stack/child';
+import type { DistributedTrainingResult } from '../../../workflows/distributed-training';
 import type { PipelineInput, PipelineResult } from '../../../workflows/pipeline';
 import { reconcileRunIndex } from '../../../api/reconciler';
 import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
@@ -106,6 +107,25 @@ test('a run on eu data runs on the eu fleet only and records where each step ran
     expect(e).toMatchObject({ region: 'eu', queue: expect.stringMatching(/@eu$/) });
     expect(e.worker).toMatch(/\/\d+$/);
   }
+});
+
+test('a long eu data-parallel training that continues as new keeps its region', async () => {
+  const runId = `long-eu-${randomUUID()}`;
+  const spec = parseRunSpec(
+    penguinsSpec({
+      dataset: { path: 'eu/penguins.csv' },
+      trainer: { ...trainer, epochs: 6, workers: 2 },
+      approval: { required: false },
+    })
+  );
+  const eu = regionQueues(api.cfg.queues, 'eu');
+  const input: PipelineInput = { runId, spec, region: 'eu', queues: eu, options: { trainHistoryLimit: 20 } };
+  const handle = await client.workflow.start('pipeline', { taskQueue: eu.control, workflowId: runId, args: [input] });
+  expect(((await handle.result()) as PipelineResult).status).toBe('succeeded');
+  const training = (await client.workflow.getHandle(`${runId}-train`).result()) as DistributedTrainingResult;
+  expect(training.generations).toBeGreaterThanOrEqual(1); // it did continue as new
+  const events = await getRunEvents(api.store, runId);
+  expect(events.filter((e) => e.queue !== 'workflow').every((e) => e.region === 'eu')).toBe(true);
 });
 
 async function failureOf(input: PipelineInput, taskQueue: string): Promise<Error> {
