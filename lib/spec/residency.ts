@@ -32,7 +32,7 @@ export function datasetFileRegion(cfg: DatasetRegionConfig, file: string): strin
   return best?.region;
 }
 
-export function datasetRegion(cfg: DatasetRegionConfig, dataset: DatasetSpec): string | undefined {
+function datasetRegion(cfg: DatasetRegionConfig, dataset: DatasetSpec): string | undefined {
   return 'path' in dataset ? datasetFileRegion(cfg, dataset.path) : undefined;
 }
 
@@ -58,11 +58,6 @@ export function runRegion(cfg: ResidencyConfig, spec: { region?: string; dataset
     );
   }
   return region;
-}
-
-/** Whether a worker of `workerRegion` may process data of `dataRegion` (undefined = no region). */
-export function sameRegion(workerRegion: string | undefined, dataRegion: string | undefined): boolean {
-  return (workerRegion ?? '') === (dataRegion ?? '');
 }
 
 /**

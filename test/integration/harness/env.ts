@@ -132,15 +132,3 @@ export async function spawnTestFleet(
   await child.waitForLine(/FLEET READY/, 90_000);
   return child;
 }
-
-/** A fleet worker as a real child process (for kill -9 and SIGTERM tests). */
-export function spawnWorkerProcess(kind: FleetKind, cfg: Config, extraEnv: Record<string, string> = {}): Child {
-  return new Child({
-    name: `${kind}-worker`,
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(ROOT, 'workers', `${kind}.ts`)],
-    cwd: ROOT,
-    env: { ...process.env, ...configEnv(cfg), ...extraEnv },
-    sink: () => undefined,
-  });
-}
