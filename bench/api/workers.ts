@@ -6,12 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRun } from '../../lib/store/runs';
 import { openStore } from '../../lib/store/db';
-import { Child } from '../../tools/stack/child';
+import { repoScript } from '../../tools/stack/child';
 import { freePort } from '../../tools/stack/ports';
 import { arg, startBenchStack } from '../stack';
 import { runLoad, type LoadResult } from './load';
-
-const ROOT = path.resolve(__dirname, '../..');
 
 async function main(): Promise<void> {
   const runs = arg('runs', 2000);
@@ -54,12 +52,8 @@ async function main(): Promise<void> {
       for (const workers of round % 2 ? [many, 1] : [1, many]) {
         const port = await freePort();
         const lines: string[] = [];
-        const api = new Child({
-          name: 'api',
-          command: process.execPath,
-          args: ['--import', 'tsx', path.join(ROOT, 'api/server.ts')],
-          cwd: ROOT,
-          env: { ...process.env, ...env, MLOPS_API_PORT: String(port), MLOPS_API_WORKERS: String(workers) },
+        const api = repoScript('api', 'api/server.ts', {
+          env: { ...env, MLOPS_API_PORT: String(port), MLOPS_API_WORKERS: String(workers) },
           sink: (line) => lines.push(line),
         });
         try {

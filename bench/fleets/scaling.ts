@@ -25,7 +25,7 @@ import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
 import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
-import { Child } from '../../tools/stack/child';
+import { Child, repoScript } from '../../tools/stack/child';
 import { createFleetWorker } from '../../workers/bootstrap';
 import { startBenchStack } from '../stack';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
@@ -116,13 +116,8 @@ const median = (xs: number[]) => {
 };
 
 function gpuWorker(cfg: Config, name: string, sink: (l: string) => void): Child {
-  return new Child({
-    name,
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(ROOT, 'workers', 'gpu.ts')],
-    cwd: ROOT,
+  return repoScript(name, 'workers/gpu.ts', {
     env: {
-      ...process.env,
       TEMPORAL_ADDRESS: cfg.TEMPORAL_ADDRESS,
       MONGODB_URI: cfg.MONGODB_URI,
       MONGODB_DB: cfg.MONGODB_DB,

@@ -1,6 +1,7 @@
 // A supervised child process: its own process group (so stopping it stops everything it
 // spawned), every output line prefixed with its name, and a readiness probe.
 import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
 import readline from 'node:readline';
 
 export interface ChildSpec {
@@ -99,4 +100,26 @@ export class Child {
     clearTimeout(timer);
     kill('SIGKILL'); // Grandchildren that ignored SIGTERM.
   }
+}
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * A TypeScript entry of this repository (`script` relative to its root, or absolute) as a child
+ * run by Node with tsx, from the root, with `env` on top of this process's environment: how the
+ * stack runs its parts, and how tests and benchmarks run the real entries.
+ */
+export function repoScript(
+  name: string,
+  script: string,
+  opts: { env?: Record<string, string | undefined>; sink?: (line: string) => void } = {}
+): Child {
+  return new Child({
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.resolve(ROOT, script)],
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    sink: opts.sink,
+  });
 }

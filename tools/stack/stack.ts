@@ -9,11 +9,10 @@ import { ensureAdminToken } from '../../lib/auth/admin-token';
 import type { Config } from '../../lib/config';
 import { loadKeyring } from '../../lib/crypto/keyring';
 import type { Tools } from '../provision';
-import { Child } from './child';
+import { Child, repoScript } from './child';
 import { assertPortFree, splitHostPort } from './ports';
 import { startMongoServer, startTemporalServer } from './services';
 
-const ROOT = path.resolve(__dirname, '../..');
 /** Worker /metrics ports are assigned from here unless MLOPS_WORKER_METRICS_PORT says otherwise: two per worker (ours, then the SDK's). */
 export const WORKER_METRICS_BASE_PORT = 9470;
 
@@ -113,15 +112,7 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
     if (generatedAt)
       log(`no MLOPS_ENCRYPTION_KEYS set: generated a payload encryption key into ${generatedAt} (mode 0600)`);
     const node = (name: string, script: string, env: Record<string, string> = {}) =>
-      track(
-        new Child({
-          name,
-          command: process.execPath,
-          args: ['--import', 'tsx', path.join(ROOT, script)],
-          cwd: ROOT,
-          env: { ...process.env, ...env },
-        })
-      );
+      track(repoScript(name, script, { env }));
 
     const counters: Record<string, number> = {};
     await Promise.all(

@@ -3,13 +3,11 @@
 // API with status 1 (no silent half-capacity), and SIGTERM drains and exits 0 with no process left.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Child } from '../../../tools/stack/child';
+import { repoScript } from '../../../tools/stack/child';
 import { freePort } from '../../../tools/stack/ports';
 import { testEnv } from '../harness/env';
 import { waitFor } from '../harness/wait';
 import { alive } from '../fleets/helpers';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 /** Pids of the live processes whose parent is `pid`. */
 function childPids(pid: number): number[] {
@@ -21,14 +19,7 @@ async function startClusteredApi(workers: number) {
   const port = await freePort();
   const env = testEnv({ MLOPS_API_WORKERS: String(workers), MLOPS_API_PORT: String(port), MLOPS_LOG_LEVEL: 'info' });
   const lines: string[] = [];
-  const api = new Child({
-    name: 'api',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(ROOT, 'api/server.ts')],
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    sink: (line) => lines.push(line),
-  });
+  const api = repoScript('api', 'api/server.ts', { env, sink: (line) => lines.push(line) });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     'every API worker listening',

@@ -4,10 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Child } from '../../../tools/stack/child';
+import { repoScript } from '../../../tools/stack/child';
 import { freePort } from '../../../tools/stack/ports';
-
-const ROOT = path.resolve(__dirname, '../../..');
 
 it('keeps tokens and keys out of every log line of a full run', async () => {
   const adminToken = `admin-${randomBytes(24).toString('hex')}`;
@@ -26,14 +24,7 @@ it('keeps tokens and keys out of every log line of a full run', async () => {
     MLOPS_LOG_LEVEL: 'debug',
   };
   const lines: string[] = [];
-  const stack = new Child({
-    name: 'stack',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(ROOT, 'tools/stack/main.ts')],
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    sink: (line) => lines.push(line),
-  });
+  const stack = repoScript('stack', 'tools/stack/main.ts', { env, sink: (line) => lines.push(line) });
   try {
     const hint = await stack.waitForLine(/demo: approve it with/, 300_000);
     const runId = /approve (run-[\w-]+)/.exec(hint)![1];

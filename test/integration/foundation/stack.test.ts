@@ -5,11 +5,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Child } from '../../../tools/stack/child';
+import { Child, repoScript } from '../../../tools/stack/child';
 import { freePort } from '../../../tools/stack/ports';
 import { HARNESS } from '../harness/state';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const temporalBin = () => process.env[HARNESS.temporalBin]!;
 
 async function stackEnv(): Promise<Record<string, string>> {
@@ -26,14 +25,7 @@ async function stackEnv(): Promise<Record<string, string>> {
 }
 
 function startStack(env: Record<string, string>): Child {
-  return new Child({
-    name: 'stack',
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(ROOT, 'tools/stack/main.ts')],
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    sink: () => undefined,
-  });
+  return repoScript('stack', 'tools/stack/main.ts', { env, sink: () => undefined });
 }
 
 /** Every process below `pid`, from /proc (children run in their own process groups). */

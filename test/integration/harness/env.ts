@@ -8,7 +8,7 @@ import { createActivities } from '../../../activities';
 import { Config, loadConfig } from '../../../lib/config';
 import type { Store } from '../../../lib/store/db';
 import { createWorkerConnection } from '../../../lib/temporal/connection';
-import { Child } from '../../../tools/stack/child';
+import { Child, repoScript } from '../../../tools/stack/child';
 import { createFleetWorker, FleetKind } from '../../../workers/bootstrap';
 import { HARNESS } from './state';
 
@@ -112,13 +112,8 @@ export async function spawnTestFleet(
   opts: { kinds?: FleetKind[]; env?: Record<string, string>; onLine?: (line: string) => void } = {}
 ): Promise<Child> {
   const kinds = opts.kinds ?? ['gpu', 'cpu'];
-  const child = new Child({
-    name: `fleet-${kinds.join('+')}`,
-    command: process.execPath,
-    args: ['--import', 'tsx', path.join(__dirname, 'fleet-entry.ts')],
-    cwd: ROOT,
+  const child = repoScript(`fleet-${kinds.join('+')}`, path.join(__dirname, 'fleet-entry.ts'), {
     env: {
-      ...process.env,
       ...configEnv(cfg),
       ...(cfg.MLOPS_ENCRYPTION_KEYS ? { MLOPS_ENCRYPTION_KEYS: cfg.MLOPS_ENCRYPTION_KEYS } : {}),
       TEST_FLEET_KINDS: kinds.join(','),
