@@ -7,12 +7,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandTrainInput } from '../../../activities/command-trainer';
 import { createToken } from '../../../lib/store/tokens';
 import { createClient } from '../../../lib/temporal/connection';
-import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { TRAVERSALS } from '../../unit/security/attack-inputs';
-import { FIXTURE_TRAINER, tinyShard } from '../fleets/helpers';
+import { FIXTURE_TRAINER, startFixtureTraining } from '../fleets/helpers';
 import { startTestWorkers } from '../harness/env';
 import { apiTestConfig, call, expectProblem, MINIMAL_SPEC, seedRun, startTestApi, type TestApi } from './helpers';
 
@@ -264,30 +262,11 @@ describe('5. no model format that executes code on load', () => {
     const attemptsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'attack-')), 'attempts');
     try {
       const runId = `pickle-${randomUUID()}`;
-      const train: CommandTrainInput = {
+      const handle = await startFixtureTraining(client, cfg, {
         runId,
-        trainer: {
-          command: [process.execPath, FIXTURE_TRAINER],
-          params: { mode: 'pickle-model', epochs: 1, attemptsFile },
-          timeout: 60_000,
-        },
-        task: 'classification',
-        target: 'label',
-        features: [
-          { name: 'x1', type: 'numeric' },
-          { name: 'x2', type: 'numeric' },
-        ],
-        shards: [await tinyShard(api.store)],
-      };
-      const input: CommandTrainingInput = {
-        train,
-        queues: { gpu: cfg.queues.gpu },
-        options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '10 seconds' },
-      };
-      const handle = await client.workflow.start('commandTraining', {
-        taskQueue: cfg.queues.control,
-        workflowId: runId,
-        args: [input],
+        params: { mode: 'pickle-model', epochs: 1, attemptsFile },
+        timeout: 60_000,
+        store: api.store,
       });
       const err = await handle.result().then(
         () => null,

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CommandTrainInput } from '../../../activities/command-trainer';
 import type { Config } from '../../../lib/config';
 import { openStore, type Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
@@ -14,7 +13,7 @@ import { createClient } from '../../../lib/temporal/connection';
 import { EXIT_BAD_INPUT } from '../../../lib/trainers/command';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
-import { alive, FIXTURE_TRAINER, tinyShard } from './helpers';
+import { alive, FIXTURE_TRAINER, startFixtureTraining } from './helpers';
 import { waitFor } from '../harness/wait';
 
 let cfg: Config;
@@ -38,26 +37,11 @@ afterAll(async () => {
 
 async function start(params: Record<string, unknown>, withData = true, timeout = 120_000) {
   const runId = `cmd-${randomUUID()}`;
-  const train: CommandTrainInput = {
+  const handle = await startFixtureTraining(client, cfg, {
     runId,
-    trainer: { command: [process.execPath, FIXTURE_TRAINER], params, timeout },
-    task: 'classification',
-    target: 'label',
-    features: [
-      { name: 'x1', type: 'numeric' },
-      { name: 'x2', type: 'numeric' },
-    ],
-    shards: withData ? [await tinyShard(store)] : [],
-  };
-  const input: CommandTrainingInput = {
-    train,
-    queues: { gpu: cfg.queues.gpu },
-    options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '10 seconds' },
-  };
-  const handle = await client.workflow.start('commandTraining', {
-    taskQueue: cfg.queues.control,
-    workflowId: runId,
-    args: [input],
+    params,
+    timeout,
+    store: withData ? store : undefined,
   });
   return { runId, handle };
 }

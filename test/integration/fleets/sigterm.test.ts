@@ -14,7 +14,7 @@ import type { CommandTrainingInput } from '../../../workflows/command-training';
 import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { alive, FIXTURE_TRAINER } from './helpers';
+import { alive, FIXTURE_TRAINER, startFixtureTraining } from './helpers';
 import { waitFor } from '../harness/wait';
 
 let cfg: Config;
@@ -49,21 +49,7 @@ afterAll(async () => {
 
 async function start(epochs: number, sleepMs: number) {
   const runId = `term-${randomUUID()}`;
-  const input: CommandTrainingInput = {
-    train: {
-      runId,
-      trainer: { command: [process.execPath, FIXTURE_TRAINER], params: { epochs, sleepMs }, timeout: 120_000 },
-      shards: [],
-    },
-    queues: { gpu: cfg.queues.gpu },
-    options: { retryInitialInterval: '100 milliseconds', heartbeatTimeout: '10 seconds' },
-  };
-  const handle = await client.workflow.start('commandTraining', {
-    taskQueue: cfg.queues.control,
-    workflowId: runId,
-    args: [input],
-  });
-  return { runId, handle };
+  return { runId, handle: await startFixtureTraining(client, cfg, { runId, params: { epochs, sleepMs } }) };
 }
 
 test('SIGTERM within the grace time: the in-flight activity finishes on that worker, which exits 0', async () => {
