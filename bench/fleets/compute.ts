@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { decodeCheckpoint } from '../../lib/ml/checkpoint';
-import { rng } from '../../lib/ml/rng';
+import { gaussianClusters } from './synthetic';
 import type { Frame, TrainSpec } from '../../lib/ml/types';
 import {
   averageRound,
@@ -29,22 +29,6 @@ import {
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
-}
-
-function synthetic(n: number, d: number, classes: number, seed: number): Frame {
-  const r = rng(seed, 'bench-fleets');
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: classes }, () => Array.from({ length: d }, () => gauss() * 0.5));
-  const cols: Float64Array[] = Array.from({ length: d }, () => new Float64Array(n));
-  const label: (string | null)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(r() * classes);
-    label[i] = `c${c}`;
-    for (let j = 0; j < d; j++) cols[j][i] = centres[c][j] + gauss();
-  }
-  const columns: Frame['columns'] = { label };
-  cols.forEach((c, j) => (columns[`x${j}`] = c));
-  return { length: n, columns };
 }
 
 /** Child: waits for round files, trains its shard, writes its update, until told to stop. */
@@ -117,7 +101,7 @@ async function main(): Promise<void> {
   const features = Number(arg('features', '16'));
   const epochs = Number(arg('epochs', '5'));
   const hidden = arg('hidden', '256,256').split(',').map(Number);
-  const frame = synthetic(rows, features, 4, 11);
+  const frame = gaussianClusters(rows, features, 4, 11, 0.5);
   const spec: TrainSpec = {
     task: 'classification',
     target: 'label',

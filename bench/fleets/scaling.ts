@@ -19,15 +19,14 @@ import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
 import { encodeFrame } from '../../lib/ml/dataset';
-import type { Frame } from '../../lib/ml/types';
-import { rng } from '../../lib/ml/rng';
 import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
 import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
 import { Child, repoScript } from '../../tools/stack/child';
 import { createFleetWorker } from '../../workers/bootstrap';
-import { startBenchStack } from '../stack';
+import { ms, startBenchStack } from '../stack';
+import { gaussianClusters } from './synthetic';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -37,28 +36,6 @@ const ROOT = path.resolve(__dirname, '../..');
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
-}
-
-function ms(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
-  if (!t) return NaN;
-  return Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
-}
-
-/** Gaussian clusters: `classes` centres in `d` dimensions, unit noise (seeded). */
-function synthetic(n: number, d: number, classes: number, seed: number): Frame {
-  const r = rng(seed, 'bench-fleets');
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-  const centres = Array.from({ length: classes }, () => Array.from({ length: d }, () => gauss() * 0.8));
-  const cols: Float64Array[] = Array.from({ length: d }, () => new Float64Array(n));
-  const label: (string | null)[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(r() * classes);
-    label[i] = `c${c}`;
-    for (let j = 0; j < d; j++) cols[j][i] = centres[c][j] + gauss();
-  }
-  const columns: Frame['columns'] = { label };
-  cols.forEach((c, j) => (columns[`x${j}`] = c));
-  return { length: n, columns };
 }
 
 interface RoundTiming {
@@ -155,7 +132,7 @@ async function main(): Promise<void> {
   const fleet = [gpuWorker(cfg, 'gpu-1', sink), gpuWorker(cfg, 'gpu-2', sink)];
   await Promise.all(fleet.map((c) => c.waitForLine(/ready/, 120_000)));
   const client = await createClient(cfg);
-  const frame = synthetic(rows, features, 4, 11);
+  const frame = gaussianClusters(rows, features, 4, 11, 0.8);
   const train = await putArtifact(store, encodeFrame(frame), MEDIA.frame, { kind: 'bench' });
   const featureSpecs = Array.from({ length: features }, (_, j) => ({ name: `x${j}`, type: 'numeric' as const }));
 
