@@ -95,9 +95,17 @@ class Cache<T> {
     }
     p = load();
     p.catch(() => this.map.delete(key));
+    this.remember(key, p);
+    return p;
+  }
+  /** Keeps a value this process already holds, so the next get of its key skips the store. */
+  put(key: string, value: T): void {
+    this.map.delete(key);
+    this.remember(key, Promise.resolve(value));
+  }
+  private remember(key: string, p: Promise<T>): void {
     this.map.set(key, p);
     while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
-    return p;
   }
 }
 
@@ -121,7 +129,7 @@ export function createDistributedActivities(deps: ActivityDeps) {
   const read = (ref: ArtifactRef) => bytes.get(ref.sha256, () => readArtifact(deps.store, ref));
   const write = async (data: Uint8Array, media: string, runId: string, kind: string) => {
     const ref = await putArtifact(deps.store, data, media, label(runId, kind));
-    bytes.get(ref.sha256, async () => data);
+    bytes.put(ref.sha256, data);
     return ref;
   };
   const plan = (ref: ArtifactRef) =>
@@ -146,12 +154,12 @@ export function createDistributedActivities(deps: ActivityDeps) {
           const shards: ArtifactRef[] = [];
           for (const s of p.shards) {
             const ref = await put(encodeRows(s), 'application/x-mlops-rows', 'dp-shard');
-            rows.get(ref.sha256, async () => s); // this worker may run a shard next
+            rows.put(ref.sha256, s); // this worker may run a shard next
             shards.push(ref);
           }
           const val = p.val ? await put(encodeRows(p.val), 'application/x-mlops-rows', 'dp-val') : null;
-          if (val && p.val) rows.get(val.sha256, async () => p.val!);
-          plans.get(planRef.sha256, async () => p.plan);
+          if (val && p.val) rows.put(val.sha256, p.val);
+          plans.put(planRef.sha256, p.plan);
           const global = await write(p.global, MEDIA.checkpoint, input.runId, 'checkpoint');
           return { plan: planRef, shards, val, global, shardRows: p.plan.shardRows };
         },

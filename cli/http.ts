@@ -18,7 +18,7 @@ export interface Http {
     method: string,
     path: string,
     opts?: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string | number | undefined> }
-  ): Promise<{ status: number; headers: Headers; body: T }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ): Promise<{ status: number; headers: Headers; body: T }>;
   raw(path: string): Promise<Response>;
 }
 

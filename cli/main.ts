@@ -209,7 +209,7 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
         limit: str(flags.limit),
         cursor: str(flags.cursor),
       };
-      const items: any[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const items: any[] = [];
       let next: string | null = null;
       do {
         const res: { body: { items: unknown[]; nextCursor: string | null } } = await http.request('GET', '/v1/runs', {
@@ -249,7 +249,6 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
       ctx.out(r, () =>
         table(
           r.items.map((e: any) => ({
-            // eslint-disable-line @typescript-eslint/no-explicit-any
             step: e.step,
             attempt: e.attempt,
             status: e.status,
@@ -301,7 +300,6 @@ function readSpec(file: string): string {
 }
 
 function showRun(r: any): string {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   const lines = [
     `run:      ${r.runId}`,
     `model:    ${r.model.name}${r.model.version ? ` v${r.model.version}` : ''}`,
@@ -378,7 +376,6 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
       ctx.out(r, () =>
         table(
           r.items.map((m: any) => ({
-            // eslint-disable-line @typescript-eslint/no-explicit-any
             name: m.name,
             latest: m.latestVersion,
             aliases:
@@ -426,7 +423,6 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
           '',
           table(
             m.versions.map((v: any) => ({
-              // eslint-disable-line @typescript-eslint/no-explicit-any
               version: v.version,
               status: v.status,
               aliases: v.aliases.join(',') || '-',
@@ -467,9 +463,18 @@ export function runFromProcess(): void {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stdout.isTTY),
-  }).then((code) => {
-    process.exitCode = code;
-  });
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // runCli reports every expected failure itself; this is a bug's last word, not a silent exit.
+      process.stderr.write(
+        `mlops: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`
+      );
+      process.exitCode = 1;
+    }
+  );
 }
 
 if (require.main === module) runFromProcess();

@@ -38,7 +38,7 @@ export async function measurePeakGflops(threads = 1, n = 1024, seconds = 2): Pro
 }
 
 if (require.main === module) {
-  (async () => {
+  void (async () => {
     const threads = Number(process.env.THREADS ?? 1);
     const results = [];
     for (const n of [512, 1024, 2048]) results.push({ n, threads, gflops: await measurePeakGflops(threads, n) });

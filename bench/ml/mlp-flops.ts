@@ -8,7 +8,7 @@ import { flopsPerSample } from '../../lib/ml/training-graph';
 import { table, teacherData } from './common';
 import { measurePeakGflops } from './flops-peak';
 
-(async () => {
+void (async () => {
   const sizes = [256, 512, 10];
   const flops = flopsPerSample(sizes);
   const { frame, features } = teacherData(40_960);

@@ -7,7 +7,7 @@ import { gzipSync } from 'zlib';
 import { slice, split } from '../../test/unit/ml/data';
 import { table, teacherData } from './common';
 
-(async () => {
+void (async () => {
   const { frame, features } = teacherData(50_000);
   const s = split(frame.length, 0.2, 7);
   const trainF = slice(frame, s.train);

@@ -135,7 +135,7 @@ async function runCase(c: Case, py: string | undefined, reps: number) {
   return { row, detail };
 }
 
-(async () => {
+void (async () => {
   const py = sklearnPython();
   if (!py) console.error('scikit-learn unavailable (pip failed): reporting our numbers only');
   const teacher = teacherData(50_000);

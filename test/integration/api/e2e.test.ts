@@ -20,7 +20,6 @@ afterAll(async () => {
 });
 
 async function runState(runId: string, want: string[]): Promise<any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   let ended: string | undefined;
   return waitFor(
     `run ${runId} in ${want.join('|')}`,

@@ -83,7 +83,7 @@ export async function startTestApi(opts: { cfg?: Config; limits?: Partial<ApiLim
 export interface CallResult {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
   text: string;
 }
 

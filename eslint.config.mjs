@@ -1,0 +1,109 @@
+// The layer rules of DESIGN.md, enforced instead of only written down:
+// - workflow code runs in Temporal's deterministic sandbox: it may import (as values) only
+//   other workflow code, the Temporal workflow/common packages and the workflow-safe lib
+//   modules listed below, and no Node built-in. Type-only imports are erased and so are free.
+// - lib/ is shared domain code: it never reaches up into api/, workflows/, activities/ or workers/.
+// - activities never import the API.
+// - no import cycles, and no promise left floating (a lost rejection is a lost failure).
+import importX from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+/** lib modules that are pure and deterministic, and so may run inside a workflow. */
+const WORKFLOW_SAFE_LIB = [
+  'lib/spec/gates',
+  'lib/spec/duration',
+  'lib/temporal/queues',
+  'lib/temporal/search-attributes',
+  'lib/trainers/search',
+  'lib/ml/rng',
+];
+
+const upTo = (dirs) => dirs.flatMap((d) => [`../${d}`, `../${d}/*`, `../../${d}`, `../../${d}/*`, `../../../${d}/*`]);
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules/**', '.tools/**', 'data/**', 'dist/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+  },
+  {
+    files: ['**/*.ts'],
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js', '.json'] } } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+    },
+  },
+  // One block per folder depth, since an import leaves workflows/ after as many `../` as the
+  // importing file is deep; fewer stay inside it.
+  ...[1, 2, 3].map((depth) => ({
+    files: [`workflows/${'*/'.repeat(depth - 1)}*.ts`],
+    rules: {
+      'import-x/no-nodejs-modules': 'error',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./){${depth}}(?!workflows/|(${WORKFLOW_SAFE_LIB.join('|')})$)`,
+              allowTypeImports: true,
+              message:
+                'Workflow code may import values only from workflows/, @temporalio/workflow|common and the ' +
+                'workflow-safe lib modules listed in eslint.config.mjs (use `import type` for types).',
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: upTo(['api', 'workflows', 'activities', 'workers']),
+              message: 'lib/ is shared domain code: it must not import api/, workflows/, activities/ or workers/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The workflow-safe lib modules are bundled into workflows: no I/O may hide behind them.
+    files: WORKFLOW_SAFE_LIB.map((m) => `${m}.ts`),
+    rules: {
+      'import-x/no-nodejs-modules': 'error',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            'mongodb',
+            'onnxruntime-node',
+            'express',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ],
+          patterns: [{ group: ['../store/*', '../ml/ort', '../config', '../telemetry/*'], allowTypeImports: true }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: upTo(['api']), message: 'activities never import the API (DESIGN.md).' }] },
+      ],
+    },
+  }
+);
