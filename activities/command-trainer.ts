@@ -17,6 +17,7 @@ import { CommandTrainerError, metricsOf, runCommand } from '../lib/trainers/comm
 import { frameToCsv, packFolder, unpackFolder } from '../lib/trainers/files';
 import { cancellationSignal, currentAttempt, heartbeat, tracked, type ActivityDeps } from './common';
 import type { Feature, Task } from './types';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 export interface CommandTrainInput {
   runId: string;
@@ -194,7 +195,7 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
             } catch {
               throw ApplicationFailure.create({
                 message: `the trainer process exited 0 but wrote no model.onnx into $MLOPS_OUTPUT_DIR; see docs/trainers.md`,
-                type: 'CommandTrainerBadOutput',
+                type: FAILURE.CommandTrainerBadOutput,
                 nonRetryable: true,
               });
             }
@@ -205,7 +206,7 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
               if (!(err instanceof ModelFormatError)) throw err;
               throw ApplicationFailure.create({
                 message: err.message,
-                type: 'CommandTrainerBadOutput',
+                type: FAILURE.CommandTrainerBadOutput,
                 nonRetryable: true,
                 details: [{ detected: err.detected }],
               });

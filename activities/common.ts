@@ -17,6 +17,7 @@ import type { Store } from '../lib/store/db';
 import { recordStepEnd, recordStepStart } from '../lib/store/events';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
 import { updateRun } from '../lib/store/runs';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 /** Test-only hooks (integration tests use them to slow training or force a retry). */
 export interface TestHooks {
@@ -33,15 +34,6 @@ export interface ActivityDeps {
   store: Store;
   hooks?: TestHooks;
 }
-
-/** Error types the workflow's retry policies never retry. */
-export const NON_RETRYABLE_TYPES = [
-  'DatasetError',
-  'DatasetValidationError',
-  'MlInputError',
-  'RunSpecError',
-  'ArtifactIntegrityError',
-] as const;
 
 const indexed = new WeakMap<object, Promise<void>>();
 /** Creates the pipeline's indexes once per store per process. */
@@ -62,18 +54,18 @@ export function classify(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   const e = err as Error;
   if (e instanceof DatasetReadError || e instanceof DatasetPathError || e instanceof CsvParseError) {
-    return ApplicationFailure.create({ message: e.message, type: 'DatasetError', nonRetryable: true });
+    return ApplicationFailure.create({ message: e.message, type: FAILURE.DatasetError, nonRetryable: true });
   }
   if (e instanceof MlInputError || e?.name === 'MlInputError') {
-    return ApplicationFailure.create({ message: e.message, type: 'MlInputError', nonRetryable: true });
+    return ApplicationFailure.create({ message: e.message, type: FAILURE.MlInputError, nonRetryable: true });
   }
   if (e instanceof ResidencyError) {
-    return ApplicationFailure.create({ message: e.message, type: 'RegionMismatch', nonRetryable: true });
+    return ApplicationFailure.create({ message: e.message, type: FAILURE.RegionMismatch, nonRetryable: true });
   }
   if (e instanceof RunSpecError)
-    return ApplicationFailure.create({ message: e.message, type: 'RunSpecError', nonRetryable: true });
+    return ApplicationFailure.create({ message: e.message, type: FAILURE.RunSpecError, nonRetryable: true });
   if (e instanceof ArtifactIntegrityError) {
-    return ApplicationFailure.create({ message: e.message, type: 'ArtifactIntegrityError', nonRetryable: true });
+    return ApplicationFailure.create({ message: e.message, type: FAILURE.ArtifactIntegrityError, nonRetryable: true });
   }
   return err;
 }

@@ -28,6 +28,7 @@ import { saveValidationReport } from '../lib/store/reports';
 import { updateRun } from '../lib/store/runs';
 import { cancellationSignal, heartbeat, tracked, type ActivityDeps } from './common';
 import type { FeaturesResult, IngestResult, RunRef, ValidateResult } from './types';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 interface Profile {
   columns: ColumnSummary[];
@@ -132,7 +133,7 @@ export function createDataActivities(deps: ActivityDeps) {
           if (!report.ok) {
             throw ApplicationFailure.create({
               message: reportErrorMessage(report),
-              type: 'DatasetValidationError',
+              type: FAILURE.DatasetValidationError,
               nonRetryable: true,
               details: [{ errors: report.errors.slice(0, 10) }],
             });
@@ -183,7 +184,7 @@ export function createDataActivities(deps: ActivityDeps) {
           if (split.train.length < 2 || split.test.length < 1) {
             throw ApplicationFailure.create({
               message: `only ${usable.length} usable row(s) (with a '${spec.target}' value); the train/test split needs at least 3, use a larger dataset`,
-              type: 'DatasetValidationError',
+              type: FAILURE.DatasetValidationError,
               nonRetryable: true,
             });
           }

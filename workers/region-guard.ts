@@ -4,6 +4,7 @@
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { REGION_HEADER } from '../lib/temporal/queues';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 const shown = (region: string) => (region ? `region '${region}'` : 'no region');
 
@@ -20,7 +21,7 @@ export function regionGuard(workerRegion: string | undefined): ActivityIntercept
           throw ApplicationFailure.nonRetryable(
             `worker of ${shown(mine)} refused activity ${activityType} of run ${runId} in ` +
               `${shown(runRegion)} (it arrived on '${taskQueue}'): data residency; route the run to its region's queues`,
-            'RegionMismatch'
+            FAILURE.RegionMismatch
           );
         }
         return next(input);

@@ -5,6 +5,7 @@ import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow'
 import type { Duration } from '@temporalio/common';
 import type { CommandTrainInput, CommandTrainResult } from '../activities/command-trainer';
 import type { GpuActivities } from '../activities';
+import { retryPolicy } from '../lib/workflow-safe/failures';
 
 export interface CommandTrainingInput {
   train: CommandTrainInput;
@@ -25,18 +26,7 @@ export async function commandTraining(input: CommandTrainingInput): Promise<Comm
     startToCloseTimeout: input.train.trainer.timeout + 60_000,
     heartbeatTimeout: o.heartbeatTimeout ?? '30 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: o.retryInitialInterval ?? '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: o.maximumAttempts ?? 3,
-      nonRetryableErrorTypes: [
-        'CommandTrainerBadInput',
-        'CommandTrainerBadOutput',
-        'DatasetError',
-        'ArtifactIntegrityError',
-      ],
-    },
+    retry: retryPolicy(o.retryInitialInterval ?? '1 second', o.maximumAttempts ?? 3),
   });
   return acts.commandTrain(input.train);
 }

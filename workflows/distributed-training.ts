@@ -5,12 +5,13 @@
 // artifact reference. The workflow continues as new before its history grows large, carrying only
 // references and the round number. A shard whose worker dies misses its heartbeat and is retried
 // (on whichever GPU worker polls first), so the round still completes.
-import { continueAsNew, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { GpuActivities } from '../activities';
 import type { DpPrepared } from '../activities/distributed';
 import type { Feature, RunSpec, Task, TrainResult } from '../activities/types';
 import type { ArtifactRef } from '../lib/store/artifacts';
+import { retryPolicy } from '../lib/workflow-safe/failures';
 
 export interface DistributedTrainingInput {
   runId: string;
@@ -38,17 +39,9 @@ export interface DistributedTrainingResult extends TrainResult {
   generations: number;
 }
 
-const NON_RETRYABLE = ['MlInputError', 'DatasetError', 'ArtifactIntegrityError', 'RunSpecError'];
-
 export async function distributedTraining(input: DistributedTrainingInput): Promise<DistributedTrainingResult> {
   const o = input.options ?? {};
-  const retry: RetryPolicy = {
-    initialInterval: o.retryInitialInterval ?? '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: NON_RETRYABLE,
-  };
+  const retry = retryPolicy(o.retryInitialInterval ?? '1 second', 10, '30 seconds');
   const gpu = proxyActivities<GpuActivities>({
     taskQueue: input.queues.gpu,
     startToCloseTimeout: '2 hours',

@@ -12,6 +12,7 @@ import type { ArtifactRef } from '../lib/store/artifacts';
 import { applyTrial, bestTrial, planTrials, type Trial, type TrialOutcome } from '../lib/trainers/search';
 import { commandTraining } from './command-training';
 import { distributedTraining } from './distributed-training';
+import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 
 export interface SearchInput {
   runId: string;
@@ -96,11 +97,7 @@ export async function searchTrial(input: TrialInput): Promise<TrialResult> {
       taskQueue: input.queues.gpu,
       startToCloseTimeout: '24 hours',
       heartbeatTimeout: o.heartbeatTimeout ?? '1 minute',
-      retry: {
-        initialInterval: o.retryInitialInterval ?? '1 second',
-        maximumAttempts: o.maximumAttempts ?? 5,
-        nonRetryableErrorTypes: ['MlInputError', 'DatasetError', 'ArtifactIntegrityError', 'RunSpecError'],
-      },
+      retry: retryPolicy(o.retryInitialInterval ?? '1 second', o.maximumAttempts ?? 5),
     });
     t = await gpu.train(trainInput);
   }
@@ -116,11 +113,11 @@ function rootMessage(err: unknown): string {
 
 export async function hyperparameterSearch(input: SearchInput): Promise<SearchResult> {
   const search = input.spec.search;
-  if (!search) throw ApplicationFailure.nonRetryable('the spec has no search block', 'RunSpecError');
+  if (!search) throw ApplicationFailure.nonRetryable('the spec has no search block', FAILURE.RunSpecError);
   const control = proxyActivities<ControlActivities>({
     taskQueue: input.queues.control,
     startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumAttempts: 10 },
+    retry: retryPolicy('1 second', 10),
   });
   const plan = planTrials(search);
   const results: TrialResult[] = new Array(plan.length);
@@ -156,7 +153,7 @@ export async function hyperparameterSearch(input: SearchInput): Promise<SearchRe
   if (!best) {
     throw ApplicationFailure.nonRetryable(
       `all ${plan.length} search trials failed; first error: ${results[0]?.error ?? 'unknown'}`,
-      'SearchFailed'
+      FAILURE.SearchFailed
     );
   }
   return { best, trials: results, failed };

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Headers } from '@temporalio/common';
 import { queueRegion, REGION_HEADER } from '../lib/temporal/queues';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 function withRegion(headers: Headers, region: string): Headers {
   return { ...headers, [REGION_HEADER]: defaultPayloadConverter.toPayload(region) };
@@ -39,7 +40,7 @@ export const interceptors = (): WorkflowInterceptors => {
             throw ApplicationFailure.nonRetryable(
               `run ${workflowId} is in ${shown(region)} but was started on task queue '${taskQueue}', which serves ` +
                 `${shown(queueRegion(taskQueue))}: refused for data residency; start it on the region's control queue`,
-              'RegionMismatch'
+              FAILURE.RegionMismatch
             );
           }
           return next(input);

@@ -21,7 +21,6 @@ import {
   workflowInfo,
   type ActivityOptions,
   type LocalActivityOptions,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ControlActivities, CpuActivities, GpuActivities } from '../activities';
@@ -42,6 +41,7 @@ import {
   type RunStatus,
   type Stage,
 } from './messages';
+import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 
 /** Tuning knobs for tests and operators; production runs use the defaults. */
 export interface PipelineOptions {
@@ -81,60 +81,37 @@ export interface PipelineResult {
   training: { epochsRun: number; resumedFromEpoch: number } | null;
 }
 
-const NON_RETRYABLE = [
-  'DatasetError',
-  'DatasetValidationError',
-  'MlInputError',
-  'RunSpecError',
-  'ArtifactIntegrityError',
-  'ModelSignatureError',
-];
-
-function retry(
-  initialInterval: Duration,
-  maximumAttempts: number,
-  maximumInterval: Duration = '1 minute'
-): RetryPolicy {
-  return {
-    initialInterval,
-    backoffCoefficient: 2,
-    maximumInterval,
-    maximumAttempts,
-    nonRetryableErrorTypes: NON_RETRYABLE,
-  };
-}
-
 function activities(input: PipelineInput) {
   const first = input.options?.retryInitialInterval ?? '1 second';
   const control: ActivityOptions = {
     taskQueue: input.queues.control,
     scheduleToStartTimeout: '1 hour',
     startToCloseTimeout: '1 minute',
-    retry: retry(first, 10, '30 seconds'),
+    retry: retryPolicy(first, 10, '30 seconds'),
   };
   const data: ActivityOptions = {
     taskQueue: input.queues.cpu,
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '2 minutes',
-    retry: retry(first, 5),
+    retry: retryPolicy(first, 5),
   };
   const train: ActivityOptions = {
     taskQueue: input.queues.gpu,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: input.options?.trainHeartbeatTimeout ?? '1 minute',
-    retry: retry(first, 5),
+    retry: retryPolicy(first, 5),
   };
   const evaluate: ActivityOptions = {
     taskQueue: input.queues.cpu,
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: '5 minutes',
-    retry: retry(first, 5),
+    retry: retryPolicy(first, 5),
   };
   // History writes (run document, workflow-level events) are short idempotent upserts: they run as
   // local activities in the control worker, which saves a server round trip per write.
   const history: LocalActivityOptions = {
     startToCloseTimeout: '30 seconds',
-    retry: retry(first, 10, '30 seconds'),
+    retry: retryPolicy(first, 10, '30 seconds'),
   };
   return {
     control: proxyActivities<ControlActivities>(control),
@@ -414,7 +391,7 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     await finish('failed', root.message, root);
     throw ApplicationFailure.create({
       message: `run ${runId} failed at ${failedAt}: ${root.message}`,
-      type: root.type ?? 'PipelineFailed',
+      type: root.type ?? FAILURE.PipelineFailed,
       nonRetryable: true,
       cause: err as Error,
     });

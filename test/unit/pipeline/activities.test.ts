@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { classify, NON_RETRYABLE_TYPES } from '../../../activities/common';
+import { classify } from '../../../activities/common';
+import { NON_RETRYABLE_TYPES } from '../../../lib/workflow-safe/failures';
 import { trainSpecFor } from '../../../activities/train';
 import { DatasetPathError, DatasetReadError } from '../../../lib/ml/dataset';
 import { MlInputError } from '../../../lib/ml/errors';
