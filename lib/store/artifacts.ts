@@ -11,6 +11,7 @@ import { Binary, type AnyBulkWriteOperation, type Collection, type Db } from 'mo
 import { newDataKey, openArtifact, sealBody, unwrapDataKey, type Envelope } from '../crypto/envelope';
 import type { Keyring } from '../crypto/keyring';
 import type { Store } from './db';
+import { isDuplicateKey } from './errors';
 
 export const ARTIFACTS = 'artifacts';
 export const ARTIFACT_CHUNKS = 'artifact_chunks';
@@ -209,7 +210,7 @@ async function upsertIgnoringRace(write: () => Promise<unknown>): Promise<void> 
   try {
     await write();
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await write();
   }
 }

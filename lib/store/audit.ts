@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../crypto/canonical-json';
 import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './errors';
 
 export const AUDIT_COLLECTION = 'audit';
 const GENESIS = '0'.repeat(64);
@@ -51,10 +52,6 @@ export async function ensureAuditIndexes(db: Db): Promise<void> {
 
 export function entryHash(entry: Omit<AuditEntry, '_id' | 'hash'>): string {
   return createHash('sha256').update(canonicalJson(entry)).digest('hex');
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }
 
 /** The chain head: `_id` lookups only (FerretDB v1 would scan `audit` for a sorted find). */

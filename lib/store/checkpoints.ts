@@ -4,6 +4,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
+import { isDuplicateKey } from './errors';
 
 export const CHECKPOINTS = 'checkpoints';
 
@@ -32,7 +33,7 @@ export async function saveCheckpoint(
     try {
       await checkpoints(store.db).insertOne({ _id, ...doc });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err; // a newer checkpoint exists: keep it
+      if (!isDuplicateKey(err)) throw err; // a newer checkpoint exists: keep it
     }
   }
 }

@@ -5,6 +5,7 @@
 // Temporal answers "already started" instead of creating a second run.
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
+import { isDuplicateKey } from './errors';
 
 export const IDEMPOTENCY_COLLECTION = 'idempotency_keys';
 /** A key may be reused for a different request after this long. */
@@ -50,7 +51,7 @@ export async function claimIdempotencyKey(
       await col.insertOne({ _id, ...input, createdAt: now });
       return { outcome: 'claimed', runId: input.runId };
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
     const existing = await col.findOne({ _id });
     if (!existing) continue; // expired and removed in between

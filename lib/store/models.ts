@@ -13,6 +13,7 @@ import { sign, verify, type Signature } from '../crypto/signing';
 import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
+import { isDuplicateKey } from './errors';
 
 export const MODELS = 'models';
 export const MODEL_VERSIONS = 'model_versions';
@@ -123,10 +124,6 @@ export async function ensureModelIndexes(db: Db): Promise<void> {
   await modelVersions(db).createIndex({ name: 1, version: -1 }, { name: 'name_version' });
   await models(db).createIndex({ updatedAt: -1, _id: 1 }, { name: 'updated' });
   await aliasMoves(db).createIndex({ name: 1, at: -1 }, { name: 'name_at' });
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 export interface RegisterInput {

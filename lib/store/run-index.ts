@@ -18,6 +18,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { RunEvent } from './events';
 import { TERMINAL_STATUSES, type RunDoc, type RunStatus } from './runs';
+import { isDuplicateKey } from './errors';
 
 export const RUN_INDEX = 'run_index';
 export const RUN_EVENT_INDEX = 'run_event_index';
@@ -289,7 +290,7 @@ export async function rebuildRunIndex(db: Db, onProgress?: (n: number) => void):
     try {
       await col(db).insertMany(part, { ordered: false });
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000 && !/duplicate/i.test(String(err))) throw err;
+      if (!isDuplicateKey(err)) throw err;
       // Some exist already: merge those one by one.
       for (const d of part) {
         if ('entries' in d) {

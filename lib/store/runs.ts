@@ -4,6 +4,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
+import { isDuplicateKey } from './errors';
 
 export const RUNS = 'runs';
 
@@ -94,7 +95,7 @@ export async function createRun(
       { upsert: true }
     );
   // The API and the workflow may create the same run at once: the loser of the insert race retries as an update.
-  await upsert().catch((err: { code?: number }) => (err?.code === 11000 ? upsert() : Promise.reject(err)));
+  await upsert().catch((err) => (isDuplicateKey(err) ? upsert() : Promise.reject(err)));
 }
 
 /** Sets fields of a run (status, stage, results). `updatedAt` is set for you. */
