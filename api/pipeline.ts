@@ -1,7 +1,7 @@
 // The API's side of the `pipeline` workflow: start it, query its live status, send the
 // approval signal, cancel it. The workflow is started by type name (the API never loads
 // workflow code); signal and query definitions come from the workflow-safe messages module.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';
 import { approvalSignal, statusQuery, type ApprovalDecision, type PipelineStatus } from '../workflows/messages';
@@ -67,6 +67,7 @@ export async function cancelPipeline(client: Client, runId: string): Promise<voi
   await client.workflow.getHandle(runId).cancel();
 }
 
+/** The server has no such execution, or (for cancel and signal) it has already closed. */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'WorkflowNotFoundError' || /not found/i.test(err.message));
+  return err instanceof WorkflowNotFoundError;
 }

@@ -27,7 +27,7 @@ import { problems } from '../errors';
 import type { MetricsSnapshot } from '../metrics';
 import { cached } from '../metrics';
 import { RunReader } from '../run-reads';
-import { cancelPipeline, liveState, signalApproval, startPipeline } from '../pipeline';
+import { cancelPipeline, isNotFound, liveState, signalApproval, startPipeline } from '../pipeline';
 import type { RouteDef } from '../route';
 import {
   checkJsonShape,
@@ -435,7 +435,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         try {
           await cancelPipeline(client, runId);
         } catch (err) {
-          if (err instanceof Error && /not found|already completed/i.test(err.message)) {
+          if (isNotFound(err)) {
             throw problems.conflict(`Run ${runId} is not running any more; there is nothing to cancel.`);
           }
           throw err;

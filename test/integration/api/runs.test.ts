@@ -186,6 +186,14 @@ describe('approval and cancel', () => {
     }
   });
 
+  it('cancelling a run that Temporal no longer has is a 409, not a 500', async () => {
+    // The record says running, but the execution is gone (never started, or past retention).
+    await createRun(api.store, { runId: 'run-gone', model: 'penguins', spec: MINIMAL_SPEC, createdBy: 'sam' });
+    const r = await call(api, 'POST', '/v1/runs/run-gone/cancel', { token: api.tokens.scientist });
+    expectProblem(r, 409);
+    expect(r.body.detail).toBe('Run run-gone is not running any more; there is nothing to cancel.');
+  });
+
   it('unknown runs are 404 problems', async () => {
     expectProblem(await call(api, 'GET', '/v1/runs/run-nope', { token: api.tokens.viewer }), 404);
     expectProblem(await call(api, 'GET', '/v1/runs/run-nope/events', { token: api.tokens.viewer }), 404);
