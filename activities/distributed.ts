@@ -6,13 +6,13 @@
 import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
 import { exportOnnx, serializeModel } from '../lib/ml';
+import { decodeCheckpoint } from '../lib/ml/checkpoint';
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
 import { updateRun } from '../lib/store/runs';
 import {
   averageRound,
-  decodeCheckpoint,
   decodeRows,
   decodeUpdate,
   encodeRows,

@@ -11,8 +11,9 @@
  * `label` + `probabilities` or `value`; `predictOnnx` runs it on a Frame and
  * `classificationMetrics` / `regressionMetrics` score the result. `quantizeInt8` and
  * `pruneMagnitude` rewrite an exported model for CPU, and `compareModels` reports size, latency and
- * accuracy against the float model. Data-parallel rounds use `train(shard, spec, { initialModel })`
- * and `averageModels`. Everything a user must fix (one class, non-finite features, model over the
+ * accuracy against the float model. Data-parallel training (lib/trainers/data-parallel.ts) runs the
+ * same training core (lib/ml/train/) per shard and averages weights and Adam state per round.
+ * Everything a user must fix (one class, non-finite features, model over the
  * memory limit, a diverging loss, bad spec fields) throws `MlInputError`, which the pipeline maps
  * to a non-retryable failure; any other error may retry. Jest tests that run onnxruntime need the
  * docblock `@jest-environment ./test/unit/ml/ort-environment.js` (typed arrays across realms).
@@ -22,7 +23,7 @@ export { MlInputError } from './errors';
 export { classificationMetrics, regressionMetrics } from './metrics';
 export { fitPreprocessing, transform } from './preprocessing';
 export { train } from './trainer';
-export { predict, serializeModel, deserializeModel, averageModels } from './model';
+export { predict, serializeModel, deserializeModel } from './model';
 export { exportOnnx } from './export';
 export { predictOnnx, readOnnxMetadata } from './predict-onnx';
 export { quantizeInt8 } from './quantize';

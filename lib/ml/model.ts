@@ -125,30 +125,3 @@ export function deserializeModel(bytes: Uint8Array): TrainedModel {
   });
   return { ...header, layers };
 }
-
-/**
- * Sample-weighted average of models that share preprocessing and architecture (the reduce step of
- * data-parallel training: weights are typically each shard's row count). The result carries the
- * first model's metadata with epochsRun the maximum of the inputs.
- */
-export function averageModels(models: TrainedModel[], weights?: number[]): TrainedModel {
-  if (models.length === 0) throw new Error('averageModels needs at least one model');
-  const w = weights ?? models.map(() => 1);
-  if (w.length !== models.length) throw new Error(`got ${models.length} models but ${w.length} weights`);
-  const total = w.reduce((a, b) => a + b, 0);
-  const first = models[0];
-  const layers = first.layers.map((l, i) => {
-    const weightsAvg = new Float32Array(l.weights.length);
-    const biasAvg = new Float32Array(l.bias.length);
-    models.forEach((m, k) => {
-      const o = m.layers[i];
-      if (!o || o.inputs !== l.inputs || o.outputs !== l.outputs)
-        throw new Error(`model ${k} has a different architecture`);
-      const f = w[k] / total;
-      for (let j = 0; j < weightsAvg.length; j++) weightsAvg[j] += f * o.weights[j];
-      for (let j = 0; j < biasAvg.length; j++) biasAvg[j] += f * o.bias[j];
-    });
-    return { inputs: l.inputs, outputs: l.outputs, weights: weightsAvg, bias: biasAvg };
-  });
-  return { ...first, layers, epochsRun: Math.max(...models.map((m) => m.epochsRun)) };
-}

@@ -3,7 +3,7 @@
 import { MlInputError } from './errors';
 import { fitClasses, targetNumbers, targetStrings } from './preprocessing';
 import { rng, shuffleInPlace } from './rng';
-import type { Frame, Head, TrainSpec, TrainedModel } from './types';
+import type { Frame, Head, TrainSpec } from './types';
 
 /** Validation rows come first in a seeded permutation; both sets sorted for sequential column reads. */
 export function splitRows(n: number, spec: TrainSpec): { trainRows: Int32Array; valRows: Int32Array } {
@@ -25,18 +25,10 @@ export interface TargetEncoding {
   encodeY: (rows: Int32Array) => Float32Array;
 }
 
-/**
- * Fits the target encoding on the training rows. A warm start (data-parallel rounds, fine-tuning)
- * keeps the given model's labels and target scale.
- */
-export function encodeTargets(
-  frame: Frame,
-  spec: TrainSpec,
-  trainRows: Int32Array,
-  warm?: Pick<TrainedModel, 'classes' | 'targetScale'>
-): TargetEncoding {
+/** Fits the target encoding (classes, or the regression target's scale) on the training rows. */
+export function encodeTargets(frame: Frame, spec: TrainSpec, trainRows: Int32Array): TargetEncoding {
   if (spec.task === 'classification') {
-    const classes = warm?.classes ?? fitClasses(frame, spec, trainRows);
+    const classes = fitClasses(frame, spec, trainRows);
     const index = new Map(classes.map((c, i) => [c, i]));
     const y = targetStrings(frame, spec.target);
     const head: Head = classes.length === 2 ? 'sigmoid' : 'softmax';
@@ -63,11 +55,10 @@ export function encodeTargets(
     }
     sum += y[r];
   }
-  let mean = sum / trainRows.length;
+  const mean = sum / trainRows.length;
   let ss = 0;
   for (const r of trainRows) ss += (y[r] - mean) ** 2;
-  let std = Math.sqrt(ss / trainRows.length) || 1;
-  if (warm?.targetScale) ({ mean, std } = warm.targetScale);
+  const std = Math.sqrt(ss / trainRows.length) || 1;
   const encodeY = (rows: Int32Array) =>
     Float32Array.from(rows, (r) => (Number.isFinite(y[r]) ? (y[r] - mean) / std : 0));
   return { head: 'identity', outputs: 1, targetScale: { mean, std }, encodeY };

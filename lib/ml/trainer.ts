@@ -7,16 +7,16 @@ import { layersFromTheta } from './model';
 import { createSession, f32, ort } from './ort';
 import { fitPreprocessing, transform } from './preprocessing';
 import { encodeTargets, splitRows } from './targets';
-import { hash32, rng, shuffleInPlace } from './rng';
-import { adamStepSize, Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
-import type { EpochInfo, Frame, Head, TrainOptions, TrainSpec, TrainedModel } from './types';
+import { rng, shuffleInPlace } from './rng';
+import { afterEpoch, patienceExhausted, type StoppingState } from './train/early-stopping';
+import { trainingFingerprint } from './train/fingerprint';
+import { metricFromLogits } from './train/metrics';
+import { runPass, stepState, type Encoded, type StepState } from './train/step-runner';
+import { Architecture, buildEvalModel, buildStepModel, layout } from './training-graph';
+import type { EpochInfo, Frame, TrainOptions, TrainSpec, TrainedModel } from './types';
 
-/** Samples per session.run: big enough to amortise the call, small enough to react to abort signals. */
-const CHUNK_SAMPLES = 16384;
 /** Rows per validation call. */
 const EVAL_ROWS = 16384;
-/** Relative improvement of the validation loss that resets early-stopping patience. */
-const TOLERANCE = 1e-4;
 
 export function validateSpec(spec: TrainSpec): void {
   const bad = (field: string, why: string) => {
@@ -37,23 +37,11 @@ export function validateSpec(spec: TrainSpec): void {
     bad('features', `must not include the target '${spec.target}'`);
 }
 
-/** Same spec and data shape -> same fingerprint; epochs and limits may change between attempts. */
-function fingerprint(spec: TrainSpec, rows: number, parameters: number): string {
-  const { epochs: _e, memoryLimitMb: _m, threads: _t, executionProvider: _p, ...rest } = spec;
-  return (hash32(JSON.stringify(rest)) >>> 0).toString(16) + `:${rows}:${parameters}`;
-}
-
 /** Parameters, Adam state, gradient and temporaries, activations of a chunk, and the encoded data. */
 export function estimateMemoryBytes(sizes: number[], batch: number, rows: number): number {
   const { parameters } = layout(sizes);
   const widths = sizes.reduce((s, w) => s + w, 0);
   return 4 * (parameters * 20 + batch * widths * 4 + rows * (sizes[0] + sizes[sizes.length - 1]));
-}
-
-interface Encoded {
-  x: Float32Array;
-  y: Float32Array;
-  n: number;
 }
 
 export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = {}): Promise<TrainedModel> {
@@ -62,11 +50,8 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   if (n < 2) throw new MlInputError(`the dataset has ${n} rows; training needs at least 2`);
 
   const { trainRows, valRows } = splitRows(n, spec);
-  // A warm start (data-parallel rounds, fine-tuning) keeps the given model's preprocessing,
-  // labels and target scale, so every shard encodes its rows exactly like the global model.
-  const warm = opts.initialModel;
-  const prep = warm ? warm.preprocessing : fitPreprocessing(frame, spec.features, trainRows);
-  const { head, outputs, classes, targetScale, encodeY } = encodeTargets(frame, spec, trainRows, warm);
+  const prep = fitPreprocessing(frame, spec.features, trainRows);
+  const { head, outputs, classes, targetScale, encodeY } = encodeTargets(frame, spec, trainRows);
 
   const hidden = spec.model.kind === 'mlp' ? (spec.model.hidden ?? [100]) : [];
   const arch: Architecture = { sizes: [prep.width, ...hidden, outputs], head };
@@ -87,45 +72,30 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     ? { x: transform(frame, prep, valRows), y: encodeY(valRows), n: valRows.length }
     : undefined;
 
-  const fp = fingerprint(spec, n, P);
-  let theta: Float32Array;
-  let m: Float32Array = new Float32Array(P);
-  let v: Float32Array = new Float32Array(P);
-  let step = 0;
+  const fp = trainingFingerprint(spec, n, P);
+  let state: StepState;
   let startEpoch = 0;
-  let bestLoss = Infinity;
-  let bestEpoch = 0;
-  let wait = 0;
+  let stopping: StoppingState;
   let history: EpochInfo[] = [];
-  let best: Float32Array;
   if (opts.checkpoint) {
     const ck = decodeCheckpoint(opts.checkpoint);
     if (ck.fingerprint !== fp) {
       throw new MlInputError('the checkpoint was made for a different spec or dataset; start without it');
     }
-    ({ theta, m, v, step, bestLoss, bestEpoch, wait, history, best } = ck);
+    state = stepState(ck.theta, ck.m, ck.v, ck.step);
+    stopping = { bestLoss: ck.bestLoss, bestEpoch: ck.bestEpoch, wait: ck.wait, best: ck.best };
+    history = ck.history;
     startEpoch = ck.epoch;
-  } else if (warm) {
-    theta = thetaFromLayers(warm, arch.sizes);
-    best = theta.slice();
   } else {
-    theta = initTheta(arch.sizes, spec.seed);
-    best = theta.slice();
+    const theta = initTheta(arch.sizes, spec.seed);
+    state = stepState(theta, new Float32Array(P), new Float32Array(P), 0);
+    stopping = { bestLoss: Infinity, bestEpoch: 0, wait: 0, best: theta.slice() };
   }
 
   const settings = { threads: spec.threads, executionProvider: spec.executionProvider };
   const stepSession = await createSession(buildStepModel(arch, spec.l2), settings);
   const evalSession = await createSession(buildEvalModel(arch), settings);
-  const B = Math.min(spec.batchSize, train.n);
-  const nFull = Math.floor(train.n / B);
-  const rest = train.n - nFull * B;
-  // Batches per session.run: enough to amortise the call, few enough to heartbeat and abort promptly.
-  const K = Math.max(1, Math.min(nFull, Math.ceil(CHUNK_SAMPLES / B)));
-  const trainX = f32(train.x, [train.n, D]);
-  const trainY = f32(train.y, [train.n, outputs]);
-  let thetaT = f32(theta, [P]);
-  let mT = f32(m, [P]);
-  let vT = f32(v, [P]);
+  const data = { X: f32(train.x, [train.n, D]), Y: f32(train.y, [train.n, outputs]), rows: train.n };
   // Validation runs in slices so activations stay bounded however large the split is.
   const valSlices: { rows: number; x: ort.Tensor; y: ort.Tensor; at: number }[] = [];
   if (val) {
@@ -140,7 +110,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     }
   }
   const valLogits = val ? new Float32Array(val.n * outputs) : undefined;
-  const stopped = () => spec.patience > 0 && wait >= spec.patience;
+  const stopped = () => patienceExhausted(spec.patience, stopping.wait);
 
   let epoch = startEpoch;
   try {
@@ -150,38 +120,9 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         Int32Array.from({ length: train.n }, (_, i) => i),
         rng(spec.seed, `epoch:${epoch}`)
       );
-      let lossSum = 0;
-      let gatherMs = 0;
-      let stepMs = 0;
-      // Full batches in chunks of up to K, then the remainder as one smaller batch.
-      const runChunk = async (first: number, batches: number, size: number) => {
-        const t0 = performance.now();
-        const lrs = new Float32Array(batches);
-        for (let k = 0; k < batches; k++) lrs[k] = adamStepSize(spec.learningRate, ++step);
-        const idx = perm.subarray(first, first + batches * size);
-        const t1 = performance.now();
-        gatherMs += t1 - t0;
-        const out = await stepSession.run({
-          X: trainX,
-          Y: trainY,
-          idx: new ort.Tensor('int32', idx, [batches, size]),
-          theta: thetaT,
-          m: mT,
-          v: vT,
-          lrs: f32(lrs, [batches]),
-        });
-        stepMs += performance.now() - t1;
-        thetaT = out.theta_out as ort.Tensor;
-        mT = out.m_out as ort.Tensor;
-        vT = out.v_out as ort.Tensor;
-        const losses = out.losses.data as Float32Array;
-        for (let k = 0; k < batches; k++) lossSum += losses[k] * size;
-        if (opts.signal?.aborted) throw opts.signal.reason ?? abortError();
-      };
-      for (let b = 0; b < nFull; b += K) await runChunk(b * B, Math.min(K, nFull - b), B);
-      if (rest > 0) await runChunk(nFull * B, 1, rest);
-
-      const trainLoss = lossSum / train.n;
+      const pass = await runPass(stepSession, data, perm, state, spec, { signal: opts.signal, aborted: abortError });
+      state = pass.state;
+      const trainLoss = pass.lossSum / train.n;
       epoch++;
       if (!Number.isFinite(trainLoss)) {
         throw new MlInputError(
@@ -194,21 +135,15 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
       if (val) {
         let sum = 0;
         for (const sl of valSlices) {
-          const ev = await evalSession.run({ theta: thetaT, X: sl.x, Y: sl.y });
+          const ev = await evalSession.run({ theta: state.theta, X: sl.x, Y: sl.y });
           sum += (ev.loss.data as Float32Array)[0] * sl.rows;
           valLogits!.set(ev.logits.data as Float32Array, sl.at * outputs);
         }
         valLoss = sum / val.n;
-        valMetric = metricFromLogits(head, valLogits!, val);
+        valMetric = metricFromLogits(head, valLogits!, val.y, val.n);
       }
-      if (valLoss < bestLoss - TOLERANCE * Math.abs(bestLoss) || !Number.isFinite(bestLoss)) {
-        bestLoss = valLoss;
-        bestEpoch = epoch;
-        wait = 0;
-        best = (thetaT.data as Float32Array).slice();
-      } else {
-        wait++;
-      }
+      const trained = state.theta;
+      stopping = afterEpoch(stopping, valLoss, epoch, () => trained.data as Float32Array);
       const seconds = (performance.now() - started) / 1000;
       const info: EpochInfo = {
         epoch,
@@ -217,8 +152,8 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         valLoss,
         valMetric,
         samplesPerSec: train.n / Math.max(seconds, 1e-9),
-        stepSeconds: stepMs / 1000,
-        prepareSeconds: gatherMs / 1000,
+        stepSeconds: pass.stepMs / 1000,
+        prepareSeconds: pass.gatherMs / 1000,
       };
       history.push(info);
       await opts.onEpoch?.(info);
@@ -227,15 +162,12 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
         const bytes = encodeCheckpoint({
           fingerprint: fp,
           epoch,
-          step,
-          bestLoss,
-          bestEpoch,
-          wait,
+          step: state.step,
+          ...stopping,
           history,
-          theta: thetaT.data as Float32Array,
-          m: mT.data as Float32Array,
-          v: vT.data as Float32Array,
-          best,
+          theta: state.theta.data as Float32Array,
+          m: state.m.data as Float32Array,
+          v: state.v.data as Float32Array,
         });
         await opts.onCheckpoint(bytes, epoch);
       }
@@ -245,7 +177,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     await evalSession.release();
   }
   // With a validation split the best epoch's weights are kept (early stopping restores them).
-  const finalTheta = val ? best : (thetaT.data as Float32Array);
+  const finalTheta = val ? stopping.best : (state.theta.data as Float32Array);
   return {
     format: 'mlops-model/1',
     spec,
@@ -256,28 +188,10 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
     targetScale,
     epochsRun: epoch,
     resumedFromEpoch: startEpoch,
-    bestEpoch: val ? bestEpoch : epoch,
+    bestEpoch: val ? stopping.bestEpoch : epoch,
     history,
     parameterCount: P,
   };
-}
-
-function thetaFromLayers(model: TrainedModel, sizes: number[]): Float32Array {
-  const { slots, parameters } = layout(sizes);
-  const ok =
-    model.layers.length === slots.length &&
-    slots.every((sl, i) => model.layers[i].inputs === sl.inputs && model.layers[i].outputs === sl.outputs);
-  if (!ok) {
-    throw new MlInputError(
-      'initialModel has a different architecture than spec.model; use the same model kind and hidden sizes'
-    );
-  }
-  const theta = new Float32Array(parameters);
-  slots.forEach((sl, i) => {
-    theta.set(model.layers[i].weights, sl.wOffset);
-    theta.set(model.layers[i].bias, sl.bOffset);
-  });
-  return theta;
 }
 
 function abortError(): Error {
@@ -296,33 +210,4 @@ export function initTheta(sizes: number[], seed: number): Float32Array {
     for (let i = 0; i < s.inputs * s.outputs; i++) theta[s.wOffset + i] = (rand() * 2 - 1) * bound;
   }
   return theta;
-}
-
-/** Accuracy for classification, R^2 for regression (on the standardised target, which leaves R^2 unchanged). */
-function metricFromLogits(head: Head, logits: Float32Array, val: Encoded): number {
-  const n = val.n;
-  if (head === 'identity') {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += val.y[i];
-    mean /= n;
-    let se = 0;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      se += (val.y[i] - logits[i]) ** 2;
-      ss += (val.y[i] - mean) ** 2;
-    }
-    return ss === 0 ? 0 : 1 - se / ss;
-  }
-  let correct = 0;
-  if (head === 'sigmoid') {
-    for (let i = 0; i < n; i++) if ((logits[i] > 0 ? 1 : 0) === val.y[i]) correct++;
-  } else {
-    const k = logits.length / n;
-    for (let i = 0; i < n; i++) {
-      let bestC = 0;
-      for (let c = 1; c < k; c++) if (logits[i * k + c] > logits[i * k + bestC]) bestC = c;
-      if (val.y[i * k + bestC] === 1) correct++;
-    }
-  }
-  return correct / n;
 }

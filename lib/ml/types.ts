@@ -61,12 +61,6 @@ export interface TrainOptions {
   onCheckpoint?(bytes: Uint8Array, epoch: number): void | Promise<void>;
   checkpointEvery?: number;
   signal?: AbortSignal;
-  /**
-   * Warm start from these weights, keeping its preprocessing, classes and target scale instead
-   * of fitting them on this frame (data-parallel rounds: every shard starts from the averaged
-   * model; see averageModels). Adam state starts fresh. The architecture must match spec.model.
-   */
-  initialModel?: TrainedModel;
 }
 
 export interface NumericPrep {

@@ -6,17 +6,24 @@
 //   average  the shard states are averaged weighted by samples into the next global state, which is
 //            evaluated on the validation set and saved as a checkpoint (lib/ml/checkpoint format);
 //   finalize the best global weights become a TrainedModel, exported to ONNX like any other model.
-// With K = 1 a round is exactly one epoch of the single-worker trainer. No Temporal here.
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointState } from '../ml/checkpoint';
+// With K = 1 a round is one epoch of the single-worker trainer (with its own shuffle): both run the
+// training core in lib/ml/train/ (step runner, early stopping, metric, fingerprint). No Temporal here.
+import { encodeCheckpoint, type CheckpointState } from '../ml/checkpoint';
 import { MlInputError } from '../ml/errors';
 import { forwardLogits, layersFromTheta } from '../ml/model';
 import { createSession, f32, ort } from '../ml/ort';
 import { fitPreprocessing, transform } from '../ml/preprocessing';
 import { encodeTargets, splitRows } from '../ml/targets';
-import { hash32, rng, shuffleInPlace } from '../ml/rng';
+import { rng, shuffleInPlace } from '../ml/rng';
+import { afterEpoch, patienceExhausted } from '../ml/train/early-stopping';
+import { trainingFingerprint } from '../ml/train/fingerprint';
+import { metricFromLogits } from '../ml/train/metrics';
+import { runPass, stepState, type Encoded } from '../ml/train/step-runner';
 import { initTheta, validateSpec } from '../ml/trainer';
-import { adamStepSize, buildStepModel, layout } from '../ml/training-graph';
+import { buildStepModel, layout } from '../ml/training-graph';
 import type { EpochInfo, Frame, Head, Preprocessing, TrainSpec, TrainedModel } from '../ml/types';
+
+export type { Encoded };
 
 /** Everything a shard or the averaging step needs besides the data (small JSON). */
 export interface DpPlan {
@@ -32,13 +39,6 @@ export interface DpPlan {
   valRows: number;
   parameters: number;
   fingerprint: string;
-}
-
-/** Encoded rows: n x D features and n x C targets, float32. */
-export interface Encoded {
-  n: number;
-  x: Float32Array;
-  y: Float32Array;
 }
 
 export interface Prepared {
@@ -72,8 +72,7 @@ export function prepareDataParallel(frame: Frame, spec: TrainSpec, workers: numb
     shards.push({ n: rows.length, x: transform(frame, prep, rows), y: encodeY(rows) });
   }
   const val = nVal ? { n: nVal, x: transform(frame, prep, valRows), y: encodeY(valRows) } : null;
-  const { epochs: _e, memoryLimitMb: _m, threads: _t, ...rest } = spec;
-  const fingerprint = `dp:${(hash32(JSON.stringify({ rest, workers })) >>> 0).toString(16)}:${n}:${parameters}`;
+  const fingerprint = `dp:${trainingFingerprint(spec, n, parameters, { workers })}`;
   const plan: DpPlan = {
     format: 'mlops-dp-plan/1',
     spec,
@@ -176,9 +175,6 @@ function stepSession(plan: DpPlan): Promise<ort.InferenceSession> {
   return s;
 }
 
-/** Batches per session.run (as the single-worker trainer does). */
-const CHUNK_SAMPLES = 8192;
-
 /** One local epoch of shard `index` from the global state, as of round `round` (1-based). */
 export async function trainShard(
   plan: DpPlan,
@@ -191,50 +187,23 @@ export async function trainShard(
   const spec = plan.spec;
   const D = plan.sizes[0];
   const C = plan.sizes[plan.sizes.length - 1];
-  const P = plan.parameters;
   const session = await stepSession(plan);
-  const B = Math.min(spec.batchSize, shard.n);
-  const nFull = Math.floor(shard.n / B);
-  const rest = shard.n - nFull * B;
-  const K = Math.max(1, Math.min(nFull, Math.ceil(CHUNK_SAMPLES / B)));
-  const X = f32(shard.x, [shard.n, D]);
-  const Y = f32(shard.y, [shard.n, C]);
-  let thetaT = f32(global.theta.slice(), [P]);
-  let mT = f32(global.m.slice(), [P]);
-  let vT = f32(global.v.slice(), [P]);
-  let step = global.step;
-  let lossSum = 0;
+  const data = { X: f32(shard.x, [shard.n, D]), Y: f32(shard.y, [shard.n, C]), rows: shard.n };
+  const start = stepState(global.theta.slice(), global.m.slice(), global.v.slice(), global.step);
   const perm = shuffleInPlace(
     Int32Array.from({ length: shard.n }, (_, i) => i),
     rng(spec.seed, `epoch:${round - 1}:shard:${index}`)
   );
-  const runChunk = async (first: number, batches: number, size: number) => {
-    const lrs = new Float32Array(batches);
-    for (let k = 0; k < batches; k++) lrs[k] = adamStepSize(spec.learningRate, ++step);
-    const out = await session.run({
-      X,
-      Y,
-      idx: new ort.Tensor('int32', perm.slice(first, first + batches * size), [batches, size]),
-      theta: thetaT,
-      m: mT,
-      v: vT,
-      lrs: f32(lrs, [batches]),
-    });
-    thetaT = out.theta_out as ort.Tensor;
-    mT = out.m_out as ort.Tensor;
-    vT = out.v_out as ort.Tensor;
-    const losses = out.losses.data as Float32Array;
-    for (let k = 0; k < batches; k++) lossSum += losses[k] * size;
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('shard training aborted');
-    await opts.onChunk?.();
-  };
-  for (let b = 0; b < nFull; b += K) await runChunk(b * B, Math.min(K, nFull - b), B);
-  if (rest > 0) await runChunk(nFull * B, 1, rest);
+  const { state, lossSum } = await runPass(session, data, perm, start, spec, {
+    signal: opts.signal,
+    aborted: () => new Error('shard training aborted'),
+    onChunk: opts.onChunk,
+  });
   return {
-    theta: (thetaT.data as Float32Array).slice(),
-    m: (mT.data as Float32Array).slice(),
-    v: (vT.data as Float32Array).slice(),
-    step,
+    theta: (state.theta.data as Float32Array).slice(),
+    m: (state.m.data as Float32Array).slice(),
+    v: (state.v.data as Float32Array).slice(),
+    step: state.step,
     samples: shard.n,
     lossSum,
   };
@@ -261,47 +230,31 @@ function modelOf(plan: DpPlan, theta: Float32Array, extra: Partial<TrainedModel>
 /** Mean loss (no penalty) and metric (accuracy, or R² on the standardised target) of `theta` on rows. */
 export function evaluateRows(plan: DpPlan, theta: Float32Array, rows: Encoded): { loss: number; metric: number } {
   const logits = forwardLogits(modelOf(plan, theta), rows.x, rows.n);
-  const n = rows.n;
-  const y = rows.y;
-  if (plan.head === 'identity') {
-    let mean = 0;
-    for (let i = 0; i < n; i++) mean += y[i];
-    mean /= n;
-    let se = 0;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      se += (y[i] - logits[i]) ** 2;
-      ss += (y[i] - mean) ** 2;
-    }
-    return { loss: se / n / 2, metric: ss === 0 ? 0 : 1 - se / ss };
-  }
+  return { loss: meanLoss(plan, logits, rows), metric: metricFromLogits(plan.head, logits, rows.y, rows.n) };
+}
+
+/** The step graph's loss, in JS: half mean squared error, logistic loss, or softmax cross-entropy. */
+function meanLoss(plan: DpPlan, logits: Float64Array, { n, y }: Encoded): number {
   let loss = 0;
-  let correct = 0;
-  if (plan.head === 'sigmoid') {
+  if (plan.head === 'identity') {
+    for (let i = 0; i < n; i++) loss += (y[i] - logits[i]) ** 2 / 2;
+  } else if (plan.head === 'sigmoid') {
     for (let i = 0; i < n; i++) {
       const z = logits[i];
       loss += Math.max(z, 0) - z * y[i] + Math.log1p(Math.exp(-Math.abs(z)));
-      if ((z > 0 ? 1 : 0) === y[i]) correct++;
     }
   } else {
     const k = plan.sizes[plan.sizes.length - 1];
     for (let i = 0; i < n; i++) {
-      let best = 0;
       let max = -Infinity;
       for (let c = 0; c < k; c++) max = Math.max(max, logits[i * k + c]);
       let sum = 0;
       for (let c = 0; c < k; c++) sum += Math.exp(logits[i * k + c] - max);
-      for (let c = 0; c < k; c++) {
-        if (logits[i * k + c] > logits[i * k + best]) best = c;
-        if (y[i * k + c] === 1) loss -= logits[i * k + c] - max - Math.log(sum);
-      }
-      if (y[i * k + best] === 1) correct++;
+      for (let c = 0; c < k; c++) if (y[i * k + c] === 1) loss -= logits[i * k + c] - max - Math.log(sum);
     }
   }
-  return { loss: loss / n, metric: correct / n };
+  return loss / n;
 }
-
-const TOLERANCE = 1e-4;
 
 export interface RoundSummary {
   round: number;
@@ -342,13 +295,7 @@ export function averageRound(
     );
   }
   const ev = val ? evaluateRows(plan, theta, val) : { loss: trainLoss, metric: NaN };
-  let { bestLoss, bestEpoch, wait, best } = previous;
-  if (ev.loss < bestLoss - TOLERANCE * Math.abs(bestLoss) || !Number.isFinite(bestLoss)) {
-    bestLoss = ev.loss;
-    bestEpoch = round;
-    wait = 0;
-    best = theta.slice();
-  } else wait++;
+  const stopping = afterEpoch(previous, ev.loss, round, () => theta);
   const info: EpochInfo = {
     epoch: round,
     epochs: plan.spec.epochs,
@@ -357,20 +304,17 @@ export function averageRound(
     valMetric: ev.metric,
     samplesPerSec: total / Math.max(seconds, 1e-9),
   };
-  const stop = round >= plan.spec.epochs || (plan.spec.patience > 0 && wait >= plan.spec.patience);
+  const stop = round >= plan.spec.epochs || patienceExhausted(plan.spec.patience, stopping.wait);
   const global = encodeCheckpoint({
     fingerprint: plan.fingerprint,
     epoch: round,
     step: Math.max(...updates.map((u) => u.step)),
-    bestLoss,
-    bestEpoch,
-    wait,
+    ...stopping,
     // Only the recent history travels in the checkpoint (a long run's full series is in `metrics`).
     history: [...previous.history, info].slice(-50),
     theta,
     m,
     v,
-    best,
   });
   return { global, summary: { round, trainLoss, valLoss: ev.loss, valMetric: ev.metric, samples: total, stop } };
 }
@@ -383,21 +327,4 @@ export function finalizeModel(plan: DpPlan, global: CheckpointState): TrainedMod
     bestEpoch: withVal ? global.bestEpoch : global.epoch,
     history: global.history,
   });
-}
-
-export { decodeCheckpoint, encodeCheckpoint };
-
-/** All rounds in this process, shards one after another (tests and benchmarks; no Temporal). */
-export async function trainDataParallelLocal(frame: Frame, spec: TrainSpec, workers: number): Promise<TrainedModel> {
-  const p = prepareDataParallel(frame, spec, workers);
-  let global = p.global;
-  for (let round = 1; round <= spec.epochs; round++) {
-    const state = decodeCheckpoint(global);
-    const updates: ShardUpdate[] = [];
-    for (const [i, shard] of p.shards.entries()) updates.push(await trainShard(p.plan, shard, state, i, round));
-    const next = averageRound(p.plan, state, updates, p.val, round, 1);
-    global = next.global;
-    if (next.summary.stop) break;
-  }
-  return finalizeModel(p.plan, decodeCheckpoint(global));
 }

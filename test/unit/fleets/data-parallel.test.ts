@@ -1,15 +1,39 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
 // Data-parallel training without Temporal: sample-weighted averaging, and accuracy of K = 2 and
 // K = 4 against the single-worker trainer on the bundled penguins data (ONNX export, hold-out).
-import { classificationMetrics, exportOnnx, predictOnnx, train, type TrainSpec } from '../../../lib/ml';
+import {
+  classificationMetrics,
+  exportOnnx,
+  predictOnnx,
+  train,
+  type Frame,
+  type TrainedModel,
+  type TrainSpec,
+} from '../../../lib/ml';
 import { decodeCheckpoint } from '../../../lib/ml/checkpoint';
 import {
   averageRound,
+  finalizeModel,
   prepareDataParallel,
-  trainDataParallelLocal,
+  trainShard,
   type ShardUpdate,
 } from '../../../lib/trainers/data-parallel';
 import { penguins, penguinsFeatures, slice, split } from '../ml/data';
+
+/** All rounds in this process, shards one after another: the activities' sequence, without Temporal. */
+async function trainDataParallelLocal(frame: Frame, spec: TrainSpec, workers: number): Promise<TrainedModel> {
+  const p = prepareDataParallel(frame, spec, workers);
+  let global = p.global;
+  for (let round = 1; round <= spec.epochs; round++) {
+    const state = decodeCheckpoint(global);
+    const updates: ShardUpdate[] = [];
+    for (const [i, shard] of p.shards.entries()) updates.push(await trainShard(p.plan, shard, state, i, round));
+    const next = averageRound(p.plan, state, updates, p.val, round, 1);
+    global = next.global;
+    if (next.summary.stop) break;
+  }
+  return finalizeModel(p.plan, decodeCheckpoint(global));
+}
 
 const spec: TrainSpec = {
   task: 'classification',
