@@ -10,6 +10,7 @@ import type { Config } from '../lib/config';
 import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
 import { CsvParseError } from '../lib/ml/dataset/csv';
 import { MlInputError } from '../lib/ml/errors';
+import { PACKAGE_ROOT } from '../lib/package-root';
 import { RunSpecError } from '../lib/spec';
 import { ResidencyError } from '../lib/spec/residency';
 import { ArtifactIntegrityError } from '../lib/store/artifacts';
@@ -183,7 +184,7 @@ let codeVersionMemo: string | undefined;
 /** package version + git commit (when the checkout has one), recorded in model lineage. */
 export function codeVersion(): string {
   if (codeVersionMemo) return codeVersionMemo;
-  const root = path.resolve(__dirname, '..');
+  const root = PACKAGE_ROOT;
   let version = '0.0.0';
   try {
     version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;

@@ -10,6 +10,7 @@ import { createWorkerConnection } from '../lib/temporal/connection';
 import { createLogger } from '../lib/telemetry/logger';
 import { serveMetrics } from '../lib/telemetry/metrics-server';
 import { createFleetWorker, FleetKind, fleetConcurrency, fleetQueue } from './bootstrap';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 // The SDK's INFO lines (webpack output, state changes) drown our own; show them only at debug.
 const SDK_LEVELS = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const;
@@ -78,10 +79,12 @@ export async function runFleetWorker(kind: FleetKind): Promise<void> {
   const connection = await createWorkerConnection(cfg);
   try {
     const activities = createActivities({ cfg, store })[kind];
-    const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus });
+    const workflowBundle = kind === 'control' ? prebuiltWorkflowBundle() : undefined;
+    const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus, workflowBundle });
     log.info('ready', {
       queue: fleetQueue(kind, cfg),
       concurrency: fleetConcurrency(kind, cfg, gpus),
+      ...(kind === 'control' ? { workflows: workflowBundle ? 'prebuilt bundle' : 'bundled at start' } : {}),
       metrics: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : 'off',
     });
     await worker.run();
