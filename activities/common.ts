@@ -7,6 +7,7 @@ import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../lib/config';
+import type { ExecutionProvider } from '../lib/hardware/execution-provider';
 import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
 import { CsvParseError } from '../lib/ml/dataset/csv';
 import { MlInputError } from '../lib/ml/errors';
@@ -32,6 +33,8 @@ export interface TestHooks {
 export interface ActivityDeps {
   cfg: Config;
   store: Store;
+  /** The GPU fleet's choice (lib/hardware/execution-provider.ts); default the CPU. */
+  executionProvider?: ExecutionProvider;
   hooks?: TestHooks;
 }
 
