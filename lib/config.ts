@@ -155,6 +155,12 @@ export const CONFIG_VARS = {
     default: '0',
     doc: 'Reverse proxies in front of the API whose X-Forwarded-For is trusted for the client address (0 = use the socket address)',
   },
+  MLOPS_INFERENCE_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Inference server listen address' },
+  MLOPS_INFERENCE_PORT: {
+    schema: port,
+    default: '8090',
+    doc: 'Inference server (Open Inference Protocol v2) listen port',
+  },
   MLOPS_EXECUTION_PROVIDER: {
     schema: z.enum(['auto', 'cpu', 'cuda']),
     default: 'auto',

@@ -81,9 +81,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ runs, results, summary }, null, 1));
   console.log('\n| process | tsx ms | dist ms | tsx/dist | tsx RSS MiB | dist RSS MiB |\n|---|---|---|---|---|---|');
   for (const s of summary) {
-    console.log(
-      `| ${s.process} | ${s.tsxMs} | ${s.distMs} | ${s.startupRatio}x | ${s.tsxRssMiB} | ${s.distRssMiB} |`
-    );
+    console.log(`| ${s.process} | ${s.tsxMs} | ${s.distMs} | ${s.startupRatio}x | ${s.tsxRssMiB} | ${s.distRssMiB} |`);
   }
 }
 

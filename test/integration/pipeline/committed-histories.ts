@@ -26,11 +26,17 @@ export async function replayHistory(
     MLOPS_ENV: undefined,
     dataDir: os.tmpdir(),
   } as never);
-  await Worker.runReplayHistory({ workflowBundle, dataConverter, logger: quiet as never } as never, history, workflowId);
+  await Worker.runReplayHistory(
+    { workflowBundle, dataConverter, logger: quiet as never } as never,
+    history,
+    workflowId
+  );
 }
 
 /** Replays every committed history against `workflowBundle`; returns the file names replayed. */
-export async function replayCommittedHistories(workflowBundle: { codePath: string } | { code: string }): Promise<string[]> {
+export async function replayCommittedHistories(
+  workflowBundle: { codePath: string } | { code: string }
+): Promise<string[]> {
   const files = readdirSync(HISTORIES_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort();
