@@ -48,7 +48,9 @@ async function main(): Promise<void> {
       const found = [...securityProblems(manifests), ...envProblems(manifests), ...scalerProblems(manifests)];
       problems.push(...found.map((p) => `${set.name}: ${p}`));
       const kinds = manifests.reduce<Record<string, number>>((n, m) => ({ ...n, [m.kind]: (n[m.kind] ?? 0) + 1 }), {});
-      log(`${set.name}: lint ok, ${manifests.length} manifests valid for Kubernetes ${KUBERNETES_VERSION} ${JSON.stringify(kinds)}`);
+      log(
+        `${set.name}: lint ok, ${manifests.length} manifests valid for Kubernetes ${KUBERNETES_VERSION} ${JSON.stringify(kinds)}`
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -61,7 +63,9 @@ async function main(): Promise<void> {
     log('docker compose config: ok');
   } else log('docker compose config: skipped (no compose plugin on this machine)');
   if (problems.length) throw new Error(`policy problems in the rendered chart:\n  ${problems.join('\n  ')}`);
-  log('policies: no root, no privilege escalation, read-only root fs, limits everywhere, env vars known, scalers match fleets');
+  log(
+    'policies: no root, no privilege escalation, read-only root fs, limits everywhere, env vars known, scalers match fleets'
+  );
 }
 
 main().catch((err) => {

@@ -18,7 +18,12 @@ interface EnvVar {
 interface Container {
   name: string;
   env?: EnvVar[];
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+  };
   resources?: { limits?: Record<string, unknown> };
 }
 interface PodSpec {
@@ -64,7 +69,7 @@ export function securityProblems(manifests: Manifest[]): string[] {
 }
 
 /** Why `name` configures nothing, or null when lib/config.ts (or Node) reads it. */
-function unknownVariable(name: string): string | null {
+export function unknownVariable(name: string): string | null {
   if (NODE_VARS.has(name) || name in CONFIG_VARS) return null;
   const base = name.endsWith('_FILE') ? name.slice(0, -'_FILE'.length) : '';
   const spec = (CONFIG_VARS as Record<string, { secret?: boolean }>)[base];
