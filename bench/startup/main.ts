@@ -60,8 +60,11 @@ async function main(): Promise<void> {
             },
             sink: () => undefined,
           });
-          await child.waitForLine(ready, 180_000);
+          const line = await child.waitForLine(ready, 180_000);
           results[name][mode].ms.push(performance.now() - started);
+          // The point of the build for the control worker: no webpack at start.
+          if (name === 'control-worker' && mode === 'dist' && !line.includes('prebuilt bundle'))
+            throw new Error(`the compiled control worker did not load the prebuilt bundle: ${line}`);
           results[name][mode].rssMiB.push(rssMiB(child.proc.pid!));
           await child.stop(20_000);
         }
