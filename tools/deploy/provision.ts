@@ -25,7 +25,7 @@ async function ensureHelm(toolsDir: string, log: Log): Promise<string> {
   const gobin = path.join(binDir, '.helm-build');
   rmSync(gobin, { recursive: true, force: true });
   mkdirSync(gobin, { recursive: true });
-  log(`building Helm ${HELM.version} with go install (first time: about 7 minutes on 2 cores)`);
+  log(`building Helm ${HELM.version} with go install (first time: 7 to 14 minutes on 2 cores)`);
   await runWithProgress(
     `go install ${stamp}`,
     'go',
