@@ -65,7 +65,8 @@ async function main(): Promise<void> {
       if (entry === 'workers/control' && !ready.includes('prebuilt bundle'))
         throw new Error(`the control worker did not load the prebuilt bundle: ${ready}`);
     }
-    const api = async (method: string, route: string, body?: unknown) => {
+    // The API's JSON, of which this reads a few fields.
+    const api = async (method: string, route: string, body?: unknown): Promise<any> => {
       const res = await fetch(`${apiUrl}${route}`, {
         method,
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     };
     // The demo submits as a scientist; the admin is the second pair of eyes.
     const stop = new AbortController();
-    const approved = (async () => {
+    const approved = (async (): Promise<string | undefined> => {
       while (!stop.signal.aborted) {
         const waiting = await api('GET', '/v1/runs?status=awaiting_approval');
         const runId = waiting.items?.[0]?.runId as string | undefined;
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
         }
         await new Promise((r) => setTimeout(r, 1_000));
       }
+      return undefined;
     })();
     await runDemo({ apiUrl, adminToken, dataDir, temporalUi: '(none)', log, signal: stop.signal });
     stop.abort();
