@@ -36,12 +36,14 @@ RUN ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL} node node_modules/onnxr
 # --- the official Node binary, copied into the CUDA image
 FROM ${NODE_IMAGE} AS node
 
-# --- GPU fleet image: CUDA + cuDNN runtime, Node copied in from the official image
+# --- GPU fleet image: CUDA + cuDNN runtime, Node copied in from the official image. Which GPUs a
+# container sees is the device plugin's (or compose's device reservation's) business; `utility`
+# lets the container toolkit mount nvidia-smi, which the GPU metrics read.
 FROM ${CUDA_IMAGE} AS app-gpu
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps \
     MLOPS_DATA_DIR=/data MLOPS_DATASETS_DIR=/app/datasets \
-    NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
 WORKDIR /app
 COPY --from=prod-deps-cuda /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
