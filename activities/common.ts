@@ -7,9 +7,11 @@ import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../lib/config';
+import type { ExecutionProvider } from '../lib/hardware/execution-provider';
 import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
 import { CsvParseError } from '../lib/ml/dataset/csv';
 import { MlInputError } from '../lib/ml/errors';
+import { PACKAGE_ROOT } from '../lib/package-root';
 import { RunSpecError } from '../lib/spec';
 import { ResidencyError } from '../lib/spec/residency';
 import { ArtifactIntegrityError } from '../lib/store/artifacts';
@@ -32,6 +34,8 @@ export interface TestHooks {
 export interface ActivityDeps {
   cfg: Config;
   store: Store;
+  /** The GPU fleet's choice (lib/hardware/execution-provider.ts); default the CPU. */
+  executionProvider?: ExecutionProvider;
   hooks?: TestHooks;
 }
 
@@ -175,7 +179,7 @@ let codeVersionMemo: string | undefined;
 /** package version + git commit (when the checkout has one), recorded in model lineage. */
 export function codeVersion(): string {
   if (codeVersionMemo) return codeVersionMemo;
-  const root = path.resolve(__dirname, '..');
+  const root = PACKAGE_ROOT;
   let version = '0.0.0';
   try {
     version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;

@@ -2,7 +2,9 @@
 // progress and metrics (and on a timer, so a slow epoch does not look like a dead worker);
 // checkpoints to the artifact store; a retried attempt (e.g. after its worker was killed)
 // resumes from the last checkpoint instead of epoch 0.
+import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
+import { providerUsed } from '../lib/ml/ort';
 import { exportOnnx, serializeModel, train as trainModel, type TrainSpec } from '../lib/ml';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
@@ -50,7 +52,10 @@ export function createTrainActivities(deps: ActivityDeps) {
         async () => {
           const attempt = currentAttempt();
           const frame = decodeFrame(await readArtifact(deps.store, input.train));
-          const spec = trainSpecFor(input, deps.cfg.MLOPS_TRAIN_MEMORY_MB);
+          const spec = {
+            ...trainSpecFor(input, deps.cfg.MLOPS_TRAIN_MEMORY_MB),
+            executionProvider: deps.executionProvider,
+          };
           const saved = await latestCheckpoint(deps.store, input.runId, 'train');
           let checkpoint: Uint8Array | undefined;
           if (saved) {
@@ -113,6 +118,9 @@ export function createTrainActivities(deps: ActivityDeps) {
                 model = await run(undefined);
               else throw err;
             }
+            // The worker chose CUDA at start; say so when a session still ended up on the CPU.
+            if (spec.executionProvider === 'cuda' && providerUsed !== 'cuda')
+              Context.current().log.warn('training ran on the CPU: the CUDA provider failed to create a session');
             const modelRef = await putArtifact(deps.store, serializeModel(model), MEDIA.model, {
               kind: 'model',
               runId: input.runId,

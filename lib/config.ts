@@ -155,6 +155,22 @@ export const CONFIG_VARS = {
     default: '0',
     doc: 'Reverse proxies in front of the API whose X-Forwarded-For is trusted for the client address (0 = use the socket address)',
   },
+  MLOPS_INFERENCE_HOST: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Inference server listen address' },
+  MLOPS_INFERENCE_PORT: {
+    schema: port,
+    default: '8090',
+    doc: 'Inference server (Open Inference Protocol v2) listen port',
+  },
+  MLOPS_EXECUTION_PROVIDER: {
+    schema: z.enum(['auto', 'cpu', 'cuda']),
+    default: 'auto',
+    doc: "GPU workers' onnxruntime provider: auto = CUDA when a GPU is visible and the CUDA provider is installed (the GPU image), else the CPU",
+  },
+  MLOPS_WORKER_METRICS_HOST: {
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    doc: 'Address the worker /metrics ports listen on (0.0.0.0 in a container, so Prometheus can scrape them)',
+  },
   MLOPS_TRAIN_MEMORY_MB: {
     schema: z.coerce.number().int().min(16).max(1_048_576),
     default: '4096',

@@ -4,12 +4,15 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createActivities } from '../activities';
 import { loadConfig } from '../lib/config';
+import { selectExecutionProvider } from '../lib/hardware/execution-provider';
 import { discoverGpus } from '../lib/hardware/gpus';
+import { cudaProviderInstalled } from '../lib/ml/ort';
 import { openStore } from '../lib/store/db';
 import { createWorkerConnection } from '../lib/temporal/connection';
 import { createLogger } from '../lib/telemetry/logger';
 import { serveMetrics } from '../lib/telemetry/metrics-server';
 import { createFleetWorker, FleetKind, fleetConcurrency, fleetQueue } from './bootstrap';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 // The SDK's INFO lines (webpack output, state changes) drown our own; show them only at debug.
 const SDK_LEVELS = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' } as const;
@@ -44,9 +47,11 @@ function gpuGauges(registry: Registry): void {
       this.set(gpus.length);
       for (const g of gpus) {
         const labels = { gpu: String(g.index), name: g.name };
-        util.set(labels, g.utilizationPct / 100);
-        mem.set(labels, g.memoryUsedMiB * 2 ** 20);
-        total.set(labels, g.memoryTotalMiB * 2 ** 20);
+        // A field the device does not report (MIG, vGPU: "[N/A]") stays absent rather than NaN.
+        const set = (gauge: Gauge, value: number) => Number.isFinite(value) && gauge.set(labels, value);
+        set(util, g.utilizationPct / 100);
+        set(mem, g.memoryUsedMiB * 2 ** 20);
+        set(total, g.memoryTotalMiB * 2 ** 20);
       }
     },
   });
@@ -56,15 +61,26 @@ export async function runFleetWorker(kind: FleetKind): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger(`${kind}-worker`, cfg.MLOPS_LOG_LEVEL);
   const gpus = kind === 'gpu' ? await discoverGpus() : [];
-  if (kind === 'gpu' && gpus.length === 0)
-    log.info('no GPU found (no nvidia-smi or no device): training runs on the CPU path');
+  const choice =
+    kind === 'gpu'
+      ? selectExecutionProvider(cfg.MLOPS_EXECUTION_PROVIDER, {
+          gpus: gpus.length,
+          cudaProviderInstalled: cudaProviderInstalled(),
+        })
+      : undefined;
+  if (choice) (choice.degraded ? log.warn : log.info)(`training runs on ${choice.provider}: ${choice.reason}`);
 
   const metricsPort = cfg.MLOPS_WORKER_METRICS_PORT;
   Runtime.install({
     logger: new DefaultLogger(SDK_LEVELS[cfg.MLOPS_LOG_LEVEL]),
     // The SDK's own metrics (task latencies, slots, polls) on the port after ours.
     telemetryOptions: metricsPort
-      ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort + 1}` }, globalTags: { fleet: kind } } }
+      ? {
+          metrics: {
+            prometheus: { bindAddress: `${cfg.MLOPS_WORKER_METRICS_HOST}:${metricsPort + 1}` },
+            globalTags: { fleet: kind },
+          },
+        }
       : undefined,
   });
 
@@ -72,17 +88,21 @@ export async function runFleetWorker(kind: FleetKind): Promise<void> {
   registry.setDefaultLabels({ fleet: kind });
   collectDefaultMetrics({ register: registry });
   if (kind === 'gpu') gpuGauges(registry);
-  const metricsServer = metricsPort ? await serveMetrics(registry, '127.0.0.1', metricsPort) : undefined;
+  const metricsServer = metricsPort
+    ? await serveMetrics(registry, cfg.MLOPS_WORKER_METRICS_HOST, metricsPort)
+    : undefined;
 
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   try {
-    const activities = createActivities({ cfg, store })[kind];
-    const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus });
+    const activities = createActivities({ cfg, store, executionProvider: choice?.provider })[kind];
+    const workflowBundle = kind === 'control' ? prebuiltWorkflowBundle() : undefined;
+    const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus, workflowBundle });
     log.info('ready', {
       queue: fleetQueue(kind, cfg),
       concurrency: fleetConcurrency(kind, cfg, gpus),
-      metrics: metricsPort ? `http://127.0.0.1:${metricsPort}/metrics` : 'off',
+      ...(kind === 'control' ? { workflows: workflowBundle ? 'prebuilt bundle' : 'bundled at start' } : {}),
+      metrics: metricsPort ? `http://${cfg.MLOPS_WORKER_METRICS_HOST}:${metricsPort}/metrics` : 'off',
     });
     await worker.run();
     log.info('stopped');

@@ -1,5 +1,8 @@
 // Bundling options every control worker needs, also when workflows are bundled ahead of time
-// (tests, benchmarks): Worker.create ignores interceptor modules given beside a prebuilt bundle.
+// (tests, benchmarks, `npm run build`): Worker.create ignores interceptor modules given beside a
+// prebuilt bundle.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { FAILURE_CONVERTER_PATH } from '../lib/temporal/connection';
 
@@ -16,4 +19,15 @@ export async function bundleWorkflows(workflowsPath = require.resolve('../workfl
     logger: quiet,
   });
   return code;
+}
+
+/**
+ * Where `npm run build` writes the bundle: dist/workflows.bundle.js, beside the compiled workers/.
+ * Running from the sources (tsx) there is none, so development always bundles the current code.
+ */
+export const PREBUILT_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflows.bundle.js');
+
+/** The build's bundle when this process runs from dist/ (no webpack at start-up), else undefined. */
+export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+  return existsSync(PREBUILT_BUNDLE_PATH) ? { codePath: PREBUILT_BUNDLE_PATH } : undefined;
 }

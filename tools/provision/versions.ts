@@ -16,3 +16,9 @@ export const FERRETDB_MODULE_VERSION = 'v1.24.0';
 
 /** Oldest Go that builds FerretDB v1.24 (its go.mod says go 1.22). */
 export const MIN_GO_VERSION = '1.22.0';
+
+/** The chart checks (tools/deploy): Helm built from its Go module, schemas from PyPI. */
+export const HELM = { goModule: 'helm.sh/helm/v3/cmd/helm', version: 'v3.19.5' };
+export const KUBERNETES_VALIDATE = { pypiPackage: 'kubernetes-validate', version: '1.34.1' };
+/** The Kubernetes version the chart is rendered and validated for (its oldest supported minor is in Chart.yaml). */
+export const KUBERNETES_VERSION = '1.31.0';

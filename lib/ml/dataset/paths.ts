@@ -5,6 +5,7 @@
 // resolves (through symlinks too).
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../../package-root';
 import type { DatasetFormat } from './read';
 
 /** The bundled datasets (see datasets/README.md for source and licence). */
@@ -14,7 +15,7 @@ export const BUNDLED_DATASETS: Record<string, { file: string; format: DatasetFor
 };
 
 /** The repository's datasets/ folder (bundled files ship there). */
-export const BUNDLED_DIR = path.resolve(__dirname, '../../../datasets');
+export const BUNDLED_DIR = path.join(PACKAGE_ROOT, 'datasets');
 
 export class DatasetPathError extends Error {
   constructor(message: string) {

@@ -4,37 +4,19 @@
 // against the current workflow bundle. A DeterminismViolationError fails the test.
 // Set PIPELINE_RECORD_HISTORIES=1 to (re)write histories/ from the fresh runs, or =<tag> to add
 // pipeline-<outcome>-<tag>.json next to the older ones (keep old histories: they guard patched()).
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { createDataConverter } from '../../../lib/temporal/connection';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { approvalSignal } from '../../../workflows/messages';
 import { workflowBundle } from '../harness/env';
+import { HISTORIES_DIR, REPLAY_KEY, replayCommittedHistories, replayHistory } from './committed-histories';
 import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
-
-const HISTORIES = path.join(__dirname, 'histories');
-/** Test-only payload key: the committed histories are encrypted with it (never use it elsewhere). */
-const REPLAY_KEY = `replay-test:${createHash('sha256').update('mlops replay test key').digest('base64')}`;
-const replayConverter = () =>
-  createDataConverter({ MLOPS_ENCRYPTION_KEYS: REPLAY_KEY, MLOPS_ENV: undefined, dataDir: os.tmpdir() } as never);
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
 describe('pipeline: replay', () => {
   it('replays the committed histories with the current workflow code', async () => {
-    const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+    const files = await replayCommittedHistories(workflowBundle());
     expect(files.length).toBeGreaterThanOrEqual(3);
-    for (const f of files) {
-      const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, f), 'utf8')));
-      await Worker.runReplayHistory(
-        { workflowBundle: workflowBundle(), dataConverter: await replayConverter(), logger: quiet as never } as never,
-        history,
-        f
-      );
-    }
   });
 
   describe('fresh histories', () => {
@@ -72,15 +54,11 @@ describe('pipeline: replay', () => {
       const names = ['succeeded', 'rejected', 'expired', 'failed'];
       for (const [i, h] of [approve, reject, expire, fail].entries()) {
         const history = await h.fetchHistory();
-        await Worker.runReplayHistory(
-          { workflowBundle: workflowBundle(), dataConverter: await replayConverter(), logger: quiet as never } as never,
-          history,
-          h.workflowId
-        );
+        await replayHistory(workflowBundle(), history, h.workflowId);
         const tag = process.env.PIPELINE_RECORD_HISTORIES === '1' ? '' : `-${process.env.PIPELINE_RECORD_HISTORIES}`;
         if (process.env.PIPELINE_RECORD_HISTORIES) {
           writeFileSync(
-            path.join(HISTORIES, `pipeline-${names[i]}${tag}.json`),
+            path.join(HISTORIES_DIR, `pipeline-${names[i]}${tag}.json`),
             JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
           );
         }

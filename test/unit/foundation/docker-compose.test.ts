@@ -16,6 +16,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number; resources?: { reservations?: { devices?: { capabilities: string[] }[] } } };
   environment?: Record<string, string>;
+  read_only?: boolean;
 }
 
 describe('docker-compose.yml', () => {
@@ -32,6 +33,7 @@ describe('docker-compose.yml', () => {
         'mongodb',
         'postgresql',
         'temporal',
+        'temporal-schema',
         'temporal-setup',
         'temporal-ui',
       ].sort()
@@ -50,7 +52,21 @@ describe('docker-compose.yml', () => {
   it('reserves a GPU for the GPU fleet and scales the CPU fleet by replicas', () => {
     expect(services['gpu-worker'].deploy?.resources?.reservations?.devices?.[0].capabilities).toContain('gpu');
     expect(services['cpu-worker'].deploy?.replicas).toBeGreaterThan(1);
-    expect(services['gpu-worker'].command).toEqual(['node', '--import', 'tsx', 'workers/gpu.ts']);
+    expect(services['gpu-worker'].build).toEqual({ context: '.', target: 'app-gpu' });
+  });
+
+  it('runs the compiled build on a read-only root, and Temporal without auto-setup', () => {
+    for (const name of ['api', 'control-worker', 'gpu-worker', 'cpu-worker']) {
+      expect(services[name].command?.slice(0, 2)).toEqual([
+        'node',
+        `dist/${name === 'api' ? 'api/server' : `workers/${name.replace('-worker', '')}`}.js`,
+      ]);
+      expect(services[name].read_only).toBe(true);
+      expect(services[name].environment?.MLOPS_ENV).toBe('production');
+    }
+    expect(services.temporal.image).toMatch(/^temporalio\/server:/);
+    expect(services.temporal.depends_on?.['temporal-schema'].condition).toBe('service_completed_successfully');
+    expect(JSON.stringify(services['temporal-schema'])).toContain('update-schema');
   });
 
   it('requires an admin token instead of shipping a default', () => {
