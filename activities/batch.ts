@@ -144,6 +144,13 @@ class ModelCache {
 }
 
 export function createBatchControlActivities(deps: ActivityDeps) {
+  const errorsManifest = (batchId: string, results: Pick<BatchChunkResult, 'errors'>[]) =>
+    putManifest(
+      deps.store,
+      ERRORS_MEDIA,
+      results.flatMap((r) => (r.errors ? [r.errors] : [])),
+      { kind: 'batch-errors', batchId }
+    );
   return {
     /** Resolves the alias once, at the start: the whole job runs this one version. */
     async batchPin(input: BatchPinInput): Promise<BatchPinned> {
@@ -158,6 +165,11 @@ export function createBatchControlActivities(deps: ActivityDeps) {
       await updateBatch(deps.store, input.batchId, input.patch);
     },
 
+    /** The errors of a job that failed on its error rate, so they can still be downloaded. */
+    async batchRecordErrors(input: { batchId: string; results: Pick<BatchChunkResult, 'errors'>[] }): Promise<void> {
+      await updateBatch(deps.store, input.batchId, { errors: await errorsManifest(input.batchId, input.results) });
+    },
+
     /** The ordered output and the errors as manifests of their parts, then the job's outcome. */
     async batchFinish(input: BatchFinishInput): Promise<{ output: ArtifactRef; errors: ArtifactRef }> {
       const labels = { kind: 'batch-output', batchId: input.batchId };
@@ -165,12 +177,8 @@ export function createBatchControlActivities(deps: ActivityDeps) {
         ? [await putArtifact(deps.store, Buffer.from(input.outputHeader), OUTPUT_MEDIA[input.format], labels)]
         : [];
       const outputs = input.results.flatMap((r) => (r.output ? [r.output] : []));
-      const errors = input.results.flatMap((r) => (r.errors ? [r.errors] : []));
       const output = await putManifest(deps.store, OUTPUT_MEDIA[input.format], [...header, ...outputs], labels);
-      const errorsRef = await putManifest(deps.store, ERRORS_MEDIA, errors, {
-        kind: 'batch-errors',
-        batchId: input.batchId,
-      });
+      const errorsRef = await errorsManifest(input.batchId, input.results);
       await updateBatch(deps.store, input.batchId, {
         status: 'succeeded',
         output,

@@ -260,7 +260,13 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchR
       const bad = results.reduce((n, r) => n + r.bad, 0);
       const done = results.reduce((n, r) => n + r.rows, 0);
       await record({ rowsDone: done, rowsFailed: bad });
-      if (bad > allowed) throw tooMany(bad);
+      if (bad > allowed) {
+        await control.batchRecordErrors({
+          batchId: input.batchId,
+          results: results.map((r) => ({ errors: r.errors })),
+        });
+        throw tooMany(bad);
+      }
     }
     const bad = results.reduce((n, r) => n + r.bad, 0);
 
