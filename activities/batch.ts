@@ -99,6 +99,8 @@ export interface BatchFinishInput {
   bad: number;
 }
 
+export type BatchRecordPatch = Omit<BatchPatch, 'startedAt' | 'endedAt'> & { startedAt?: number; endedAt?: number };
+
 /** What a chunk attempt heartbeats: records done, and the saved outputs covering them. */
 interface ChunkCheckpoint {
   offset: number;
@@ -160,9 +162,15 @@ export function createBatchControlActivities(deps: ActivityDeps) {
       });
     },
 
-    async batchRecord(input: { batchId: string; patch: BatchPatch }): Promise<void> {
+    /** Times travel as epoch milliseconds (a Date would arrive as a string through the payload codec). */
+    async batchRecord(input: { batchId: string; patch: BatchRecordPatch }): Promise<void> {
+      const { startedAt, endedAt, ...rest } = input.patch;
       await ensureBatchIndexes(deps.store.db);
-      await updateBatch(deps.store, input.batchId, input.patch);
+      await updateBatch(deps.store, input.batchId, {
+        ...rest,
+        ...(startedAt !== undefined ? { startedAt: new Date(startedAt) } : {}),
+        ...(endedAt !== undefined ? { endedAt: new Date(endedAt) } : {}),
+      });
     },
 
     /** The errors of a job that failed on its error rate, so they can still be downloaded. */

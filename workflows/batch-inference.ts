@@ -197,7 +197,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchR
     control.batchRecord({ batchId: input.batchId, patch });
 
   try {
-    await record({ status: 'running', startedAt: new Date(startedAt) });
+    await record({ status: 'running', startedAt });
     const pinned = await control.batchPin({ batchId: input.batchId, model: input.model, ref: input.ref });
     state.version = pinned.version;
     await record({ version: pinned.version });
@@ -301,7 +301,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchR
     state.stage = 'done';
     state.error = root.message;
     await CancellationScope.nonCancellable(() =>
-      record({ status: state.status, error: root, endedAt: new Date(), rowsFailed: state.rowsFailed })
+      record({ status: state.status, error: root, endedAt: Date.now(), rowsFailed: state.rowsFailed })
     );
     if (cancelled) throw err;
     throw ApplicationFailure.create({

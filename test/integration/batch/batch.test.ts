@@ -5,6 +5,10 @@
 // against predict-onnx run directly on the same rows.
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../../cli/main';
 import { readManifest, streamParts } from '../../../lib/batch/manifest';
 import type { ArtifactRef } from '../../../lib/store/artifacts';
 import { getBatch, type BatchDoc } from '../../../lib/store/batch-predictions';
@@ -85,8 +89,8 @@ async function artifacts(ref: ArtifactRef): Promise<string> {
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
 test('a CPU worker SIGKILLed mid-chunk: the retry resumes from its offset; every row once, in order, exact', async () => {
-  const file = writePenguinsCsv(root, 'kill.csv', 3); // 1032 rows
-  const slow = await cpuWorker({ TEST_BATCH_DELAY_MS: '250' });
+  const file = writePenguinsCsv(root, 'kill.csv', 3); // 1032 rows: 2 chunks, one window each
+  const slow = await cpuWorker({ TEST_BATCH_DELAY_MS: '400' });
   const batchId = `batch-kill-${randomUUID().slice(0, 8)}`;
   const input: BatchInferenceInput = {
     batchId,
@@ -97,7 +101,7 @@ test('a CPU worker SIGKILLed mid-chunk: the retry resumes from its offset; every
     idColumn: 'pid',
     maxErrorRate: 0,
     queues: { control: api.cfg.queues.control, cpu: api.cfg.queues.cpu },
-    limits: { chunkRows: 400, parallelism: 2, windowChunks: 2, sliceRows: 40, checkpointMs: 0 },
+    limits: { chunkRows: 600, parallelism: 2, windowChunks: 1, sliceRows: 40, checkpointMs: 0 },
     options: { heartbeatTimeout: '3 seconds', retryInitialInterval: '200 milliseconds' },
   };
   // The API created the document for jobs it starts; a workflow started directly records into none.
@@ -106,8 +110,9 @@ test('a CPU worker SIGKILLed mid-chunk: the retry resumes from its offset; every
     workflowId: batchId,
     args: [input],
   });
+  // Heartbeats reach the server at most every 0.8 x heartbeatTimeout (2.4 s): kill well after one.
   const victim = await waitFor('a chunk past its first slices', () =>
-    batchLines.find((l) => l.pid === slow.proc.pid && l.offset >= 120)
+    batchLines.find((l) => l.pid === slow.proc.pid && l.offset >= 400)
   );
   const progress = await handle.query(batchProgressQuery);
   expect(progress.rowsTotal).toBe(1032);
@@ -118,7 +123,7 @@ test('a CPU worker SIGKILLed mid-chunk: the retry resumes from its offset; every
   await cpuWorker(); // the survivor fleet
   const result = (await handle.result()) as BatchResult;
   expect(result.rows).toBe(1032);
-  expect(result.windows).toBe(2); // 3 chunks, 2 per child workflow
+  expect(result.windows).toBe(2); // 2 chunks, 1 per child workflow
   expect(result.resumedChunks).toBeGreaterThanOrEqual(1);
   // The resumed chunk started at an offset, not at 0 (its first line on the new worker).
   const resumed = batchLines.filter((l) => l.chunk === victim.chunk && l.pid !== victim.pid);
@@ -180,8 +185,15 @@ test('bad rows go to the errors file with line and reason; past maxErrorRate the
   expect(failed.status).toBe('failed');
   expect(failed.error?.message).toMatch(/3 of 344 rows could not be scored, more than maxErrorRate 0.005 allows \(1\)/);
   expect(failed.error?.type).toBe('BatchErrorRateExceeded');
-  const desc = await client.workflow.getHandle(strict).describe();
-  expect(desc.status.name).toBe('FAILED');
+  const failure = await client.workflow
+    .getHandle(strict)
+    .result()
+    .catch((e: Error) => e);
+  expect((failure as Error & { cause?: unknown }).cause).toMatchObject({
+    type: 'BatchErrorRateExceeded',
+    nonRetryable: true,
+  });
+  expect((await client.workflow.getHandle(strict).describe()).status.name).toBe('FAILED');
   // The errors of a job that failed on its error rate can still be read.
   expect(lines((await text(`/v1/batch-predictions/${strict}/errors`)).body)).toHaveLength(3);
   expectProblem(await call(api, 'GET', `/v1/batch-predictions/${strict}/output`, { token: api.tokens.viewer }), 409);
@@ -271,4 +283,34 @@ test('auth: viewers cannot start; only the starter or an admin may cancel; bad i
   const started = await api.store.db.collection('audit').findOne({ action: 'batch.start', 'object.id': batchId });
   expect(started).not.toBeNull();
   await ended((again.body as { batchId: string }).batchId);
+});
+
+test('the CLI: batch start --watch draws progress with rows/s; show; download -o; download --errors', async () => {
+  const file = writePenguinsCsv(root, 'cli.csv', 2, {
+    mutate: (c, row) => (row === 9 ? c.map((v, i) => (i === 6 ? 'heavy' : v)) : c),
+  });
+  let stdout = '';
+  let stderr = '';
+  const mlops = (args: string[]) =>
+    runCli(args, {
+      env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: api.tokens.scientist, MLOPS_CONFIG: path.join(root, 'none.json') },
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 200))),
+    });
+  const code = await mlops(['batch', 'start', '--model', MODEL, '--input', 'cli.csv', '--id-column', 'pid', '--watch']);
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  const batchId = /started (batch-\S+)/.exec(stdout)![1];
+  expect(stdout).toMatch(/\[#{24}\] 100% 688\/688 rows \d[\d,]* rows\/s \(1 bad\)/);
+  expect(stdout).toContain(`${batchId} succeeded`);
+  stdout = '';
+  expect(await mlops(['batch', 'show', batchId])).toBe(0);
+  expect(stdout).toMatch(/model: +penguins-batch v1 \(alias production\)/);
+  const out = path.join(os.tmpdir(), `${batchId}.csv`);
+  expect(await mlops(['batch', 'download', batchId, '-o', out])).toBe(0);
+  expect(lines(readFileSync(out, 'utf8')).slice(1)).toEqual(await expectedCsv(onnx, file, new Set([9])));
+  stdout = '';
+  expect(await mlops(['batch', 'download', batchId, '--errors'])).toBe(0);
+  expect(JSON.parse(stdout)).toMatchObject({ row: 9, line: 10 });
+  expect(await mlops(['batch', 'cancel', batchId])).toBe(1); // already ended: 409
 });
