@@ -174,6 +174,26 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
     }
   };
 
+  const downloadRoute = (
+    which: 'output' | 'errors',
+    operationId: string,
+    what: string,
+    contentType: string
+  ): RouteDef => ({
+    method: 'get',
+    path: `/v1/batch-predictions/:id/${which}`,
+    operationId,
+    summary: `Download ${what}`,
+    tag: 'batch',
+    permission: 'read',
+    params: [idParam],
+    responses: {
+      200: { description: `The ${which} file`, contentType, schema: { type: 'string' } },
+      ...problemResponses(400, 401, 404, 409, 500),
+    },
+    handler: (req, res) => download(req, res, which),
+  });
+
   return [
     {
       method: 'post',
@@ -296,38 +316,18 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         res.json(view(doc, live));
       },
     },
-    {
-      method: 'get',
-      path: '/v1/batch-predictions/:id/output',
-      operationId: 'downloadBatchOutput',
-      summary: 'Download the ordered output (CSV or JSONL): row number, id, prediction, probabilities',
-      tag: 'batch',
-      permission: 'read',
-      params: [idParam],
-      responses: {
-        200: { description: 'The output file', contentType: 'text/csv', schema: { type: 'string' } },
-        ...problemResponses(400, 401, 404, 409, 500),
-      },
-      async handler(req, res) {
-        await download(req, res, 'output');
-      },
-    },
-    {
-      method: 'get',
-      path: '/v1/batch-predictions/:id/errors',
-      operationId: 'downloadBatchErrors',
-      summary: 'Download the rows that could not be scored (JSONL: row, line, reason)',
-      tag: 'batch',
-      permission: 'read',
-      params: [idParam],
-      responses: {
-        200: { description: 'The errors file', contentType: 'application/x-ndjson', schema: { type: 'string' } },
-        ...problemResponses(400, 401, 404, 409, 500),
-      },
-      async handler(req, res) {
-        await download(req, res, 'errors');
-      },
-    },
+    downloadRoute(
+      'output',
+      'downloadBatchOutput',
+      'the ordered output (CSV or JSONL): row number, id, prediction, probabilities',
+      'text/csv'
+    ),
+    downloadRoute(
+      'errors',
+      'downloadBatchErrors',
+      'the rows that could not be scored (JSONL: row, line, reason)',
+      'application/x-ndjson'
+    ),
     {
       method: 'post',
       path: '/v1/batch-predictions/:id/cancel',
