@@ -12,12 +12,13 @@ import { runCli } from '../../../cli/main';
 import { readManifest, streamParts } from '../../../lib/batch/manifest';
 import type { ArtifactRef } from '../../../lib/store/artifacts';
 import { getBatch, type BatchDoc } from '../../../lib/store/batch-predictions';
-import { createClient } from '../../../lib/temporal/connection';
+import { Worker } from '@temporalio/worker';
+import { createClient, createDataConverter } from '../../../lib/temporal/connection';
 import type { Child } from '../../../tools/stack/child';
 import type { BatchInferenceInput, BatchResult } from '../../../workflows/batch-inference';
 import { batchProgressQuery } from '../../../workflows/batch-messages';
 import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
-import { spawnTestFleet, startTestWorkers, type TestWorkers } from '../harness/env';
+import { spawnTestFleet, startTestWorkers, workflowBundle, type TestWorkers } from '../harness/env';
 import { waitFor } from '../harness/wait';
 import { alive } from '../fleets/helpers';
 import { datasetsRoot, expectedCsv, registerPenguins, writePenguinsCsv } from './helpers';
@@ -30,6 +31,8 @@ let client: Client;
 let onnx: Uint8Array;
 const fleet: Child[] = [];
 const batchLines: { chunk: number; offset: number; pid: number }[] = [];
+/** Workflow ids whose histories the last test replays: a resumed job (and its windows), a failed one. */
+const replayIds: string[] = [];
 
 async function cpuWorker(env: Record<string, string> = {}): Promise<Child> {
   const child = await spawnTestFleet(api.cfg, {
@@ -122,6 +125,7 @@ test('a CPU worker SIGKILLed mid-chunk: the retry resumes from its offset; every
   expect(alive(victim.pid)).toBe(false);
   await cpuWorker(); // the survivor fleet
   const result = (await handle.result()) as BatchResult;
+  replayIds.push(batchId, `${batchId}-w0`, `${batchId}-w1`);
   expect(result.rows).toBe(1032);
   expect(result.windows).toBe(2); // 2 chunks, 1 per child workflow
   expect(result.resumedChunks).toBeGreaterThanOrEqual(1);
@@ -182,6 +186,7 @@ test('bad rows go to the errors file with line and reason; past maxErrorRate the
 
   const strict = await start({ input: 'bad.csv', maxErrorRate: 0.005, chunkRows: 100 });
   const failed = await ended(strict);
+  replayIds.push(ok, strict);
   expect(failed.status).toBe('failed');
   expect(failed.error?.message).toMatch(/3 of 344 rows could not be scored, more than maxErrorRate 0.005 allows \(1\)/);
   expect(failed.error?.type).toBe('BatchErrorRateExceeded');
@@ -250,6 +255,19 @@ test('auth: viewers cannot start; only the starter or an admin may cancel; bad i
     422
   );
 
+  const doc = (await call(api, 'GET', '/openapi.json', { token: api.tokens.viewer })).body;
+  const post = doc.paths['/v1/batch-predictions'].post;
+  expect(post['x-roles']).toEqual(['scientist', 'admin']);
+  expect(post.requestBody.content['application/json'].schema.required).toEqual(['model', 'input']);
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining([
+      '/v1/batch-predictions/{id}',
+      '/v1/batch-predictions/{id}/output',
+      '/v1/batch-predictions/{id}/errors',
+      '/v1/batch-predictions/{id}/cancel',
+    ])
+  );
+
   const key = { 'Idempotency-Key': `k-${randomUUID()}` };
   const batchId = await start({ input: 'auth.csv', chunkRows: 100, parallelism: 1 }, api.tokens.admin);
   const again = await call(api, 'POST', '/v1/batch-predictions', {
@@ -313,4 +331,21 @@ test('the CLI: batch start --watch draws progress with rows/s; show; download -o
   expect(await mlops(['batch', 'download', batchId, '--errors'])).toBe(0);
   expect(JSON.parse(stdout)).toMatchObject({ row: 9, line: 10 });
   expect(await mlops(['batch', 'cancel', batchId])).toBe(1); // already ended: 409
+});
+
+test('replay: the recorded histories of these jobs replay on the current workflow code', async () => {
+  const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
+  expect(replayIds).toHaveLength(5);
+  for (const id of replayIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: workflowBundle(),
+        dataConverter: await createDataConverter(api.cfg),
+        logger: quiet as never,
+      } as never,
+      history,
+      id
+    );
+  }
 });
