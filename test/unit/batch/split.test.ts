@@ -19,7 +19,11 @@ async function split(text: string, maxRows: number, maxBytes = 1 << 20) {
   const file = path.join(dir, `f-${Math.random()}.csv`);
   writeFileSync(file, text);
   const chunks: RawChunk[] = [];
-  const r = await splitCsvFile(file, { maxRows, maxBytes }, { onHeader: () => {}, onChunk: async (c) => void chunks.push(c) });
+  const r = await splitCsvFile(
+    file,
+    { maxRows, maxBytes },
+    { onHeader: () => {}, onChunk: async (c) => void chunks.push(c) }
+  );
   return { r, chunks };
 }
 
