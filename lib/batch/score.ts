@@ -4,7 +4,7 @@
 // the errors with their line and reason, and the rest are predicted by predict-onnx. Output rows
 // carry their 1-based input row number, so the ordered output plus the errors name every input
 // row exactly once.
-import { CsvParser, csvField } from '../ml/dataset/csv';
+import { CsvParseError, CsvParser, csvField } from '../ml/dataset/csv';
 import { cellNumber, isMissingCell } from '../ml/dataset/columns';
 import { predictOnnx, readOnnxMetadata } from '../ml/predict-onnx';
 import { META } from '../ml/export';
@@ -130,8 +130,14 @@ export function parseChunk(
     rowNumbers.push(row);
     if (idIdx >= 0) ids.push(fields[idIdx]);
   });
-  parser.push(text);
-  parser.end();
+  try {
+    parser.push(text);
+    parser.end();
+  } catch (err) {
+    // Broken quoting leaves no record boundary to resume at: the job stops, naming the file's line.
+    if (!(err instanceof CsvParseError)) throw err;
+    throw new BatchInputError(err.message.replace(/^line \d+/, `line ${at.firstLine + err.line - 1}`));
+  }
   const frame: Frame = { length: rowNumbers.length, columns: {} };
   schema.features.forEach((f, j) => {
     frame.columns[f.name] = f.type === 'numeric' ? Float64Array.from(numeric[j]) : cats[j];

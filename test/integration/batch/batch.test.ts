@@ -295,6 +295,10 @@ test('auth: viewers cannot start; only the starter or an admin may cancel; bad i
   const cancelled = await call(api, 'POST', `/v1/batch-predictions/${batchId}/cancel`, { token: api.tokens.admin });
   expect(cancelled.status).toBe(202);
   expect((await ended(batchId)).status).toBe('cancelled');
+  await client.workflow
+    .getHandle(batchId)
+    .result()
+    .catch(() => undefined); // the document is written just before the workflow closes
   expect((await client.workflow.getHandle(batchId).describe()).status.name).toBe('CANCELLED');
   expectProblem(await call(api, 'POST', `/v1/batch-predictions/${batchId}/cancel`, { token: api.tokens.admin }), 409);
   const started = await api.store.db.collection('audit').findOne({ action: 'batch.start', 'object.id': batchId });

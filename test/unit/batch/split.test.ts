@@ -66,6 +66,10 @@ test('a missing column is named', () => {
   expect(() => checkColumns(['x', 'c'], schema, 'id', 'm')).toThrow("the id column 'id' is not in the input");
 });
 
-test('an unclosed quote is refused', async () => {
+test('broken quoting is refused, naming the line of the file', async () => {
   await expect(split('x,c\n1,"open\n2,b\n', 10)).rejects.toThrow('line 2: a quoted field is never closed');
+  const { r, chunks } = await split('x,c\n1,a\n2,b\n3,b"c"d\n', 2);
+  expect(() => parseChunk(chunks[1].bytes.toString(), r.header, schema, chunks[1])).toThrow(
+    'line 4: a quote inside an unquoted field'
+  );
 });
