@@ -222,38 +222,17 @@ test('a missing column fails at once, naming it, before any chunk is written', a
 
 test('auth: viewers cannot start; only the starter or an admin may cancel; bad input is a 400 or 422', async () => {
   writePenguinsCsv(root, 'auth.csv', 20); // 69 chunks one at a time: still running when cancelled
-  expectProblem(
-    await call(api, 'POST', '/v1/batch-predictions', {
-      token: api.tokens.viewer,
-      body: { model: MODEL, input: 'auth.csv' },
-    }),
-    403
-  );
-  expectProblem(
-    await call(api, 'POST', '/v1/batch-predictions', { token: null, body: { model: MODEL, input: 'auth.csv' } }),
-    401
-  );
-  expectProblem(
-    await call(api, 'POST', '/v1/batch-predictions', {
-      token: api.tokens.scientist,
-      body: { model: MODEL, input: '../etc/passwd.csv' },
-    }),
-    400
-  );
-  expectProblem(
-    await call(api, 'POST', '/v1/batch-predictions', {
-      token: api.tokens.scientist,
-      body: { model: MODEL, input: 'auth.csv', $where: 1 },
-    }),
-    400
-  );
-  expectProblem(
-    await call(api, 'POST', '/v1/batch-predictions', {
-      token: api.tokens.scientist,
-      body: { model: 'nope', input: 'auth.csv' },
-    }),
-    422
-  );
+  const refused = async (token: string | null, body: Record<string, unknown>, status: number) =>
+    expectProblem(await call(api, 'POST', '/v1/batch-predictions', { token, body }), status);
+  const ok = { model: MODEL, input: 'auth.csv' };
+  await refused(api.tokens.viewer, ok, 403);
+  await refused(null, ok, 401);
+  await refused(api.tokens.scientist, { ...ok, input: '../etc/passwd.csv' }, 400);
+  await refused(api.tokens.scientist, { ...ok, input: 'auth.jsonl' }, 400);
+  await refused(api.tokens.scientist, { ...ok, $where: 1 }, 400);
+  await refused(api.tokens.scientist, { ...ok, maxErrorRate: 2 }, 400);
+  await refused(api.tokens.scientist, { ...ok, version: 1, alias: 'production' }, 400);
+  await refused(api.tokens.scientist, { ...ok, model: 'nope' }, 422);
 
   const doc = (await call(api, 'GET', '/openapi.json', { token: api.tokens.viewer })).body;
   const post = doc.paths['/v1/batch-predictions'].post;
