@@ -29,6 +29,8 @@ export interface TestHooks {
   afterRegister?(attempt: number, runId: string): Promise<void> | void;
   /** Awaited before each data-parallel shard (the fleet tests kill a worker mid-round). */
   beforeShard?(round: number, index: number): Promise<void> | void;
+  /** Awaited before each slice of a batch-inference chunk (the batch tests kill a worker mid-chunk). */
+  beforeBatchRows?(chunk: number, offset: number): Promise<void> | void;
 }
 
 export interface ActivityDeps {

@@ -1,7 +1,7 @@
 // The activities of every fleet, grouped by task queue:
 //   control: run history and the model registry (light, many at once);
 //   gpu:     training;
-//   cpu:     ingest, validate, features, evaluate, optimise.
+//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks.
 // workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
 // each call to the right queue with the queue names in its input.
 import { createDataActivities } from './data';
@@ -12,12 +12,18 @@ import { createTrainActivities } from './train';
 import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
 import { createSearchActivities } from './search';
+import { createBatchControlActivities, createBatchCpuActivities } from './batch';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
 
 export function createControlActivities(deps: ActivityDeps) {
-  return { ...createHistoryActivities(deps), ...createRegistryActivities(deps), ...createSearchActivities(deps) };
+  return {
+    ...createHistoryActivities(deps),
+    ...createRegistryActivities(deps),
+    ...createSearchActivities(deps),
+    ...createBatchControlActivities(deps),
+  };
 }
 export function createGpuActivities(deps: ActivityDeps) {
   return {
@@ -27,7 +33,7 @@ export function createGpuActivities(deps: ActivityDeps) {
   };
 }
 export function createCpuActivities(deps: ActivityDeps) {
-  return { ...createDataActivities(deps), ...createEvaluateActivities(deps) };
+  return { ...createDataActivities(deps), ...createEvaluateActivities(deps), ...createBatchCpuActivities(deps) };
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;

@@ -18,6 +18,7 @@ import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';
 import { asyncHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
+import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
 import { runRoutes, runsSnapshot } from './routes/runs';
@@ -108,7 +109,8 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...modelRoutes(ctx),
     ...tokenRoutes(ctx),
     ...auditRoutes(ctx),
-    ...codecRoutes(ctx)
+    ...codecRoutes(ctx),
+    ...batchRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));
 

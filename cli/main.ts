@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolveConfig, UsageError } from './config';
 import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
+import { batch } from './batch';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -40,6 +41,15 @@ Models
   models show NAME            [--version N]
   models promote NAME VERSION [--alias production] [--reason TEXT]   (admin role)
 
+Batch predictions (docs/batch-inference.md)
+  batch start --model M --input FILE.csv   score a CSV under the datasets root
+                              [--version N | --alias A] [--format csv|jsonl]
+                              [--id-column C] [--max-error-rate R] [--watch]
+  batch show ID               progress: rows done/total, rows/s
+  batch watch ID              progress bar until the batch ends
+  batch download ID           [--errors] [-o FILE]   (stdout without -o)
+  batch cancel ID
+
 Other
   whoami                      the token in use
   config                      where the URL and token come from
@@ -50,12 +60,12 @@ Configuration (first match wins)
            config file, then <MLOPS_DATA_DIR or ./data>/admin-token
   config file: $MLOPS_CONFIG or ~/.config/mlops/config.json
 
-Exit codes: 0 ok, 1 the API refused or failed, 2 usage error, 3 watched run did not succeed.
+Exit codes: 0 ok, 1 the API refused or failed, 2 usage error, 3 watched run or batch did not succeed.
 `;
 
 const TERMINAL = ['succeeded', 'failed', 'failed_gate', 'rejected', 'expired', 'cancelled'];
 
-interface Ctx {
+export interface Ctx {
   http: Http;
   io: CliIO;
   json: boolean;
@@ -93,6 +103,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         reason: { type: 'string' },
         version: { type: 'string' },
         alias: { type: 'string' },
+        input: { type: 'string' },
+        format: { type: 'string' },
+        'id-column': { type: 'string' },
+        'max-error-rate': { type: 'string' },
+        errors: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
       },
     });
   } catch (err) {
@@ -134,6 +150,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     if (group === 'runs') return await runs(ctx, command, args);
     if (group === 'models') return await models(ctx, command, args);
+    if (group === 'batch') return await batch(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -150,13 +167,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-function need(args: string[], n: number, usage: string): string[] {
+export function need(args: string[], n: number, usage: string): string[] {
   if (args.length < n) throw new UsageError(`usage: mlops ${usage}`);
   if (args.length > n) throw new UsageError(`unexpected argument "${args[n]}"; usage: mlops ${usage}`);
   return args;
 }
 
-function str(v: string | boolean | undefined): string | undefined {
+export function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -8,3 +8,6 @@ export { distributedTraining } from './distributed-training';
 export type { DistributedTrainingInput, DistributedTrainingResult } from './distributed-training';
 export { hyperparameterSearch, searchTrial } from './hyperparameter-search';
 export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-search';
+export { batchInference, batchInferenceWindow } from './batch-inference';
+export type { BatchInferenceInput, BatchResult } from './batch-inference';
+export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';

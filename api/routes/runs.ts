@@ -9,7 +9,6 @@ import { runSpecSchema, safeParseRunSpec, type RunSpec } from '../../lib/spec';
 import { ResidencyError, runRegion } from '../../lib/spec/residency';
 import type { Config } from '../../lib/config';
 import { eventId, runEvents } from '../../lib/store/events';
-import { claimIdempotencyKey, requestHash } from '../../lib/store/idempotency';
 import { getRunMetrics } from '../../lib/store/metrics';
 import {
   createRun,
@@ -24,6 +23,7 @@ import {
 import { principal } from '../auth';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
+import { idempotencyHeader, idempotentId } from '../idempotency';
 import type { MetricsSnapshot } from '../metrics';
 import { cached } from '../metrics';
 import { RunReader } from '../run-reads';
@@ -44,7 +44,6 @@ import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema,
 import { pageOf, problemResponses } from './schemas';
 import { regionQueues } from '../../lib/temporal/queues';
 
-const IDEMPOTENCY_KEY_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
 
 const listQuery = z
@@ -126,13 +125,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       tag: 'runs',
       permission: 'runs:start',
       body: runSpecSchema,
-      headers: [
-        {
-          name: 'Idempotency-Key',
-          description: 'Client-chosen key; repeats within 24 h return the first run',
-          pattern: IDEMPOTENCY_KEY_RE.source,
-        },
-      ],
+      headers: [idempotencyHeader('run')],
       responses: {
         202: {
           description: 'Accepted: the run is starting',
@@ -159,30 +152,14 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         const spec = withRegion(ctx.cfg, parsed.spec);
         const me = principal(res);
 
-        let runId = newRunId();
-        let replayed = false;
-        const key = req.get('Idempotency-Key');
-        if (key !== undefined) {
-          if (!IDEMPOTENCY_KEY_RE.test(key)) {
-            throw problems.badRequest(`Idempotency-Key must match ${IDEMPOTENCY_KEY_RE.source}.`, {
-              errors: [{ path: 'header.Idempotency-Key', message: 'invalid format' }],
-            });
-          }
-          const claim = await claimIdempotencyKey(ctx.db, {
-            scope: me.subject,
-            key,
-            requestHash: requestHash(req.body),
-            runId,
-          });
-          if (claim.outcome === 'conflict') {
-            throw problems.unprocessable(
-              `Idempotency-Key ${key} was used for a different request (run ${claim.runId}). Use a new key for a new run.`,
-              { extra: { runId: claim.runId } }
-            );
-          }
-          runId = claim.runId;
-          replayed = claim.outcome === 'replay';
-        }
+        const {
+          id: runId,
+          replayed,
+          key,
+        } = await idempotentId(ctx, req, me.subject, newRunId(), {
+          noun: 'run',
+          field: 'runId',
+        });
 
         await createRun(ctx.store, { runId, model: spec.model, spec, createdBy: me.subject });
         await reader.indexCreated(runId);

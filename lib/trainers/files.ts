@@ -3,11 +3,8 @@
 // possibly on another worker).
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { csvField } from '../ml/dataset/csv';
 import type { Frame } from '../ml/types';
-
-function csvField(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
 
 /** The frame as CSV text with a header row; missing values are empty fields. */
 export function frameToCsv(frame: Frame, columns: string[] = Object.keys(frame.columns)): string {

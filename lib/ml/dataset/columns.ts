@@ -13,6 +13,19 @@ export const MAX_SAMPLES = 20;
 
 const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** A trimmed cell that reads as missing (empty or a MISSING_TOKENS spelling). */
+export function isMissingCell(text: string): boolean {
+  return text === '' || MISSING_TOKENS.has(text);
+}
+
+/** The number a trimmed, non-missing cell spells, or NaN when it is text. */
+export function cellNumber(text: string): number {
+  const v = Number(text);
+  // Number() also reads "0x1f", "0b1", "0o7": keep those as text, like the strict grammar does.
+  const radix = text.length > 1 && text.charCodeAt(0) === 48 && /[xXbBoO]/.test(text[1]);
+  return Number.isFinite(v) && !radix && (v !== 0 || NUMBER_RE.test(text)) ? v : NaN;
+}
+
 export interface BadCell {
   line: number;
   value: string;
@@ -85,14 +98,12 @@ export class ColumnBuilder {
       text = String(raw);
     } else if (typeof raw === 'string') {
       text = raw.trim();
-      if (text === '' || MISSING_TOKENS.has(text)) {
+      if (isMissingCell(text)) {
         this.setMissing(i);
         return;
       }
-      const v = Number(text);
-      // Number() also reads "0x1f", "0b1", "0o7": keep those as text, like the strict grammar does.
-      const radix = text.length > 1 && text.charCodeAt(0) === 48 && /[xXbBoO]/.test(text[1]);
-      if (Number.isFinite(v) && !radix && (v !== 0 || NUMBER_RE.test(text))) this.setNumber(i, v);
+      const v = cellNumber(text);
+      if (!Number.isNaN(v)) this.setNumber(i, v);
       else {
         this.num[i] = NaN;
         this.nonNumeric++;

@@ -2,6 +2,11 @@
 // quoted field or between \r and \n) and complete records are handed to a callback with the
 // physical line number they started on, so a 1 GB file is parsed in constant memory per record.
 
+/** One CSV field, quoted only when it must be (RFC 4180). */
+export function csvField(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
 export type RecordCallback = (fields: string[], line: number) => void;
 
 export class CsvParseError extends Error {

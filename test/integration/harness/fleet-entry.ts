@@ -4,6 +4,7 @@
 // Hooks, so a test can stop a worker in the middle of something:
 //   TEST_EPOCH_DELAY_MS  sleep after every training epoch; prints "EPOCH <n>"
 //   TEST_SHARD_DELAY_MS  sleep (heartbeating) before each data-parallel shard; prints "SHARD <round> <index> <pid>"
+//   TEST_BATCH_DELAY_MS  sleep before each slice of a batch chunk; prints "BATCH <chunk> <offset> <pid>"
 // Prints "FLEET READY <pid>" once its workers poll (see spawnTestFleet in env.ts).
 import { Context } from '@temporalio/activity';
 import { createActivities } from '../../../activities';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const kinds = (process.env.TEST_FLEET_KINDS ?? 'gpu,cpu').split(',') as FleetKind[];
   const epochDelay = Number(process.env.TEST_EPOCH_DELAY_MS ?? 0);
   const shardDelay = Number(process.env.TEST_SHARD_DELAY_MS ?? 0);
+  const batchDelay = Number(process.env.TEST_BATCH_DELAY_MS ?? 0);
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const activities = createActivities({
@@ -35,6 +37,10 @@ async function main(): Promise<void> {
           Context.current().heartbeat({ round, index, waiting: waited });
           await sleep(200);
         }
+      },
+      async beforeBatchRows(chunk, offset) {
+        console.log(`BATCH ${chunk} ${offset} ${process.pid}`);
+        if (batchDelay > 0) await sleep(batchDelay);
       },
     },
   });

@@ -1,0 +1,374 @@
+// Batch predictions: start a `batchInference` job over a CSV under the datasets root (with
+// Idempotency-Key), show it (stored document merged with the workflow's live progress query),
+// stream its ordered output and its errors file, cancel it (its starter or an admin).
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { readManifest, streamParts } from '../../lib/batch/manifest';
+import { OUTPUT_FORMATS } from '../../lib/batch/score';
+import { datasetPathProblem } from '../../lib/ml/dataset/paths';
+import { ArtifactIntegrityError } from '../../lib/store/artifacts';
+import {
+  BATCH_STATUSES,
+  BATCH_TERMINAL,
+  createBatch,
+  getBatch,
+  updateBatch,
+  type BatchDoc,
+} from '../../lib/store/batch-predictions';
+import { getAliasVersion, getModelVersion } from '../../lib/store/models';
+import { ServedModelNotFoundError, type ModelRef } from '../../lib/store/served-model';
+import type { BatchProgress } from '../../workflows/batch-messages';
+import { principal } from '../auth';
+import { batchProgress, cancelBatch, startBatch } from '../batch';
+import type { ApiContext } from '../context';
+import { problems } from '../errors';
+import { idempotencyHeader, idempotentId } from '../idempotency';
+import type { RouteDef } from '../route';
+import { ALIAS_RE, ID_RE, MODEL_NAME_RE, parseBody, pathParam } from '../validation';
+import { problemResponses } from './schemas';
+
+export const batchBody = z
+  .object({
+    model: z.string().regex(MODEL_NAME_RE, 'a model name'),
+    version: z.number().int().min(1).max(1_000_000_000).optional(),
+    alias: z.string().regex(ALIAS_RE, 'an alias such as production').optional(),
+    input: z
+      .string()
+      .min(1)
+      .max(1024)
+      .superRefine((p, c) => {
+        const problem = datasetPathProblem(p);
+        if (problem) c.addIssue({ code: 'custom', message: problem });
+        else if (!p.toLowerCase().endsWith('.csv'))
+          c.addIssue({ code: 'custom', message: 'the input must be a .csv file' });
+      })
+      .describe('CSV file with a header, relative to MLOPS_DATASETS_DIR'),
+    format: z.enum(OUTPUT_FORMATS).default('csv'),
+    idColumn: z.string().min(1).max(200).optional().describe('Input column copied to every output row'),
+    maxErrorRate: z.number().min(0).max(1).default(0.01).describe('Fraction of bad rows tolerated'),
+    chunkRows: z.number().int().min(100).max(1_000_000).optional().describe('Records per chunk (default 50000)'),
+    parallelism: z.number().int().min(1).max(64).optional().describe('Chunks scored at once (default 4)'),
+  })
+  .strict()
+  .refine((b) => b.version === undefined || b.alias === undefined, {
+    message: 'give version or alias, not both',
+    path: ['alias'],
+  });
+
+const idParam = { name: 'id', description: 'Batch id (= workflow id)', pattern: ID_RE.source };
+
+const progressSchema = {
+  type: 'object',
+  properties: {
+    rowsDone: { type: 'integer' },
+    rowsTotal: { type: ['integer', 'null'] },
+    rowsFailed: { type: 'integer' },
+    fraction: { type: 'number' },
+    rowsPerSec: { type: ['number', 'null'] },
+    chunksDone: { type: ['integer', 'null'] },
+    chunksTotal: { type: ['integer', 'null'] },
+  },
+};
+
+const batchSchema = {
+  type: 'object',
+  properties: {
+    batchId: { type: 'string' },
+    model: { type: 'string' },
+    requested: { type: 'object', properties: { alias: { type: 'string' }, version: { type: 'integer' } } },
+    version: { type: ['integer', 'null'], description: 'The version pinned at the start' },
+    status: { type: 'string', enum: [...BATCH_STATUSES] },
+    stage: { type: 'string' },
+    input: { type: 'object' },
+    format: { type: 'string', enum: [...OUTPUT_FORMATS] },
+    idColumn: { type: 'string' },
+    maxErrorRate: { type: 'number' },
+    progress: progressSchema,
+    output: { type: ['object', 'null'], description: 'Manifest of the ordered output (sha256 names it)' },
+    errors: { type: ['object', 'null'] },
+    error: { type: ['object', 'null'] },
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+export function newBatchId(): string {
+  return `batch-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
+}
+
+function view(doc: BatchDoc, live: BatchProgress | null) {
+  const rowsTotal = live?.rowsTotal ?? doc.rowsTotal ?? null;
+  const rowsDone = Math.max(live?.rowsDone ?? 0, doc.rowsDone ?? 0);
+  const seconds = doc.startedAt && doc.endedAt ? (doc.endedAt.getTime() - doc.startedAt.getTime()) / 1000 : 0;
+  const status = doc.status === 'queued' && live ? 'running' : doc.status;
+  return {
+    batchId: doc.batchId,
+    model: doc.model,
+    requested: doc.requested,
+    version: doc.version ?? live?.version ?? null,
+    status,
+    stage: live?.stage ?? (BATCH_TERMINAL.includes(doc.status) ? 'done' : 'queued'),
+    input: doc.input,
+    format: doc.format,
+    ...(doc.idColumn !== undefined ? { idColumn: doc.idColumn } : {}),
+    maxErrorRate: doc.maxErrorRate,
+    progress: {
+      rowsDone,
+      rowsTotal,
+      rowsFailed: Math.max(live?.rowsFailed ?? 0, doc.rowsFailed ?? 0),
+      fraction: rowsTotal ? Math.min(1, rowsDone / rowsTotal) : status === 'succeeded' ? 1 : 0,
+      rowsPerSec:
+        live?.rowsPerSec ?? (seconds > 0 && doc.status === 'succeeded' ? Math.round(rowsDone / seconds) : null),
+      chunksDone: live?.chunksDone ?? null,
+      chunksTotal: live?.chunksTotal ?? doc.chunks ?? null,
+    },
+    output: doc.output ?? null,
+    errors: doc.errors ?? null,
+    error: doc.error ?? null,
+    createdBy: doc.createdBy,
+    createdAt: doc.createdAt,
+    startedAt: doc.startedAt,
+    endedAt: doc.endedAt,
+  };
+}
+
+export function batchRoutes(ctx: ApiContext): RouteDef[] {
+  const mustGet = async (req: Request): Promise<BatchDoc> => {
+    const id = pathParam(req, 'id', ID_RE, 'Batch id');
+    const doc = await getBatch(ctx.store, id);
+    if (!doc) throw problems.notFound(`No batch prediction ${id}. Start one with POST /v1/batch-predictions.`);
+    return doc;
+  };
+
+  /** Streams a manifest's parts in order; an integrity failure before the first byte is a 500 problem. */
+  const download = async (req: Request, res: Response, which: 'output' | 'errors') => {
+    const doc = await mustGet(req);
+    const ref = doc[which];
+    if (!ref) {
+      throw problems.conflict(
+        doc.status === 'succeeded' || which === 'output'
+          ? `Batch ${doc.batchId} is ${doc.status}; its ${which} exists once it has succeeded${which === 'errors' ? ' or failed on its error rate' : ''}.`
+          : `Batch ${doc.batchId} is ${doc.status} and has no errors file.`,
+        { extra: { batchStatus: doc.status } }
+      );
+    }
+    const manifest = await readManifest(ctx.store, ref);
+    const ext = which === 'errors' || doc.format === 'jsonl' ? 'jsonl' : 'csv';
+    res.status(200);
+    res.setHeader('Content-Type', manifest.mediaType);
+    res.setHeader('Content-Length', String(manifest.bytes));
+    res.setHeader('Content-Disposition', `attachment; filename="${doc.batchId}-${which}.${ext}"`);
+    res.setHeader('ETag', `"${ref.sha256}"`);
+    try {
+      await streamParts(ctx.store, manifest, (bytes) =>
+        res.write(bytes) ? Promise.resolve() : new Promise((r) => res.once('drain', () => r()))
+      );
+      res.end();
+    } catch (err) {
+      if (err instanceof ArtifactIntegrityError)
+        ctx.log.error('batch output failed its integrity check', { uri: err.uri });
+      res.destroy(err as Error); // headers are out: cut the body short rather than send a wrong file
+    }
+  };
+
+  const downloadRoute = (
+    which: 'output' | 'errors',
+    operationId: string,
+    what: string,
+    contentType: string
+  ): RouteDef => ({
+    method: 'get',
+    path: `/v1/batch-predictions/:id/${which}`,
+    operationId,
+    summary: `Download ${what}`,
+    tag: 'batch',
+    permission: 'read',
+    params: [idParam],
+    responses: {
+      200: { description: `The ${which} file`, contentType, schema: { type: 'string' } },
+      ...problemResponses(400, 401, 404, 409, 500),
+    },
+    handler: (req, res) => download(req, res, which),
+  });
+
+  return [
+    {
+      method: 'post',
+      path: '/v1/batch-predictions',
+      operationId: 'startBatchPrediction',
+      summary: 'Score a CSV file with a model on the CPU fleet',
+      description:
+        'Pins the model version at the start (`alias` default production, or `version`), checks the input columns against the model, then scores it in chunks. With an Idempotency-Key, repeating the request returns the same batch (header Idempotent-Replayed: true). See docs/batch-inference.md.',
+      tag: 'batch',
+      permission: 'runs:start',
+      body: batchBody,
+      headers: [idempotencyHeader('batch')],
+      responses: {
+        202: {
+          description: 'Accepted: the batch is starting',
+          schema: {
+            type: 'object',
+            properties: { batchId: { type: 'string' }, status: { type: 'string' }, location: { type: 'string' } },
+          },
+          headers: { Location: '/v1/batch-predictions/{batchId}', 'Idempotent-Replayed': 'true on a replay' },
+        },
+        ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503),
+      },
+      async handler(req, res) {
+        const body = parseBody(batchBody, req);
+        const me = principal(res);
+        const ref: ModelRef =
+          body.version !== undefined ? { version: body.version } : { alias: body.alias ?? 'production' };
+        // Early, clear answer for a model that cannot be served; the workflow pins and verifies it.
+        const v =
+          ref.version !== undefined
+            ? await getModelVersion(ctx.store, body.model, ref.version)
+            : await getAliasVersion(ctx.store, body.model, ref.alias);
+        if (!v) throw problems.unprocessable(new ServedModelNotFoundError(body.model, ref).message + '.');
+        const {
+          id: batchId,
+          replayed,
+          key,
+        } = await idempotentId(ctx, req, `${me.subject}:batch`, newBatchId(), {
+          noun: 'batch',
+          field: 'batchId',
+        });
+        await createBatch(ctx.store, {
+          batchId,
+          model: body.model,
+          requested: ref.version !== undefined ? { version: ref.version } : { alias: ref.alias },
+          input: { path: body.input },
+          format: body.format,
+          ...(body.idColumn !== undefined ? { idColumn: body.idColumn } : {}),
+          maxErrorRate: body.maxErrorRate,
+          createdBy: me.subject,
+        });
+        let started: boolean;
+        try {
+          const client = await ctx.temporal.client();
+          started = await startBatch(
+            client,
+            {
+              batchId,
+              model: body.model,
+              ref,
+              input: { path: body.input },
+              format: body.format,
+              idColumn: body.idColumn,
+              maxErrorRate: body.maxErrorRate,
+              queues: { control: ctx.cfg.queues.control, cpu: ctx.cfg.queues.cpu },
+              limits: { chunkRows: body.chunkRows, parallelism: body.parallelism },
+            },
+            me.subject
+          );
+        } catch (err) {
+          if (!replayed) {
+            await updateBatch(ctx.store, batchId, {
+              status: 'failed',
+              error: { message: 'The workflow could not be started (Temporal unreachable); start the batch again.' },
+            }).catch(() => undefined);
+          }
+          ctx.log.error('batch workflow start failed', {
+            batchId,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          throw problems.unavailable(
+            'Temporal did not accept the batch; retry shortly (with the same Idempotency-Key).',
+            {
+              extra: { cause: 'temporal', batchId },
+              headers: { 'Retry-After': '5' },
+            }
+          );
+        }
+        if (started) {
+          await ctx.audit(req, res, {
+            action: 'batch.start',
+            object: { type: 'batch_prediction', id: batchId },
+            details: { model: body.model, ...ref, input: body.input, ...(key ? { idempotencyKey: key } : {}) },
+          });
+        }
+        const location = `/v1/batch-predictions/${batchId}`;
+        if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
+        res.status(202).location(location).json({ batchId, status: 'queued', location });
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/batch-predictions/:id',
+      operationId: 'getBatchPrediction',
+      summary: 'Show a batch prediction with its progress (rows done and total, rows/s)',
+      tag: 'batch',
+      permission: 'read',
+      params: [idParam],
+      responses: { 200: { description: 'The batch', schema: batchSchema }, ...problemResponses(400, 401, 404) },
+      async handler(req, res) {
+        const doc = await mustGet(req);
+        let live: BatchProgress | null = null;
+        if (!BATCH_TERMINAL.includes(doc.status)) {
+          live = await ctx.temporal
+            .client()
+            .then((c) => batchProgress(c, doc.batchId))
+            .catch(() => null); // Temporal down: answer from MongoDB
+        }
+        res.json(view(doc, live));
+      },
+    },
+    downloadRoute(
+      'output',
+      'downloadBatchOutput',
+      'the ordered output (CSV or JSONL): row number, id, prediction, probabilities',
+      'text/csv'
+    ),
+    downloadRoute(
+      'errors',
+      'downloadBatchErrors',
+      'the rows that could not be scored (JSONL: row, line, reason)',
+      'application/x-ndjson'
+    ),
+    {
+      method: 'post',
+      path: '/v1/batch-predictions/:id/cancel',
+      operationId: 'cancelBatchPrediction',
+      summary: 'Cancel a batch prediction',
+      description: 'Scientists may cancel batches they started; admins any.',
+      tag: 'batch',
+      permission: 'runs:cancel',
+      params: [idParam],
+      responses: {
+        202: {
+          description: 'Cancellation requested',
+          schema: { type: 'object', properties: { batchId: { type: 'string' } } },
+        },
+        ...problemResponses(400, 401, 403, 404, 409, 503),
+      },
+      async handler(req, res) {
+        const doc = await mustGet(req);
+        const me = principal(res);
+        const object = { type: 'batch_prediction', id: doc.batchId };
+        if (me.role !== 'admin' && doc.createdBy !== me.subject) {
+          await ctx.audit(req, res, {
+            action: 'batch.cancel',
+            object,
+            outcome: 'denied',
+            details: { reason: 'not-owner' },
+          });
+          throw problems.forbidden(
+            `Batch ${doc.batchId} was started by someone else; only they or an admin may cancel it.`
+          );
+        }
+        const ended = () =>
+          problems.conflict(`Batch ${doc.batchId} already ended (${doc.status}); there is nothing to cancel.`, {
+            extra: { batchStatus: doc.status },
+          });
+        if (BATCH_TERMINAL.includes(doc.status)) throw ended();
+        const client = await ctx.temporal.client();
+        if (!(await cancelBatch(client, doc.batchId))) throw ended();
+        await ctx.audit(req, res, { action: 'batch.cancel', object });
+        res.status(202).json({ batchId: doc.batchId });
+      },
+    },
+  ];
+}
