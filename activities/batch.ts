@@ -5,9 +5,7 @@
 // outputs it has saved so far; a retried attempt (another worker, after a SIGKILL) starts from
 // that offset and reuses them, so every row is scored once and appears once, in order.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { realpath } from 'node:fs/promises';
-import { BatchInputError } from '../lib/batch/errors';
 import { ERRORS_MEDIA, OUTPUT_MEDIA, putManifest } from '../lib/batch/manifest';
 import {
   checkColumns,
@@ -24,8 +22,7 @@ import { resolveUnderRoot } from '../lib/ml/dataset';
 import { checkWorkerMayRead } from '../lib/spec/residency';
 import { putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { ensureBatchIndexes, updateBatch, type BatchPatch } from '../lib/store/batch-predictions';
-import { loadServedModel, ServedModelNotFoundError, type ModelRef } from '../lib/store/served-model';
-import { ModelSignatureError } from '../lib/store/models';
+import { loadServedModel, type ModelRef } from '../lib/store/served-model';
 import { cancellationSignal, classify, currentAttempt, heartbeat, type ActivityDeps } from './common';
 
 export interface BatchPinInput {
@@ -109,19 +106,11 @@ interface ChunkCheckpoint {
 
 const PART_MEDIA = 'application/x-mlops-batch-part+json';
 
-function batchFailure(err: unknown): unknown {
-  const e = err as Error;
-  if (e instanceof BatchInputError || e instanceof ServedModelNotFoundError || e instanceof ModelSignatureError) {
-    return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: true });
-  }
-  return classify(err);
-}
-
 async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw batchFailure(err);
+    throw classify(err);
   }
 }
 

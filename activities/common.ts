@@ -15,11 +15,14 @@ import { PACKAGE_ROOT } from '../lib/package-root';
 import { RunSpecError } from '../lib/spec';
 import { ResidencyError } from '../lib/spec/residency';
 import { ArtifactIntegrityError } from '../lib/store/artifacts';
+import { ModelSignatureError } from '../lib/store/models';
+import { ServedModelNotFoundError } from '../lib/store/served-model';
+import { BatchInputError } from '../lib/batch/errors';
 import type { Store } from '../lib/store/db';
 import { recordStepEnd, recordStepStart } from '../lib/store/events';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
 import { updateRun } from '../lib/store/runs';
-import { FAILURE } from '../lib/workflow-safe/failures';
+import { FAILURE, type FailureType } from '../lib/workflow-safe/failures';
 
 /** Test-only hooks (integration tests use them to slow training or force a retry). */
 export interface TestHooks {
@@ -55,25 +58,28 @@ export function ensureIndexesOnce(store: Store): Promise<void> {
   return p;
 }
 
+/** Bad-input errors and the failure type each becomes: retrying cannot fix any of them. */
+const BAD_INPUT: [new (...args: never[]) => Error, FailureType][] = [
+  [DatasetReadError, FAILURE.DatasetError],
+  [DatasetPathError, FAILURE.DatasetError],
+  [CsvParseError, FAILURE.DatasetError],
+  [MlInputError, FAILURE.MlInputError],
+  [ResidencyError, FAILURE.RegionMismatch],
+  [RunSpecError, FAILURE.RunSpecError],
+  [ArtifactIntegrityError, FAILURE.ArtifactIntegrityError],
+  [ModelSignatureError, FAILURE.ModelSignatureError],
+  [ServedModelNotFoundError, FAILURE.ServedModelNotFoundError],
+  [BatchInputError, FAILURE.BatchInputError],
+];
+
 /** Maps known bad-input errors to non-retryable failures whose message says what to fix. */
 export function classify(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   const e = err as Error;
-  if (e instanceof DatasetReadError || e instanceof DatasetPathError || e instanceof CsvParseError) {
-    return ApplicationFailure.create({ message: e.message, type: FAILURE.DatasetError, nonRetryable: true });
-  }
-  if (e instanceof MlInputError || e?.name === 'MlInputError') {
-    return ApplicationFailure.create({ message: e.message, type: FAILURE.MlInputError, nonRetryable: true });
-  }
-  if (e instanceof ResidencyError) {
-    return ApplicationFailure.create({ message: e.message, type: FAILURE.RegionMismatch, nonRetryable: true });
-  }
-  if (e instanceof RunSpecError)
-    return ApplicationFailure.create({ message: e.message, type: FAILURE.RunSpecError, nonRetryable: true });
-  if (e instanceof ArtifactIntegrityError) {
-    return ApplicationFailure.create({ message: e.message, type: FAILURE.ArtifactIntegrityError, nonRetryable: true });
-  }
-  return err;
+  // By name too for MlInputError: the ML code may run in another realm (jest's ORT environment).
+  const type =
+    BAD_INPUT.find(([cls]) => e instanceof cls)?.[1] ?? (e?.name === 'MlInputError' ? FAILURE.MlInputError : undefined);
+  return type ? ApplicationFailure.create({ message: e.message, type, nonRetryable: true }) : err;
 }
 
 /** Which attempt this is and where it runs: the run's record of where each step ran. */

@@ -25,6 +25,7 @@ import type { ControlActivities, CpuActivities } from '../activities';
 import type { OutputFormat } from '../lib/batch/score';
 import type { ArtifactRef } from '../lib/store/artifacts';
 import type { ModelRef } from '../lib/store/served-model';
+import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 import { batchChunkDoneSignal, batchProgressQuery, type BatchProgress, type ChunkDone } from './batch-messages';
 
 export interface BatchLimits {
@@ -87,24 +88,8 @@ export interface BatchWindowInput {
   options?: BatchInferenceInput['options'];
 }
 
-const NON_RETRYABLE = [
-  'BatchInputError',
-  'ServedModelNotFoundError',
-  'ModelSignatureError',
-  'DatasetError',
-  'MlInputError',
-  'ArtifactIntegrityError',
-  'RegionMismatch',
-];
-
 function retry(first: Duration | undefined, maximumAttempts: number): RetryPolicy {
-  return {
-    initialInterval: first ?? '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts,
-    nonRetryableErrorTypes: NON_RETRYABLE,
-  };
+  return retryPolicy(first ?? '1 second', maximumAttempts, '30 seconds');
 }
 
 function rootMessage(err: unknown): { message: string; type?: string } {
@@ -226,7 +211,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchR
         message:
           `${bad} of ${s.rows} rows could not be scored, more than maxErrorRate ${input.maxErrorRate} allows ` +
           `(${allowed}); see GET /v1/batch-predictions/${input.batchId}/errors, fix the rows, or raise maxErrorRate`,
-        type: 'BatchErrorRateExceeded',
+        type: FAILURE.BatchErrorRateExceeded,
         nonRetryable: true,
       });
 
@@ -306,7 +291,7 @@ export async function batchInference(input: BatchInferenceInput): Promise<BatchR
     if (cancelled) throw err;
     throw ApplicationFailure.create({
       message: `batch ${input.batchId} failed: ${root.message}`,
-      type: root.type ?? 'BatchFailed',
+      type: root.type ?? FAILURE.BatchFailed,
       nonRetryable: true,
       cause: err as Error,
     });

@@ -25,6 +25,14 @@ export const FAILURE = {
   CommandTrainerBadInput: 'CommandTrainerBadInput',
   /** The command trainer finished but its output breaks the contract (no ONNX, not ONNX). */
   CommandTrainerBadOutput: 'CommandTrainerBadOutput',
+  /** The served model named by a batch job or an inference request does not exist. */
+  ServedModelNotFoundError: 'ServedModelNotFoundError',
+  /** A batch input file cannot be scored as given (missing column, broken quoting, empty). */
+  BatchInputError: 'BatchInputError',
+  /** More rows of a batch job failed than its maxErrorRate allows. */
+  BatchErrorRateExceeded: 'BatchErrorRateExceeded',
+  /** A batch job failed for a reason that carries no type of its own. */
+  BatchFailed: 'BatchFailed',
   /** Every trial of a hyperparameter search failed (the search workflow's own failure). */
   SearchFailed: 'SearchFailed',
   /** A pipeline run failed for a reason that carries no type of its own. */
