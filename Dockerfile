@@ -13,6 +13,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY api ./api
+COPY serving ./serving
 COPY lib ./lib
 COPY cli ./cli
 COPY datasets ./datasets

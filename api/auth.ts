@@ -29,14 +29,27 @@ export class TokenCache {
 
   constructor(
     private readonly db: Db,
-    private readonly ttlMs = 5_000
+    private readonly ttlMs = 5_000,
+    /**
+     * When the store cannot be read, a token seen valid this recently is still accepted (the
+     * inference server keeps answering while MongoDB is down; revocations apply once it is back).
+     * 0 (the API) fails the request instead.
+     */
+    private readonly staleIfErrorMs = 0
   ) {}
 
   async lookup(hash: string): Promise<TokenDoc | null> {
     const now = Date.now();
     const hit = this.entries.get(hash);
-    if (hit && hit.until > now && (!hit.doc?.expiresAt || hit.doc.expiresAt.getTime() > now)) return hit.doc;
-    const doc = await findActiveToken(this.db, hash);
+    const unexpired = !hit?.doc?.expiresAt || hit.doc.expiresAt.getTime() > now;
+    if (hit && hit.until > now && unexpired) return hit.doc;
+    let doc: TokenDoc | null;
+    try {
+      doc = await findActiveToken(this.db, hash);
+    } catch (err) {
+      if (hit?.doc && unexpired && hit.until + this.staleIfErrorMs > now) return hit.doc;
+      throw err;
+    }
     // Unknown tokens are not cached: guesses would fill the map.
     if (doc) {
       if (this.entries.size > 5_000) this.entries.clear();
