@@ -27,8 +27,8 @@ import type { LoadedModel } from './loaded-model';
 export const VERSION_HEADER = 'x-model-version';
 const SERVER_NAME = 'mlops-inference';
 const SERVER_VERSION: string = (require('../package.json') as { version: string }).version;
-/** A token seen valid this recently is accepted while MongoDB is unreachable. */
-const TOKEN_STALE_IF_ERROR_MS = 10 * 60_000;
+/** A token seen valid this recently is answered from memory while its re-read is pending (store slow or down). */
+const TOKEN_STALE_MS = 10 * 60_000;
 
 export type ServingConfig = Pick<
   Config,
@@ -139,7 +139,7 @@ export function createInferenceApp(
     },
     metrics
   );
-  const tokens = new TokenCache(store.db, 5_000, TOKEN_STALE_IF_ERROR_MS);
+  const tokens = new TokenCache(store.db, 5_000, TOKEN_STALE_MS);
   const limiter = new FailureLimiter(cfg.MLOPS_AUTH_FAILURE_LIMIT, cfg.MLOPS_AUTH_FAILURE_WINDOW_S * 1000);
 
   async function authorize(req: http.IncomingMessage, permission: Permission): Promise<TokenDoc | Reply> {
