@@ -11,8 +11,11 @@ import { runPrimary } from '../api/cluster';
 import { createLogger, type Logger } from '../api/log';
 import { loadConfig, secretValues, type Config } from '../lib/config';
 import { createStore, openStore, type Store } from '../lib/store/db';
-import { ensurePredictionLogIndexes } from './prediction-log';
+import { ensurePredictionLogIndexes, sweepPredictionLog } from './prediction-log';
 import { createInferenceApp, type InferenceApp } from './server';
+
+/** How often expired prediction log entries are deleted where the store has no TTL indexes. */
+const SWEEP_EVERY_MS = 10 * 60_000;
 
 export interface RunningInference {
   server: Server;
@@ -38,8 +41,20 @@ export async function startInference(
 ): Promise<RunningInference> {
   const log = opts.log ?? createLogger({ level: cfg.MLOPS_LOG_LEVEL, secrets: secretValues(cfg) });
   const store = opts.store ?? (await openStoreLenient(cfg, log));
-  ensurePredictionLogIndexes(store.db, cfg.MLOPS_PREDICTION_LOG_TTL_DAYS).catch((err) =>
-    log.warn('prediction_log indexes not created (retried at next start)', { error: (err as Error).message })
+  const ttlDays = cfg.MLOPS_PREDICTION_LOG_TTL_DAYS;
+  const sweep = () =>
+    sweepPredictionLog(store.db, ttlDays).catch((err) =>
+      log.warn('prediction_log sweep failed (retried later)', { error: (err as Error).message })
+    );
+  let sweeper: NodeJS.Timeout | undefined;
+  ensurePredictionLogIndexes(store.db, ttlDays).then(
+    (ttlIndex) => {
+      if (ttlIndex) return;
+      void sweep();
+      sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+      sweeper.unref();
+    },
+    (err) => log.warn('prediction_log indexes not created (retried at next start)', { error: (err as Error).message })
   );
   const app = createInferenceApp(store, cfg, log);
   const server = http.createServer(app.handler);
@@ -71,6 +86,7 @@ export async function startInference(
       timer.unref();
       await closed;
       clearTimeout(timer);
+      clearInterval(sweeper);
       await app.close();
       if (!opts.store) await store.close();
       log.info('inference server stopped');

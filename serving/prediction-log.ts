@@ -2,7 +2,8 @@
 // to MongoDB's `prediction_log` for monitoring and audit. It never sits on the request path:
 // record() only pushes into a bounded buffer, one background write drains it in batches, and
 // when the store is slow or down the buffer fills and further entries are dropped and counted
-// (mlops_inference_prediction_log_dropped_total). A TTL index removes entries after ttlDays.
+// (mlops_inference_prediction_log_dropped_total). A TTL index removes entries after ttlDays, or
+// a periodic sweep on stores without TTL indexes (FerretDB v1).
 import type { Db } from 'mongodb';
 import type { ServingMetrics } from './metrics';
 
@@ -27,9 +28,27 @@ export interface PredictionLogOptions {
   ttlDays: number;
 }
 
-export async function ensurePredictionLogIndexes(db: Db, ttlDays: number): Promise<void> {
-  await db.collection(PREDICTION_LOG).createIndex({ at: 1 }, { name: 'ttl_at', expireAfterSeconds: ttlDays * 86_400 });
-  await db.collection(PREDICTION_LOG).createIndex({ model: 1, version: 1, at: -1 }, { name: 'model_version_at' });
+/**
+ * The TTL index where the store has them (MongoDB); FerretDB v1 does not, so there the log sweeps
+ * expired entries itself (returns false).
+ */
+export async function ensurePredictionLogIndexes(db: Db, ttlDays: number): Promise<boolean> {
+  const log = db.collection(PREDICTION_LOG);
+  // One index per command: FerretDB v1 panics on createIndexes with several specs.
+  await log.createIndex({ model: 1, version: 1, at: -1 }, { name: 'model_version_at' });
+  try {
+    await log.createIndex({ at: 1 }, { name: 'ttl_at', expireAfterSeconds: ttlDays * 86_400 });
+    return true;
+  } catch {
+    await log.createIndex({ at: 1 }, { name: 'at' });
+    return false;
+  }
+}
+
+/** Deletes entries older than the TTL (stores without TTL indexes). */
+export async function sweepPredictionLog(db: Db, ttlDays: number, now = Date.now()): Promise<number> {
+  const res = await db.collection(PREDICTION_LOG).deleteMany({ at: { $lt: new Date(now - ttlDays * 86_400_000) } });
+  return res.deletedCount;
 }
 
 export class PredictionLog {
