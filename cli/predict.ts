@@ -8,6 +8,8 @@ import { UsageError } from './config';
 import type { Http } from './http';
 import { table } from './format';
 
+export const DEFAULT_INFERENCE_URL = 'http://127.0.0.1:8090';
+
 /** Rows per request; well under the server's MLOPS_INFERENCE_MAX_ROWS default. */
 export const PREDICT_CHUNK_ROWS = 1_000;
 
@@ -89,7 +91,9 @@ export async function predict(
       if (byName.label) row.label = byName.label[i];
       if (byName.value) row.value = byName.value[i];
       if (byName.probabilities && classes) {
-        classes.forEach((c, k) => (row[`p(${c})`] = (byName.probabilities[i * classes.length + k] as number).toFixed(3)));
+        classes.forEach(
+          (c, k) => (row[`p(${c})`] = (byName.probabilities[i * classes.length + k] as number).toFixed(3))
+        );
       }
       out.push(row);
     }

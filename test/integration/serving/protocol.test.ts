@@ -4,6 +4,10 @@
 // to the evaluation's on the test split, missing values as in training, every error a 4xx
 // {"error"} naming the input, and fuzzed bodies that never get a 5xx.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../../cli/main';
 import { scoreOnnx } from '../../../activities/evaluate';
 import { classificationMetrics, predictOnnx } from '../../../lib/ml';
 import { decodeModel } from '../../../lib/ml/onnx/proto';
@@ -288,6 +292,54 @@ describe('errors', () => {
     }
     expect([...statuses.keys()].every((s) => s === 200 || (s >= 400 && s < 500))).toBe(true);
     expect(await get(server.url, '/v2/health/live', null)).toMatchObject({ status: 200 });
+  });
+});
+
+describe('mlops predict', () => {
+  it('turns JSON objects with column names into a v2 request and prints a table', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'predict-'));
+    const file = path.join(dir, 'rows.jsonl');
+    const rows = Array.from({ length: 5 }, (_, i) => {
+      const row = Object.fromEntries(Object.entries(data.test.columns).map(([k, col]) => [k, col[i]]));
+      // Missing values as a user writes them; the target and unused columns are simply ignored.
+      return JSON.stringify({
+        ...row,
+        bill_length_mm: i === 0 ? null : row.bill_length_mm,
+        island: i === 1 ? 'NA' : row.island,
+      });
+    });
+    writeFileSync(file, rows.join('\n') + '\n');
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      env: { MLOPS_INFERENCE_URL: server.url, MLOPS_TOKEN: tokens.predictor },
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => err.push(t),
+    };
+    expect(await runCli(['predict', MODEL, '--rows', file], io)).toBe(0);
+    const lines = out.join('').trim().split('\n');
+    expect(lines[0]).toBe(`model ${MODEL} v1: 5 rows`);
+    expect(lines[1].split(/\s+/)).toEqual(['ROW', 'LABEL', 'P(ADELIE)', 'P(CHINSTRAP)', 'P(GENTOO)']);
+    const frame = {
+      length: 5,
+      columns: Object.fromEntries(Object.entries(data.test.columns).map(([k, c]) => [k, c.slice(0, 5)])),
+    };
+    (frame.columns.bill_length_mm as Float64Array)[0] = NaN;
+    (frame.columns.island as (string | null)[])[1] = null;
+    const direct = await predictOnnx(onnx, frame);
+    expect(lines.slice(2).map((l) => l.split(/\s+/)[1])).toEqual(direct.labels);
+
+    expect(await runCli(['predict', MODEL, '--rows', file, '--json'], io)).toBe(0);
+    const json = JSON.parse(out.slice(-1)[0]);
+    expect(json).toMatchObject({ model: MODEL, versions: ['1'] });
+    expect(json.predictions).toHaveLength(5);
+
+    // A bad cell is named before anything is sent; a refusal of the server is shown as is.
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(rows[0]), body_mass_g: 'heavy' }) + '\n');
+    expect(await runCli(['predict', MODEL, '--rows', file], io)).toBe(2);
+    expect(err.join('')).toMatch(/row 1, column 'body_mass_g': "heavy" is not a number/);
+    expect(await runCli(['predict', 'no-such-model', '--rows', file], io)).toBe(1);
+    expect(err.join('')).toMatch(/HTTP 404: model 'no-such-model' has no 'production' alias/);
   });
 });
 
