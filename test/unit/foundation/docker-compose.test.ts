@@ -29,6 +29,7 @@ describe('docker-compose.yml', () => {
         'control-worker',
         'cpu-worker',
         'gpu-worker',
+        'inference',
         'mongodb',
         'postgresql',
         'temporal',
@@ -40,16 +41,19 @@ describe('docker-compose.yml', () => {
   });
 
   it('gates every app service on healthy dependencies', () => {
-    for (const name of ['api', 'control-worker', 'gpu-worker', 'cpu-worker']) {
+    for (const name of ['api', 'inference', 'control-worker', 'gpu-worker', 'cpu-worker']) {
       expect(services[name].depends_on?.mongodb.condition).toBe('service_healthy');
       expect(services[name].depends_on?.['temporal-setup'].condition).toBe('service_completed_successfully');
     }
-    for (const name of ['postgresql', 'temporal', 'mongodb', 'api']) expect(services[name].healthcheck).toBeDefined();
+    for (const name of ['postgresql', 'temporal', 'mongodb', 'api', 'inference'])
+      expect(services[name].healthcheck).toBeDefined();
   });
 
   it('reserves a GPU for the GPU fleet and scales the CPU fleet by replicas', () => {
     expect(services['gpu-worker'].deploy?.resources?.reservations?.devices?.[0].capabilities).toContain('gpu');
     expect(services['cpu-worker'].deploy?.replicas).toBeGreaterThan(1);
+    expect(services.inference.deploy?.replicas).toBeGreaterThan(1);
+    expect(services.inference.command).toEqual(['node', '--import', 'tsx', 'serving/main.ts']);
     expect(services['gpu-worker'].command).toEqual(['node', '--import', 'tsx', 'workers/gpu.ts']);
   });
 
