@@ -12,36 +12,29 @@ import { waitFor } from '../harness/wait';
 import {
   get,
   infer,
-  openStore,
+  metric,
   penguinsRequest,
   penguinsSplit,
   promote,
   registerPenguins,
-  roleTokens,
-  servingConfig,
-  spawnInference,
+  servingEnv,
   type InferenceChild,
+  type ServingEnv,
   type Tokens,
 } from './helpers';
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
 const data = penguinsSplit();
+let env: ServingEnv;
 let store: Store;
 let server: InferenceChild;
 let tokens: Tokens;
 
 beforeAll(async () => {
-  const cfg = servingConfig();
-  store = await openStore(cfg);
-  tokens = await roleTokens(store, cfg);
-  await registerPenguins(store, MODEL, data, { seed: 1 });
-  server = await spawnInference(cfg);
+  env = await servingEnv({ prepare: (s) => registerPenguins(s, MODEL, data, { seed: 1 }).then(() => undefined) });
+  ({ store, server, tokens } = env);
 });
-afterAll(async () => {
-  await server?.child.stop(5_000);
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-});
+afterAll(() => env?.close());
 
 interface Answer {
   sentAt: number;
@@ -79,13 +72,8 @@ function load(concurrency: number) {
   };
 }
 
-async function metric(name: string): Promise<number> {
-  const text: string = (await get(server.url, '/metrics', tokens.admin)).body;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-}
+const refusals = () =>
+  metric(server.url, tokens.admin, `mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`);
 
 it('follows an alias move under load without a failed request', async () => {
   expect((await infer(server.url, MODEL, tokens.predictor, penguinsRequest(data.test, 0, 1))).body.model_version).toBe(
@@ -121,16 +109,9 @@ it('never serves a version whose registry record was tampered with', async () =>
   const { version: v3 } = await registerPenguins(store, MODEL, data, { seed: 3, promote: false });
   // Someone with database access points v3's serving artifact at other bytes, then promotes it.
   await modelVersions(store.db).updateOne({ _id: v3._id }, { $set: { 'artifacts.serving.sha256': 'f'.repeat(64) } });
-  const refusedBefore = await metric(
-    'mlops_inference_model_load_failures_total{model="' + MODEL + '",reason="signature"}'
-  );
+  const refusedBefore = await refusals();
   await promote(store, MODEL, v3.version);
-  await waitFor(
-    'the signature refusal',
-    async () =>
-      (await metric(`mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`)) > refusedBefore,
-    30_000
-  );
+  await waitFor('the signature refusal', async () => (await refusals()) > refusedBefore, 30_000);
   // Several poll intervals later the last good version still answers.
   await new Promise((r) => setTimeout(r, 1_000));
   for (let i = 0; i < 5; i++) {

@@ -182,4 +182,47 @@ export async function get(url: string, route: string, token: string | null) {
   return { status: res.status, headers: res.headers, body };
 }
 
-export { openStore };
+/** Sum of the samples of a metric (a name, or a name with labels) on the server's /metrics. */
+export async function metric(url: string, token: string, name: string): Promise<number> {
+  const text: string = (await get(url, '/metrics', token)).body;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+export interface ServingEnv {
+  cfg: Config;
+  store: Store;
+  tokens: Tokens;
+  server: InferenceChild;
+  close(): Promise<void>;
+}
+
+/**
+ * A database of its own with tokens for every role, `prepare` run on it (register models), then
+ * the inference server with `serverEnv` on top of the test config.
+ */
+export async function servingEnv(
+  opts: {
+    prepare?: (store: Store) => Promise<void>;
+    serverEnv?: (cfg: Config) => Promise<Record<string, string>> | Record<string, string>;
+  } = {}
+): Promise<ServingEnv> {
+  const cfg = servingConfig();
+  const store = await openStore(cfg);
+  const tokens = await roleTokens(store, cfg);
+  await opts.prepare?.(store);
+  const server = await spawnInference(cfg, await opts.serverEnv?.(cfg));
+  return {
+    cfg,
+    store,
+    tokens,
+    server,
+    async close() {
+      await server.child.stop(5_000);
+      await store.db.dropDatabase().catch(() => undefined);
+      await store.close();
+    },
+  };
+}

@@ -12,43 +12,33 @@ import { scoreOnnx } from '../../../activities/evaluate';
 import { classificationMetrics, predictOnnx } from '../../../lib/ml';
 import { decodeModel } from '../../../lib/ml/onnx/proto';
 import { rng } from '../../../lib/ml/rng';
-import type { Store } from '../../../lib/store/db';
 import {
   get,
   infer,
-  openStore,
   penguinsRequest,
   penguinsSplit,
   registerPenguins,
-  roleTokens,
-  servingConfig,
-  spawnInference,
+  servingEnv,
   type InferenceChild,
+  type ServingEnv,
   type Tokens,
 } from './helpers';
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
 const data = penguinsSplit();
-let store: Store;
+let env: ServingEnv;
 let server: InferenceChild;
 let tokens: Tokens;
 let onnx: Uint8Array;
 
 beforeAll(async () => {
-  const cfg = servingConfig({ MLOPS_INFERENCE_MAX_ROWS: '500', MLOPS_INFERENCE_MAX_BODY_BYTES: '200000' });
-  store = await openStore(cfg);
-  tokens = await roleTokens(store, cfg);
-  ({ onnx } = await registerPenguins(store, MODEL, data));
-  server = await spawnInference(cfg, {
-    MLOPS_INFERENCE_MAX_ROWS: '500',
-    MLOPS_INFERENCE_MAX_BODY_BYTES: '200000',
+  env = await servingEnv({
+    prepare: async (store) => void ({ onnx } = await registerPenguins(store, MODEL, data)),
+    serverEnv: () => ({ MLOPS_INFERENCE_MAX_ROWS: '500', MLOPS_INFERENCE_MAX_BODY_BYTES: '200000' }),
   });
+  ({ server, tokens } = env);
 });
-afterAll(async () => {
-  await server?.child.stop(5_000);
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
-});
+afterAll(() => env?.close());
 
 const ok = (body: unknown) => infer(server.url, MODEL, tokens.predictor, body);
 

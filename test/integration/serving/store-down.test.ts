@@ -9,16 +9,14 @@ import type { Store } from '../../../lib/store/db';
 import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { waitFor } from '../harness/wait';
 import {
-  get,
   infer,
-  openStore,
+  metric as metricOf,
   penguinsRequest,
   penguinsSplit,
   registerPenguins,
-  roleTokens,
-  servingConfig,
-  spawnInference,
+  servingEnv,
   type InferenceChild,
+  type ServingEnv,
   type Tokens,
 } from './helpers';
 
@@ -58,42 +56,38 @@ async function cuttableProxy(target: { host: string; port: number }) {
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
 const data = penguinsSplit();
+let env: ServingEnv;
 let store: Store;
 let server: InferenceChild;
 let tokens: Tokens;
 let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
 
 beforeAll(async () => {
-  const cfg = servingConfig();
-  store = await openStore(cfg);
-  tokens = await roleTokens(store, cfg);
-  await registerPenguins(store, MODEL, data);
-  await store.db
-    .collection(PREDICTION_LOG)
-    .insertOne({ requestId: 'expired', model: MODEL, at: new Date(Date.now() - 31 * 86_400_000) });
-  const mongo = new URL(cfg.MONGODB_URI.replace(/^mongodb:/, 'http:'));
-  proxy = await cuttableProxy({ host: mongo.hostname, port: Number(mongo.port) });
-  server = await spawnInference(cfg, {
-    MONGODB_URI: `mongodb://127.0.0.1:${proxy.port}/`,
-    MLOPS_PREDICTION_LOG_SAMPLE: '1',
-    MLOPS_PREDICTION_LOG_BUFFER: '20',
+  env = await servingEnv({
+    prepare: async (s) => {
+      await registerPenguins(s, MODEL, data);
+      await s.db
+        .collection(PREDICTION_LOG)
+        .insertOne({ requestId: 'expired', model: MODEL, at: new Date(Date.now() - 31 * 86_400_000) });
+    },
+    serverEnv: async (cfg) => {
+      const mongo = new URL(cfg.MONGODB_URI.replace(/^mongodb:/, 'http:'));
+      proxy = await cuttableProxy({ host: mongo.hostname, port: Number(mongo.port) });
+      return {
+        MONGODB_URI: `mongodb://127.0.0.1:${proxy.port}/`,
+        MLOPS_PREDICTION_LOG_SAMPLE: '1',
+        MLOPS_PREDICTION_LOG_BUFFER: '20',
+      };
+    },
   });
+  ({ store, server, tokens } = env);
 });
 afterAll(async () => {
-  await server?.child.stop(5_000);
+  await env?.close();
   await proxy?.down();
-  await store?.db.dropDatabase().catch(() => undefined);
-  await store?.close();
 });
 
-async function metric(name: string): Promise<number> {
-  const text: string = (await get(server.url, '/metrics', tokens.admin)).body;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-}
-
+const metric = (name: string) => metricOf(server.url, tokens.admin, name);
 const predict = (id: string) => infer(server.url, MODEL, tokens.predictor, { id, ...penguinsRequest(data.test, 0, 2) });
 
 it('logs sampled requests in batches, with a TTL index', async () => {
