@@ -2,7 +2,8 @@
 // requests at concurrency 1, 8 and 64, for penguins and a 64-feature 10-class MLP (float and
 // int8), against the floor: onnxruntime-node session.run in-process on the same rows. The server
 // runs as its own process (serving/main.ts) on an embedded MongoDB-wire server, with dynamic
-// batching on (the default) and off; one load generator (bench/api/load.ts) sends every request.
+// batching on (the default) and off, both running at once; one load generator (bench/api/load.ts)
+// sends every request, in rounds that alternate the floor and the two servers.
 // `http_rtt` is GET /v2/health/live at concurrency 1: the loopback HTTP round trip.
 //
 //   npx tsx bench/serving/online.ts [--duration 3] [--workers 1]
@@ -33,6 +34,30 @@ const ROOT = path.resolve(__dirname, '../..');
 const CONCURRENCY = [1, 8, 64];
 const durationMs = arg('duration', 3) * 1000;
 const workers = arg('workers', 1);
+/** Rounds each measurement is split into (see the main loop). */
+const ROUNDS = 4;
+
+/** Rounds of one measurement as one result: total rate, median p50/p90/p99 of the rounds. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const median = (k: 'p50' | 'p90' | 'p99' | 'mean') => {
+    const v = rounds.map((r) => r[k]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  };
+  const statuses: Record<string, number> = {};
+  for (const r of rounds) for (const [s, n] of Object.entries(r.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+  return {
+    name: rounds[0].name,
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    statuses,
+    rps: Math.round(rounds.reduce((a, r) => a + r.rps, 0) / rounds.length),
+    p50: median('p50'),
+    p90: median('p90'),
+    p99: median('p99'),
+    max: Math.max(...rounds.map((r) => r.max)),
+    mean: median('mean'),
+  };
+}
 
 interface Bench {
   name: string;
@@ -96,7 +121,7 @@ function bodies(b: Bench): string[] {
 }
 
 /** The floor: `concurrency` loops of session.run on prebuilt one-row tensors, in this process. */
-async function floor(b: Bench, concurrency: number): Promise<LoadResult> {
+async function floor(b: Bench, concurrency: number, ms: number): Promise<LoadResult> {
   const session = await createSession(b.onnx);
   const numeric = b.features.filter((f) => f.type === 'numeric');
   const categorical = b.features.filter((f) => f.type === 'categorical');
@@ -115,7 +140,7 @@ async function floor(b: Bench, concurrency: number): Promise<LoadResult> {
   const latencies: number[] = [];
   let n = 0;
   const started = Date.now();
-  const deadline = started + durationMs;
+  const deadline = started + ms;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline) {
@@ -226,52 +251,44 @@ async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url:
       results.push({ ...r, model, variant, concurrency });
       log(`${model} ${variant} c=${concurrency}: ${r.rps} req/s p50 ${r.p50} ms p99 ${r.p99} ms (errors ${r.errors})`);
     };
-    for (const b of benches) for (const c of CONCURRENCY) add(b.name, 'in-process floor', c, await floor(b, c));
-    const variants: [string, Record<string, string>][] = [
-      ['server, batching on', { MLOPS_INFERENCE_BATCHING: '1' }],
-      ['server, batching off', { MLOPS_INFERENCE_BATCHING: '0' }],
-    ];
-    for (const [variant, env] of variants) {
-      await withServer(cfg, env, async (url) => {
-        if (variant === variants[0][0]) {
-          const rtt = await runLoad({
-            name: 'rtt',
-            baseUrl: url,
-            token,
-            concurrency: 1,
-            durationMs,
-            path: () => '/v2/health/live',
-          });
-          add('-', 'http_rtt (GET /v2/health/live)', 1, rtt);
-        }
+    // Both servers run at once and every measurement is split into rounds that alternate floor,
+    // batching on and batching off, so that background load on a shared machine hits all alike.
+    await withServer(cfg, { MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
+      withServer(cfg, { MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
+        add(
+          '-',
+          'http_rtt (GET /v2/health/live)',
+          1,
+          await runLoad({ name: 'rtt', baseUrl: on, token, concurrency: 1, durationMs, path: () => '/v2/health/live' })
+        );
         for (const b of benches) {
           const bs = bodies(b);
           const route = `/v2/models/${b.name}/infer`;
-          // Warm up: the first request loads the model.
-          await runLoad({
-            name: 'warm',
-            baseUrl: url,
-            token,
-            concurrency: 1,
-            durationMs: 300,
-            path: () => route,
-            body: (i) => bs[i % 256],
-          });
-          for (const c of CONCURRENCY) {
-            const r = await runLoad({
+          const serve = (url: string, c: number, ms: number) =>
+            runLoad({
               name: b.name,
               baseUrl: url,
               token,
               concurrency: c,
-              durationMs,
+              durationMs: ms,
               path: () => route,
               body: (i) => bs[i % 256],
             });
-            add(b.name, variant, c, r);
+          await Promise.all([serve(on, 1, 300), serve(off, 1, 300)]); // warm up: the first request loads the model
+          for (const c of CONCURRENCY) {
+            const rounds: Record<string, LoadResult[]> = { floor: [], on: [], off: [] };
+            for (let r = 0; r < ROUNDS; r++) {
+              rounds.floor.push(await floor(b, c, durationMs / ROUNDS));
+              rounds.on.push(await serve(on, c, durationMs / ROUNDS));
+              rounds.off.push(await serve(off, c, durationMs / ROUNDS));
+            }
+            add(b.name, 'in-process floor', c, combine(rounds.floor));
+            add(b.name, 'server, batching on', c, combine(rounds.on));
+            add(b.name, 'server, batching off', c, combine(rounds.off));
           }
         }
-      });
-    }
+      })
+    );
     const floorOf = (model: string, c: number) =>
       results.find((r) => r.model === model && r.variant === 'in-process floor' && r.concurrency === c)!;
     const rows = results.map((r) => ({
