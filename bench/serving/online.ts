@@ -309,6 +309,7 @@ async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url:
       machine: {
         cpus: os.cpus().length,
         model: os.cpus()[0]?.model,
+        loadAverage: os.loadavg(),
         note: 'load generator, server and floor share these cores',
       },
       durationMs,
