@@ -72,6 +72,15 @@ function load(concurrency: number) {
   };
 }
 
+const inferPinned = (version: number) =>
+  infer(
+    server.url,
+    MODEL,
+    tokens.predictor,
+    penguinsRequest(data.test, 0, 1),
+    `/v2/models/${MODEL}/versions/${version}/infer`
+  );
+
 const refusals = () =>
   metric(server.url, tokens.admin, `mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`);
 
@@ -118,13 +127,7 @@ it('never serves a version whose registry record was tampered with', async () =>
     const r = await infer(server.url, MODEL, tokens.predictor, penguinsRequest(data.test, 0, 1));
     expect({ status: r.status, version: r.body.model_version }).toEqual({ status: 200, version: '2' });
   }
-  const pinned = await infer(
-    server.url,
-    MODEL,
-    tokens.predictor,
-    penguinsRequest(data.test, 0, 1),
-    `/v2/models/${MODEL}/versions/3/infer`
-  );
+  const pinned = await inferPinned(3);
   expect(pinned.status).toBe(503);
   expect(pinned.body).toEqual({ error: expect.stringMatching(/v3 failed signature verification/) });
   expect(pinned.headers.get('x-model-version')).toBeNull();
@@ -145,13 +148,7 @@ it('never serves a version whose artifact bytes were changed in the store', asyn
   await store.db
     .collection('artifact_chunks')
     .updateOne({ _id: `${sha}:0` as never }, { $set: { data: new Binary(bytes) } });
-  const pinned = await infer(
-    server.url,
-    MODEL,
-    tokens.predictor,
-    penguinsRequest(data.test, 0, 1),
-    `/v2/models/${MODEL}/versions/4/infer`
-  );
+  const pinned = await inferPinned(4);
   expect(pinned.status).toBe(503);
   expect(pinned.body.error).toMatch(/model '.*' cannot be loaded now/);
   await promote(store, MODEL, v4.version);
