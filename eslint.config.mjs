@@ -72,8 +72,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: upTo(['api', 'workflows', 'activities', 'workers']),
-              message: 'lib/ is shared domain code: it must not import api/, workflows/, activities/ or workers/.',
+              group: upTo(['api', 'serving', 'workflows', 'activities', 'workers']),
+              message:
+                'lib/ is shared domain code: it must not import api/, serving/, workflows/, activities/ or workers/.',
             },
           ],
         },

@@ -5,6 +5,7 @@
 // worker dies times out on its heartbeat and is retried on another worker.
 import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
+import { PIPELINE_EXPORT } from '../lib/ml/export';
 import { exportOnnx, serializeModel } from '../lib/ml';
 import { decodeCheckpoint } from '../lib/ml/checkpoint';
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
@@ -255,13 +256,17 @@ export function createDistributedActivities(deps: ActivityDeps) {
             MEDIA.model,
             label(input.runId, 'model')
           );
-          const onnx = exportOnnx(model, {
-            'mlops.model_name': input.spec.model,
-            'mlops.run_id': input.runId,
-            'mlops.dataset_sha256': input.datasetSha256,
-            'mlops.code_version': codeVersion(),
-            'mlops.trainer': `builtin-data-parallel:${p.workers}`,
-          });
+          const onnx = exportOnnx(
+            model,
+            {
+              'mlops.model_name': input.spec.model,
+              'mlops.run_id': input.runId,
+              'mlops.dataset_sha256': input.datasetSha256,
+              'mlops.code_version': codeVersion(),
+              'mlops.trainer': `builtin-data-parallel:${p.workers}`,
+            },
+            PIPELINE_EXPORT
+          );
           const onnxRef = await putArtifact(deps.store, onnx, MEDIA.onnx, label(input.runId, 'onnx'));
           const last = global.history[global.history.length - 1];
           await updateRun(deps.store, input.runId, {

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
 import { providerUsed } from '../lib/ml/ort';
+import { PIPELINE_EXPORT } from '../lib/ml/export';
 import { exportOnnx, serializeModel, train as trainModel, type TrainSpec } from '../lib/ml';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
@@ -125,12 +126,16 @@ export function createTrainActivities(deps: ActivityDeps) {
               kind: 'model',
               runId: input.runId,
             });
-            const onnx = exportOnnx(model, {
-              'mlops.model_name': input.spec.model,
-              'mlops.run_id': input.runId,
-              'mlops.dataset_sha256': input.datasetSha256,
-              'mlops.code_version': codeVersion(),
-            });
+            const onnx = exportOnnx(
+              model,
+              {
+                'mlops.model_name': input.spec.model,
+                'mlops.run_id': input.runId,
+                'mlops.dataset_sha256': input.datasetSha256,
+                'mlops.code_version': codeVersion(),
+              },
+              PIPELINE_EXPORT
+            );
             const onnxRef = await putArtifact(deps.store, onnx, MEDIA.onnx, { kind: 'onnx', runId: input.runId });
             const last = model.history[model.history.length - 1];
             const result: TrainResult = {

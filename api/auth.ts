@@ -26,23 +26,49 @@ export function principal(res: Response): Principal {
 export class TokenCache {
   private readonly entries = new Map<string, { doc: TokenDoc | null; until: number }>();
   private readonly lastTouched = new Map<string, number>();
+  private readonly refreshing = new Set<string>();
 
   constructor(
     private readonly db: Db,
-    private readonly ttlMs = 5_000
+    private readonly ttlMs = 5_000,
+    /**
+     * Past its ttl, an entry is still answered from memory for this long while a background read
+     * refreshes it: the inference server keeps answering, without waiting, while MongoDB is slow
+     * or down (a revocation applies once a read succeeds). 0 (the API) always reads.
+     */
+    private readonly staleMs = 0
   ) {}
 
   async lookup(hash: string): Promise<TokenDoc | null> {
     const now = Date.now();
     const hit = this.entries.get(hash);
-    if (hit && hit.until > now && (!hit.doc?.expiresAt || hit.doc.expiresAt.getTime() > now)) return hit.doc;
+    if (hit && (!hit.doc?.expiresAt || hit.doc.expiresAt.getTime() > now)) {
+      if (hit.until > now) return hit.doc;
+      if (hit.doc && hit.until + this.staleMs > now) {
+        this.refresh(hash);
+        return hit.doc;
+      }
+    }
+    return this.read(hash);
+  }
+
+  private refresh(hash: string): void {
+    if (this.refreshing.has(hash)) return;
+    this.refreshing.add(hash);
+    this.read(hash)
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(hash));
+  }
+
+  private async read(hash: string): Promise<TokenDoc | null> {
+    const now = Date.now();
     const doc = await findActiveToken(this.db, hash);
     // Unknown tokens are not cached: guesses would fill the map.
     if (doc) {
       if (this.entries.size > 5_000) this.entries.clear();
       this.entries.set(hash, { doc, until: now + this.ttlMs });
       this.touch(doc._id, now);
-    }
+    } else this.entries.delete(hash);
     return doc;
   }
 

@@ -10,7 +10,17 @@ import { keyringFor } from '../lib/crypto/keyring';
 
 export const WORKER_INDEX_VAR = 'MLOPS_API_WORKER_INDEX';
 
-export async function runPrimary(cfg: Config): Promise<void> {
+/** Which server the processes run: the API by default, or the inference server (serving/main.ts). */
+export interface ClusterRole {
+  name: string;
+  workers: number;
+  port: number;
+}
+
+export async function runPrimary(
+  cfg: Config,
+  role: ClusterRole = { name: 'api', workers: cfg.MLOPS_API_WORKERS, port: cfg.MLOPS_API_PORT }
+): Promise<void> {
   await ensureAdminToken(cfg);
   await keyringFor(cfg);
   let failed = false;
@@ -23,15 +33,17 @@ export async function runPrimary(cfg: Config): Promise<void> {
     if (code !== 0 && !(stopping && signal)) failed = true; // a drain that fails counts too
     if (!stopping) {
       failed = true;
-      console.error(`api: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); stopping the others`);
+      console.error(
+        `${role.name}: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); stopping the others`
+      );
       stopAll('SIGTERM');
     }
     if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(failed ? 1 : 0);
   });
   process.once('SIGTERM', () => stopAll('SIGTERM'));
   process.once('SIGINT', () => stopAll('SIGTERM'));
-  for (let i = 0; i < cfg.MLOPS_API_WORKERS; i++) cluster.fork({ [WORKER_INDEX_VAR]: String(i) });
-  console.log(`api: ${cfg.MLOPS_API_WORKERS} worker processes on port ${cfg.MLOPS_API_PORT}`);
+  for (let i = 0; i < role.workers; i++) cluster.fork({ [WORKER_INDEX_VAR]: String(i) });
+  console.log(`${role.name}: ${role.workers} worker processes on port ${role.port}`);
 }
 
 /** Whether this process should run the reconciler: the only process, or cluster worker 0. */

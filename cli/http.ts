@@ -22,7 +22,17 @@ export interface Http {
   raw(path: string): Promise<Response>;
 }
 
-export function createHttp(cfg: CliConfig, fetchImpl: typeof fetch = fetch): Http {
+/** What the client talks to, for the can't-reach message: the API, or the inference server. */
+export interface HttpTarget {
+  what: string;
+  variable: string;
+}
+
+export function createHttp(
+  cfg: Pick<CliConfig, 'url' | 'token'>,
+  fetchImpl: typeof fetch = fetch,
+  target: HttpTarget = { what: 'the API', variable: 'MLOPS_API_URL' }
+): Http {
   const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
     accept: 'application/json, application/problem+json',
     ...(cfg.token ? { authorization: `Bearer ${cfg.token}` } : {}),
@@ -36,7 +46,7 @@ export function createHttp(cfg: CliConfig, fetchImpl: typeof fetch = fetch): Htt
       throw new ApiError(
         0,
         undefined,
-        `cannot reach the API at ${cfg.url} (${cause}); is the stack running? Set MLOPS_API_URL.`
+        `cannot reach ${target.what} at ${cfg.url} (${cause}); is the stack running? Set ${target.variable}.`
       );
     }
   };
@@ -48,9 +58,12 @@ export function createHttp(cfg: CliConfig, fetchImpl: typeof fetch = fetch): Htt
     } catch {
       problem = undefined;
     }
+    // problem+json from the API; {"error"} from the inference server (Open Inference Protocol).
     let message = problem?.detail
       ? `${problem.title ?? res.statusText}: ${problem.detail}`
-      : `HTTP ${res.status} ${res.statusText}`;
+      : typeof problem?.error === 'string'
+        ? `HTTP ${res.status}: ${problem.error}`
+        : `HTTP ${res.status} ${res.statusText}`;
     if (res.status === 401 && !cfg.token) {
       message += ' (no token found: set MLOPS_TOKEN, MLOPS_TOKEN_FILE or "token" in the config file)';
     }

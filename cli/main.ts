@@ -2,7 +2,8 @@
 // `mlops`: command-line client of the mlops HTTP API. Run `mlops help`.
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { resolveConfig, UsageError } from './config';
+import { resolveConfig, UsageError, type CliConfig } from './config';
+import { DEFAULT_INFERENCE_URL, predict } from './predict';
 import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
@@ -49,6 +50,10 @@ Batch predictions (docs/batch-inference.md)
   batch watch ID              progress bar until the batch ends
   batch download ID           [--errors] [-o FILE]   (stdout without -o)
   batch cancel ID
+Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
+  predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
+                              prints the label and class probabilities per row
+                              [--version N]   (predictor, scientist, approver or admin token)
 
 Other
   whoami                      the token in use
@@ -109,6 +114,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         'max-error-rate': { type: 'string' },
         errors: { type: 'boolean' },
         output: { type: 'string', short: 'o' },
+        rows: { type: 'string' },
+        'inference-url': { type: 'string' },
       },
     });
   } catch (err) {
@@ -148,6 +155,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       ctx.out(me, () => `${me.subject} (${me.role}) via token ${me.tokenId} "${me.name}"`);
       return 0;
     }
+    if (group === 'predict') return await predictCommand(ctx, cfg, [command, ...args].filter(Boolean));
     if (group === 'runs') return await runs(ctx, command, args);
     if (group === 'models') return await models(ctx, command, args);
     if (group === 'batch') return await batch(ctx, command, args);
@@ -165,6 +173,27 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`mlops: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+async function predictCommand(ctx: Ctx, cfg: CliConfig, args: string[]): Promise<number> {
+  const usage = 'predict MODEL --rows FILE.jsonl|- [--version N]';
+  const [model] = need(args, 1, usage);
+  const file = str(ctx.flags.rows);
+  if (!file) throw new UsageError(`give the rows: mlops ${usage}`);
+  const version = str(ctx.flags.version);
+  if (version !== undefined && !/^[1-9]\d*$/.test(version))
+    throw new UsageError('--version must be a positive integer');
+  const url = (str(ctx.flags['inference-url']) || ctx.io.env.MLOPS_INFERENCE_URL || DEFAULT_INFERENCE_URL).replace(
+    /\/+$/,
+    ''
+  );
+  const http = createHttp({ url, token: cfg.token }, ctx.io.fetch, {
+    what: 'the inference server',
+    variable: 'MLOPS_INFERENCE_URL',
+  });
+  const result = await predict(http, { model, version, file, readStdin: ctx.io.readStdin });
+  ctx.out(result.json, () => result.human);
+  return 0;
 }
 
 export function need(args: string[], n: number, usage: string): string[] {

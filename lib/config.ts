@@ -171,6 +171,60 @@ export const CONFIG_VARS = {
     default: '127.0.0.1',
     doc: 'Address the worker /metrics ports listen on (0.0.0.0 in a container, so Prometheus can scrape them)',
   },
+  MLOPS_INFERENCE_WORKERS: {
+    schema: z.coerce.number().int().min(1).max(64),
+    default: '1',
+    doc: 'Inference server processes sharing the port (node:cluster)',
+  },
+  MLOPS_INFERENCE_MAX_BODY_BYTES: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024),
+    default: '8388608',
+    doc: 'Largest accepted inference request body',
+  },
+  MLOPS_INFERENCE_MAX_ROWS: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    default: '10000',
+    doc: 'Most rows one inference request may hold',
+  },
+  MLOPS_INFERENCE_BATCHING: {
+    schema: z.enum(['0', '1']),
+    default: '1',
+    doc: 'Dynamic batching: concurrent requests to one model share one ONNX Runtime call (0 = off)',
+  },
+  MLOPS_INFERENCE_BATCH_MAX_ROWS: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    default: '256',
+    doc: 'Most rows one coalesced ONNX Runtime call may hold',
+  },
+  MLOPS_INFERENCE_BATCH_DELAY_MS: {
+    schema: z.coerce.number().min(0).max(1_000),
+    default: '0',
+    doc: 'How long the first request of a batch waits for others (0: only requests that arrive while the model is busy are coalesced)',
+  },
+  MLOPS_INFERENCE_POLL_MS: {
+    schema: z.coerce.number().int().min(100).max(600_000),
+    default: '2000',
+    doc: 'How often the inference server re-reads model aliases to follow promotions',
+  },
+  MLOPS_PREDICTION_LOG_SAMPLE: {
+    schema: z.coerce.number().min(0).max(1),
+    default: '0.1',
+    doc: 'Share of inference requests written to the `prediction_log` collection (0 = none, 1 = all)',
+  },
+  MLOPS_PREDICTION_LOG_TTL_DAYS: {
+    schema: z.coerce.number().int().min(1).max(3650),
+    default: '30',
+    doc: 'Days a prediction log entry is kept (TTL index)',
+  },
+  MLOPS_PREDICTION_LOG_BUFFER: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    default: '1000',
+    doc: 'Prediction log entries held in memory awaiting a write; beyond it entries are dropped and counted',
+  },
   MLOPS_TRAIN_MEMORY_MB: {
     schema: z.coerce.number().int().min(16).max(1_048_576),
     default: '4096',

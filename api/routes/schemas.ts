@@ -1,4 +1,5 @@
 // Shared response schemas for the OpenAPI document.
+import { ROLES } from '../../lib/auth/roles';
 import type { ResponseDoc } from '../route';
 import type { JsonSchema } from '../zod-json-schema';
 
@@ -51,7 +52,7 @@ export const tokenInfoSchema: JsonSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     subject: { type: 'string' },
-    role: { type: 'string', enum: ['viewer', 'scientist', 'approver', 'admin'] },
+    role: { type: 'string', enum: [...ROLES] },
     createdAt: { type: 'string', format: 'date-time' },
     createdBy: { type: ['string', 'null'] },
     expiresAt: { type: ['string', 'null'], format: 'date-time' },

@@ -30,6 +30,8 @@ export async function runLoad(opts: {
   durationMs: number;
   /** Path for the i-th request (lets a scenario vary ids or filters). */
   path: (i: number) => string;
+  /** JSON body of the i-th request; given, requests are POSTs. */
+  body?: (i: number) => string;
 }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const url = new URL(opts.baseUrl);
@@ -39,7 +41,7 @@ export async function runLoad(opts: {
   let counter = 0;
   const started = Date.now();
   const deadline = started + opts.durationMs;
-  const one = (path: string) =>
+  const one = (path: string, body: string | undefined) =>
     new Promise<number>((resolve) => {
       const t0 = process.hrtime.bigint();
       const req = http.request(
@@ -48,7 +50,13 @@ export async function runLoad(opts: {
           port: url.port,
           path,
           agent,
-          headers: { authorization: `Bearer ${opts.token}` },
+          method: body === undefined ? 'GET' : 'POST',
+          headers: {
+            authorization: `Bearer ${opts.token}`,
+            ...(body === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
+          },
         },
         (res) => {
           res.on('data', () => undefined);
@@ -62,11 +70,12 @@ export async function runLoad(opts: {
         errors++;
         resolve(0);
       });
-      req.end();
+      req.end(body);
     });
   const client = async () => {
     while (Date.now() < deadline) {
-      const status = await one(opts.path(counter++));
+      const i = counter++;
+      const status = await one(opts.path(i), opts.body?.(i));
       statuses[status] = (statuses[status] ?? 0) + 1;
     }
   };
@@ -74,7 +83,7 @@ export async function runLoad(opts: {
   agent.destroy();
   const elapsed = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 100) / 100;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
   return {
     name: opts.name,
     requests: latencies.length,

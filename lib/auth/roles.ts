@@ -1,7 +1,8 @@
 // Roles and what each may do. A route names the permission it needs; a token's role
-// grants a fixed set of permissions. Admin holds every permission.
+// grants a fixed set of permissions. Admin holds every permission. `predictor` is for
+// applications: it may call the inference server and nothing else.
 
-export const ROLES = ['viewer', 'scientist', 'approver', 'admin'] as const;
+export const ROLES = ['predictor', 'viewer', 'scientist', 'approver', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = [
@@ -12,13 +13,15 @@ export const PERMISSIONS = [
   'models:alias', // move an alias such as production
   'tokens:manage',
   'audit:read',
+  'infer', // the inference server's model routes (metadata, ready, infer)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const GRANTS: Record<Role, readonly Permission[]> = {
+  predictor: ['infer'],
   viewer: ['read'],
-  scientist: ['read', 'runs:start', 'runs:cancel'],
-  approver: ['read', 'runs:approve'],
+  scientist: ['read', 'runs:start', 'runs:cancel', 'infer'],
+  approver: ['read', 'runs:approve', 'infer'],
   admin: PERMISSIONS,
 };
 

@@ -34,6 +34,13 @@ export interface ExportOptions {
   packNumeric?: boolean;
 }
 
+/**
+ * How the pipeline exports what it registers: numeric columns packed into one input, because the
+ * per-input binding cost made the one-input-per-column graph 12x slower at batch 1
+ * (bench/ml/quantize.ts); evaluation, optimisation and serving all run this same graph.
+ */
+export const PIPELINE_EXPORT: ExportOptions = { packNumeric: true };
+
 /** Name of the packed numeric input (ExportOptions.packNumeric). */
 export const PACKED_NUMERIC = 'numeric';
 

@@ -1,9 +1,9 @@
 // `npm run smoke:image` (a CI phase, after `npm run build`): the app image's layout without
 // Docker. Installs the production dependencies alone (`npm ci --omit=dev`, as the Dockerfile's
 // prod-deps stage does) into a fresh folder, copies dist/, package.json and datasets/ beside them
-// (as its app stage does), then starts the API and the three fleets from there with plain node in
+// (as its app stage does), then starts the API, the three fleets and the inference server from there with plain node in
 // production mode against the embedded servers, and runs the demo pipeline to `succeeded`
-// (approved by the admin). Proves the images need no tsx, TypeScript or other dev dependency, and
+// (approved by the admin) and to a prediction from the inference server. Proves the images need no tsx, TypeScript or other dev dependency, and
 // that the control worker runs workflows from the prebuilt bundle.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { runDemo } from '../stack/demo';
 import { freePort } from '../stack/ports';
 import { startEmbeddedServers } from '../stack/services';
 
-const ENTRIES = ['workers/control', 'workers/cpu', 'workers/gpu', 'api/server'];
+const ENTRIES = ['workers/control', 'workers/cpu', 'workers/gpu', 'api/server', 'serving/main'];
 const DEV_ONLY = ['tsx', 'typescript', 'ts-jest', 'jest', 'esbuild'];
 
 function installImageLayout(app: string): void {
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   const servers = await startEmbeddedServers(await provisionTools(loadConfig(), () => undefined), tmp);
   const adminToken = 'smoke-admin-token-'.padEnd(40, 'x');
   const apiUrl = `http://127.0.0.1:${await freePort()}`;
+  const inferenceUrl = `http://127.0.0.1:${await freePort()}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
@@ -55,13 +56,14 @@ async function main(): Promise<void> {
     MLOPS_DATA_DIR: dataDir,
     MLOPS_DATASETS_DIR: path.join(app, 'datasets'),
     MLOPS_API_PORT: new URL(apiUrl).port,
+    MLOPS_INFERENCE_PORT: new URL(inferenceUrl).port,
   };
   const children: Child[] = [];
   try {
     for (const entry of ENTRIES) {
       const child = new Child({ name: entry, command: process.execPath, args: [`dist/${entry}.js`], cwd: app, env });
       children.push(child);
-      const ready = await child.waitForLine(/api listening|\bready\b/, 180_000);
+      const ready = await child.waitForLine(/api listening|inference server listening|\bready\b/, 180_000);
       if (entry === 'workers/control' && !ready.includes('prebuilt bundle'))
         throw new Error(`the control worker did not load the prebuilt bundle: ${ready}`);
     }
@@ -88,7 +90,8 @@ async function main(): Promise<void> {
       }
       return undefined;
     })();
-    await runDemo({ apiUrl, adminToken, dataDir, temporalUi: '(none)', log, signal: stop.signal });
+    // The demo ends by asking the compiled inference server for a prediction of the promoted version.
+    await runDemo({ apiUrl, inferenceUrl, adminToken, dataDir, temporalUi: '(none)', log, signal: stop.signal });
     stop.abort();
     const runId = await approved;
     const run = runId ? await api('GET', `/v1/runs/${runId}`) : undefined;

@@ -1,7 +1,8 @@
 // The main job `npm start` runs once the stack is up: a pipeline on the bundled penguins
 // dataset, submitted over the API by a demo scientist token (so that the admin, a second
 // person, may approve it: four eyes). It prints each stage as the run moves and how to
-// approve it, and never stops the stack when it fails.
+// approve it, ends by printing one prediction of the promoted version from the inference server,
+// and never stops the stack when it fails.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
@@ -39,8 +40,62 @@ async function demoScientistToken(api: Api, adminToken: string, dataDir: string)
   return created.token;
 }
 
+/** One penguin (the first row of datasets/penguins.csv) as an Open Inference Protocol request. */
+export const DEMO_ROW = {
+  bill_length_mm: 39.1,
+  bill_depth_mm: 18.7,
+  flipper_length_mm: 181,
+  body_mass_g: 3750,
+  island: 'Torgersen',
+  sex: 'male',
+};
+const demoRequest = {
+  inputs: Object.entries(DEMO_ROW).map(([name, v]) => ({
+    name,
+    shape: [1, 1],
+    datatype: typeof v === 'number' ? 'FP32' : 'BYTES',
+    data: [v],
+  })),
+};
+
+/** Asks the inference server until the promoted version answers (it follows the alias within seconds). */
+async function printPrediction(
+  inferenceUrl: string,
+  token: string,
+  model: string,
+  version: number,
+  log: (l: string) => void
+) {
+  const url = `${inferenceUrl}/v2/models/${model}/infer`;
+  for (let tries = 0; tries < 30; tries++) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(demoRequest),
+    });
+    const body = (await res.json()) as {
+      model_version?: string;
+      outputs: { name: string; data: (string | number)[] }[];
+    };
+    if (res.ok && body.model_version === String(version)) {
+      const label = body.outputs.find((o) => o.name === 'label')?.data[0];
+      const p = (body.outputs.find((o) => o.name === 'probabilities')?.data ?? []) as number[];
+      log(
+        `demo: ${model} v${version} predicts ${label} (p=${Math.max(...p).toFixed(3)}) for ${JSON.stringify(DEMO_ROW)}`
+      );
+      log(
+        `demo: try it:  curl -s ${url} -H "Authorization: Bearer $(cat data/demo-scientist-token)" -d '${JSON.stringify(demoRequest)}'`
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error(`the inference server did not answer with ${model} v${version} at ${url}`);
+}
+
 export async function runDemo(opts: {
   apiUrl: string;
+  inferenceUrl: string;
   adminToken: string;
   dataDir: string;
   temporalUi: string;
@@ -71,7 +126,12 @@ export async function runDemo(opts: {
         const cli = `${env.length ? `${env.join(' ')} ` : ''}npm run mlops -- runs`;
         log(`demo: approve it with:  ${cli} approve ${runId}   (or reject: ${cli} reject ${runId})`);
       }
-      if (TERMINAL.has(run.status)) return;
+      if (TERMINAL.has(run.status)) {
+        if (run.status === 'succeeded' && run.model?.version) {
+          await printPrediction(opts.inferenceUrl, token, run.model.name, run.model.version, log);
+        }
+        return;
+      }
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }

@@ -18,6 +18,7 @@ async function main(): Promise<number> {
   const { urls } = stack;
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   log(`  API            ${urls.api}  (OpenAPI: ${urls.api}/openapi.json)`);
+  log(`  inference      ${urls.inference}/v2/models/{name}/infer  (Open Inference Protocol v2)`);
   log(`  Temporal UI    ${urls.temporalUi}`);
   log(`  API metrics    ${urls.apiMetrics}`);
   log(`  worker metrics ${urls.workerMetrics.join(' ')}`);
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
     const adminToken = cfg.MLOPS_ADMIN_TOKEN ?? readFileSync(urls.adminTokenPath!, 'utf8').trim();
     runDemo({
       apiUrl: urls.api,
+      inferenceUrl: urls.inference,
       adminToken,
       dataDir: cfg.dataDir,
       temporalUi: urls.temporalUi,

@@ -1,5 +1,5 @@
 // The embedded stack: Temporal dev server (with Web UI), MongoDB-wire server, the control,
-// GPU and CPU workers and the API, started in that order, each checked ready before the
+// GPU and CPU workers, the API and the inference server, started in that order, each checked ready before the
 // next. Policy on a child that dies: the stack names it and stops everything with exit 1
 // (a supervisor such as systemd or compose restarts the stack; silent restarts would hide
 // crash loops).
@@ -18,6 +18,7 @@ export const WORKER_METRICS_BASE_PORT = 9470;
 
 export interface StackUrls {
   api: string;
+  inference: string;
   temporalUi: string;
   apiMetrics: string;
   workerMetrics: string[];
@@ -56,6 +57,7 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
   await assertPortFree(temporal.host, cfg.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT');
   await assertPortFree(mongo.host, mongo.port, 'MONGODB_URI');
   await assertPortFree(cfg.MLOPS_API_HOST, cfg.MLOPS_API_PORT, 'MLOPS_API_PORT');
+  await assertPortFree(cfg.MLOPS_INFERENCE_HOST, cfg.MLOPS_INFERENCE_PORT, 'MLOPS_INFERENCE_PORT');
   for (const port of metricsPorts.flatMap((p) => [p, p + 1])) {
     await assertPortFree('127.0.0.1', port, `MLOPS_WORKER_METRICS_PORT (worker metrics ports from ${metricsBase})`);
   }
@@ -127,10 +129,19 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
     log('starting API');
     const api = node('api', 'api/server.ts');
     await api.waitUntil(() => httpOk(`${apiUrl}/healthz`), 60_000, `GET ${apiUrl}/healthz`);
+    log('starting inference server');
+    const inferenceUrl = `http://${cfg.MLOPS_INFERENCE_HOST}:${cfg.MLOPS_INFERENCE_PORT}`;
+    const inference = node('inference', 'serving/main.ts');
+    await inference.waitUntil(
+      () => httpOk(`${inferenceUrl}/v2/health/ready`),
+      60_000,
+      `GET ${inferenceUrl}/v2/health/ready`
+    );
 
     return {
       urls: {
         api: apiUrl,
+        inference: inferenceUrl,
         temporalUi: `http://${temporal.host}:${cfg.TEMPORAL_UI_PORT}`,
         apiMetrics: `${apiUrl}/metrics`,
         workerMetrics: metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`),

@@ -51,6 +51,7 @@ export async function startTestApi(opts: { cfg?: Config; limits?: Partial<ApiLim
 
   const subjects: Record<TokenName, string> = {
     admin: 'admin',
+    predictor: 'shop-app',
     viewer: 'vera',
     scientist: 'sam',
     scientist2: 'sam',
@@ -58,7 +59,7 @@ export async function startTestApi(opts: { cfg?: Config; limits?: Partial<ApiLim
     approver2: 'bob',
   };
   const tokens = { admin: cfg.MLOPS_ADMIN_TOKEN as string } as Record<TokenName, string>;
-  for (const name of ['viewer', 'scientist', 'scientist2', 'approver', 'approver2'] as const) {
+  for (const name of ['predictor', 'viewer', 'scientist', 'scientist2', 'approver', 'approver2'] as const) {
     const role = name.replace(/2$/, '') as Role;
     tokens[name] = (await createToken(store.db, { name, subject: subjects[name], role, createdBy: 'test' })).token;
   }

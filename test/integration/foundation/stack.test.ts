@@ -18,6 +18,7 @@ async function stackEnv(): Promise<Record<string, string>> {
     TEMPORAL_UI_PORT: String(await freePort()),
     MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/`,
     MLOPS_API_PORT: String(await freePort()),
+    MLOPS_INFERENCE_PORT: String(await freePort()),
     MLOPS_WORKER_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
     MLOPS_DEMO: '0',
     MLOPS_LOG_LEVEL: 'info',
@@ -78,6 +79,7 @@ describe('embedded stack (npm start)', () => {
       const ready = await fetch(`${api}/readyz`);
       expect(ready.status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${env.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${env.MLOPS_INFERENCE_PORT}/v2/health/ready`)).status).toBe(200);
       const workerMetrics = await (await fetch(`http://127.0.0.1:${env.MLOPS_WORKER_METRICS_PORT}/metrics`)).text();
       expect(workerMetrics).toMatch(/process_cpu_user_seconds_total\{fleet="control"\}/);
       const sdkMetrics = await (
@@ -108,7 +110,7 @@ describe('embedded stack (npm start)', () => {
       throw err;
     }
     const tree = descendants(first.proc.pid!);
-    expect(tree.length).toBeGreaterThanOrEqual(6); // temporal, mongodb, 3 workers, api
+    expect(tree.length).toBeGreaterThanOrEqual(7); // temporal, mongodb, 3 workers, api, inference
     process.kill(first.proc.pid!, 'SIGINT');
     expect((await first.exited).code).toBe(0);
     expect(await survivors(tree)).toEqual([]);

@@ -1,7 +1,7 @@
 // Pure pieces of the API: JSON shape limits, query parsing, cursors, roles, token hashing,
 // log scrubbing, the failure limiter, the zod -> JSON Schema converter and the audit hash.
 import { z } from 'zod';
-import { can, rolesWith, ROLES } from '../../../lib/auth/roles';
+import { can, PERMISSIONS, rolesWith, ROLES } from '../../../lib/auth/roles';
 import { generateToken, hashToken, looksLikeToken } from '../../../lib/auth/tokens';
 import { canonicalJson as canonical } from '../../../lib/crypto/canonical-json';
 import { entryHash } from '../../../lib/store/audit';
@@ -63,8 +63,11 @@ describe('roles', () => {
     expect(can('scientist', 'runs:approve')).toBe(false);
     expect(can('approver', 'runs:approve')).toBe(true);
     expect(can('approver', 'runs:start')).toBe(false);
-    for (const r of ROLES) expect(can(r, 'read')).toBe(true);
+    for (const r of ROLES) expect(can(r, 'read')).toBe(r !== 'predictor');
     expect(rolesWith('tokens:manage')).toEqual(['admin']);
+    // Applications' tokens may infer and do nothing else; scientists and above may also infer.
+    expect(rolesWith('infer')).toEqual(['predictor', 'scientist', 'approver', 'admin']);
+    expect(PERMISSIONS.filter((p) => can('predictor', p))).toEqual(['infer']);
   });
 });
 

@@ -30,6 +30,7 @@ describe('docker-compose.yml', () => {
         'control-worker',
         'cpu-worker',
         'gpu-worker',
+        'inference',
         'mongodb',
         'postgresql',
         'temporal',
@@ -42,11 +43,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('gates every app service on healthy dependencies', () => {
-    for (const name of ['api', 'control-worker', 'gpu-worker', 'cpu-worker']) {
+    for (const name of ['api', 'inference', 'control-worker', 'gpu-worker', 'cpu-worker']) {
       expect(services[name].depends_on?.mongodb.condition).toBe('service_healthy');
       expect(services[name].depends_on?.['temporal-setup'].condition).toBe('service_completed_successfully');
     }
-    for (const name of ['postgresql', 'temporal', 'mongodb', 'api']) expect(services[name].healthcheck).toBeDefined();
+    for (const name of ['postgresql', 'temporal', 'mongodb', 'api', 'inference'])
+      expect(services[name].healthcheck).toBeDefined();
   });
 
   it('reserves a GPU for the GPU fleet and scales the CPU fleet by replicas', () => {
@@ -56,17 +58,22 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the compiled build on a read-only root, and Temporal without auto-setup', () => {
-    for (const name of ['api', 'control-worker', 'gpu-worker', 'cpu-worker']) {
-      expect(services[name].command?.slice(0, 2)).toEqual([
-        'node',
-        `dist/${name === 'api' ? 'api/server' : `workers/${name.replace('-worker', '')}`}.js`,
-      ]);
+    const entry: Record<string, string> = {
+      api: 'dist/api/server.js',
+      inference: 'dist/serving/main.js',
+      'control-worker': 'dist/workers/control.js',
+      'gpu-worker': 'dist/workers/gpu.js',
+      'cpu-worker': 'dist/workers/cpu.js',
+    };
+    for (const [name, file] of Object.entries(entry)) {
+      expect(services[name].command?.slice(0, 2)).toEqual(['node', file]);
       expect(services[name].read_only).toBe(true);
       expect(services[name].environment?.MLOPS_ENV).toBe('production');
     }
     expect(services.temporal.image).toMatch(/^temporalio\/server:/);
     expect(services.temporal.depends_on?.['temporal-schema'].condition).toBe('service_completed_successfully');
     expect(JSON.stringify(services['temporal-schema'])).toContain('update-schema');
+    expect(services.inference.deploy?.replicas).toBeGreaterThan(1);
   });
 
   it('requires an admin token instead of shipping a default', () => {

@@ -1,0 +1,331 @@
+// Online serving benchmark (issue 13): requests/s and p50/p99 of one-row Open Inference Protocol
+// requests at concurrency 1, 8 and 64, for penguins and a 64-feature 10-class MLP (float and
+// int8), against the floor: onnxruntime-node session.run in-process on the same rows. The server
+// runs as its own process (serving/main.ts) on an embedded MongoDB-wire server, with dynamic
+// batching on (the default) and off, both running at once; one load generator (bench/api/load.ts)
+// sends every request, in rounds that alternate the floor and the two servers.
+// `http_rtt` is GET /v2/health/live at concurrency 1: the loopback HTTP round trip.
+//
+//   npx tsx bench/serving/online.ts [--duration 3] [--workers 1]
+//
+// Prints a table and writes bench/results/serving-online.json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportOnnx, quantizeInt8, train, type FeatureSpec, type Frame } from '../../lib/ml';
+import { PIPELINE_EXPORT } from '../../lib/ml/export';
+import { createSession, ort } from '../../lib/ml/ort';
+import { loadConfig, type Config } from '../../lib/config';
+import { MEDIA, putArtifact } from '../../lib/store/artifacts';
+import { openStore, type Store } from '../../lib/store/db';
+import { moveAlias, registerModelVersion } from '../../lib/store/models';
+import { createToken } from '../../lib/store/tokens';
+import { provisionTools } from '../../tools/provision';
+import { repoScript } from '../../tools/stack/child';
+import { freePort } from '../../tools/stack/ports';
+import { startMongoServer } from '../../tools/stack/services';
+import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
+import { percentile, runLoad, type LoadResult } from '../api/load';
+import { arg } from '../stack';
+import { table, teacherData } from '../ml/common';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CONCURRENCY = [1, 8, 64];
+const durationMs = arg('duration', 3) * 1000;
+const workers = arg('workers', 1);
+/** Rounds each measurement is split into (see the main loop). */
+const ROUNDS = 4;
+
+/** Rounds of one measurement as one result: total rate, median p50/p90/p99 of the rounds. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const median = (k: 'p50' | 'p90' | 'p99' | 'mean') => {
+    const v = rounds.map((r) => r[k]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  };
+  const statuses: Record<string, number> = {};
+  for (const r of rounds) for (const [s, n] of Object.entries(r.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+  return {
+    name: rounds[0].name,
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    statuses,
+    rps: Math.round(rounds.reduce((a, r) => a + r.rps, 0) / rounds.length),
+    p50: median('p50'),
+    p90: median('p90'),
+    p99: median('p99'),
+    max: Math.max(...rounds.map((r) => r.max)),
+    mean: median('mean'),
+  };
+}
+
+interface Bench {
+  name: string;
+  onnx: Uint8Array;
+  features: FeatureSpec[];
+  frame: Frame;
+}
+
+async function models(): Promise<Bench[]> {
+  const p = penguins();
+  const penguinsModel = await train(p, {
+    task: 'classification',
+    target: 'species',
+    features: penguinsFeatures,
+    model: { kind: 'mlp', hidden: [16] },
+    epochs: 20,
+    batchSize: 32,
+    learningRate: 0.02,
+    l2: 0,
+    patience: 0,
+    validationFraction: 0,
+    seed: 1,
+  });
+  const { frame, features } = teacherData(5_000, 64, 10, 3);
+  const mlp = await train(frame, {
+    task: 'classification',
+    target: 'y',
+    features,
+    model: { kind: 'mlp', hidden: [256] },
+    epochs: 3,
+    batchSize: 256,
+    learningRate: 1e-3,
+    l2: 0,
+    patience: 0,
+    validationFraction: 0,
+    seed: 1,
+  });
+  const mlpFloat = exportOnnx(mlp, {}, PIPELINE_EXPORT);
+  return [
+    { name: 'penguins', onnx: exportOnnx(penguinsModel, {}, PIPELINE_EXPORT), features: penguinsFeatures, frame: p },
+    { name: 'mlp64', onnx: mlpFloat, features, frame },
+    { name: 'mlp64-int8', onnx: quantizeInt8(mlpFloat), features, frame },
+  ];
+}
+
+/** One-row v2 request bodies, cycling through the first 256 rows. */
+function bodies(b: Bench): string[] {
+  return Array.from({ length: 256 }, (_, i) =>
+    JSON.stringify({
+      inputs: b.features.map((f) => {
+        const v = b.frame.columns[f.name][i];
+        return {
+          name: f.name,
+          shape: [1, 1],
+          datatype: f.type === 'numeric' ? 'FP32' : 'BYTES',
+          data: [typeof v === 'number' && Number.isNaN(v) ? null : v],
+        };
+      }),
+    })
+  );
+}
+
+/** The floor: `concurrency` loops of session.run on prebuilt one-row tensors, in this process. */
+async function floor(b: Bench, concurrency: number, ms: number): Promise<LoadResult> {
+  const session = await createSession(b.onnx);
+  const numeric = b.features.filter((f) => f.type === 'numeric');
+  const categorical = b.features.filter((f) => f.type === 'categorical');
+  const feeds = Array.from({ length: 256 }, (_, i) => {
+    const f: Record<string, ort.Tensor> = {
+      numeric: new ort.Tensor(
+        'float32',
+        Float32Array.from(numeric, (x) => (b.frame.columns[x.name] as Float64Array)[i]),
+        [1, numeric.length]
+      ),
+    };
+    for (const c of categorical)
+      f[c.name] = new ort.Tensor('string', [String(b.frame.columns[c.name][i] ?? '')], [1, 1]);
+    return f;
+  });
+  const latencies: number[] = [];
+  let n = 0;
+  const started = Date.now();
+  const deadline = started + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const t0 = process.hrtime.bigint();
+        await session.run(feeds[n++ % 256]);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    })
+  );
+  await session.release();
+  latencies.sort((a, c) => a - c);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    name: `${b.name} floor`,
+    requests: latencies.length,
+    errors: 0,
+    statuses: {},
+    rps: round(latencies.length / ((Date.now() - started) / 1000)),
+    p50: round(percentile(latencies, 50)),
+    p90: round(percentile(latencies, 90)),
+    p99: round(percentile(latencies, 99)),
+    max: round(latencies[latencies.length - 1]),
+    mean: round(latencies.reduce((a, c) => a + c, 0) / latencies.length),
+  };
+}
+
+async function register(store: Store, b: Bench): Promise<void> {
+  const ref = await putArtifact(store, b.onnx, MEDIA.onnx, { kind: 'onnx' });
+  const runId = `bench-${b.name}-${randomUUID().slice(0, 6)}`;
+  const { version } = await registerModelVersion(store, {
+    name: b.name,
+    runId,
+    metrics: {},
+    artifacts: { onnx: ref, serving: ref },
+    lineage: {
+      datasetSha256: '0'.repeat(64),
+      datasetSource: 'bench',
+      datasetRows: b.frame.length,
+      spec: {},
+      codeVersion: 'bench',
+      parentRun: runId,
+      trainer: {},
+      features: b.features,
+      target: 'y',
+      task: 'classification',
+      artifacts: { onnx: ref.sha256, serving: ref.sha256 },
+    },
+  });
+  await moveAlias(store, { name: b.name, alias: 'production', version: version.version, by: 'bench' });
+}
+
+async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
+  const port = await freePort();
+  const child = repoScript('inference', path.join(ROOT, 'serving/main.ts'), {
+    env: {
+      ...process.env,
+      MONGODB_URI: cfg.MONGODB_URI,
+      MONGODB_DB: cfg.MONGODB_DB,
+      MLOPS_DATA_DIR: cfg.dataDir,
+      MLOPS_INFERENCE_PORT: String(port),
+      MLOPS_INFERENCE_WORKERS: String(workers),
+      MLOPS_PREDICTION_LOG_SAMPLE: '0',
+      MLOPS_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    sink: () => undefined,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await child.waitUntil(async () => (await fetch(`${url}/v2/health/ready`)).ok, 60_000, 'inference ready');
+    return await fn(url);
+  } finally {
+    await child.stop(5_000);
+  }
+}
+
+(async () => {
+  const log = (s: string) => console.error(`[bench] ${s}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
+  const base = loadConfig();
+  const bin = (await provisionTools(base, log)).ferretdb;
+  const mongoPort = await freePort();
+  const mongo = await startMongoServer({
+    bin,
+    host: '127.0.0.1',
+    port: mongoPort,
+    dataDir: path.join(dir, 'ferretdb'),
+  });
+  const cfg = loadConfig({
+    ...process.env,
+    MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/`,
+    MONGODB_DB: 'bench_serving',
+    MLOPS_DATA_DIR: path.join(dir, 'data'),
+  });
+  const store = await openStore(cfg);
+  try {
+    log('training penguins and the 64-feature MLP');
+    const benches = await models();
+    for (const b of benches) await register(store, b);
+    const { token } = await createToken(store.db, {
+      name: 'bench',
+      subject: 'bench',
+      role: 'predictor',
+      createdBy: 'bench',
+    });
+    const results: (LoadResult & { model: string; variant: string; concurrency: number })[] = [];
+    const add = (model: string, variant: string, concurrency: number, r: LoadResult) => {
+      results.push({ ...r, model, variant, concurrency });
+      log(`${model} ${variant} c=${concurrency}: ${r.rps} req/s p50 ${r.p50} ms p99 ${r.p99} ms (errors ${r.errors})`);
+    };
+    // Both servers run at once and every measurement is split into rounds that alternate floor,
+    // batching on and batching off, so that background load on a shared machine hits all alike.
+    await withServer(cfg, { MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
+      withServer(cfg, { MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
+        add(
+          '-',
+          'http_rtt (GET /v2/health/live)',
+          1,
+          await runLoad({ name: 'rtt', baseUrl: on, token, concurrency: 1, durationMs, path: () => '/v2/health/live' })
+        );
+        for (const b of benches) {
+          const bs = bodies(b);
+          const route = `/v2/models/${b.name}/infer`;
+          const serve = (url: string, c: number, ms: number) =>
+            runLoad({
+              name: b.name,
+              baseUrl: url,
+              token,
+              concurrency: c,
+              durationMs: ms,
+              path: () => route,
+              body: (i) => bs[i % 256],
+            });
+          await Promise.all([serve(on, 1, 300), serve(off, 1, 300)]); // warm up: the first request loads the model
+          for (const c of CONCURRENCY) {
+            const rounds: Record<string, LoadResult[]> = { floor: [], on: [], off: [] };
+            for (let r = 0; r < ROUNDS; r++) {
+              rounds.floor.push(await floor(b, c, durationMs / ROUNDS));
+              rounds.on.push(await serve(on, c, durationMs / ROUNDS));
+              rounds.off.push(await serve(off, c, durationMs / ROUNDS));
+            }
+            add(b.name, 'in-process floor', c, combine(rounds.floor));
+            add(b.name, 'server, batching on', c, combine(rounds.on));
+            add(b.name, 'server, batching off', c, combine(rounds.off));
+          }
+        }
+      })
+    );
+    const floorOf = (model: string, c: number) =>
+      results.find((r) => r.model === model && r.variant === 'in-process floor' && r.concurrency === c)!;
+    const rows = results.map((r) => ({
+      model: r.model,
+      variant: r.variant,
+      c: r.concurrency,
+      'req/s': r.rps,
+      'p50 ms': r.p50,
+      'p99 ms': r.p99,
+      errors:
+        r.errors +
+        Object.entries(r.statuses)
+          .filter(([s]) => s !== '200')
+          .reduce((a, [, n]) => a + n, 0),
+      'vs floor req/s': r.model === '-' ? '-' : (r.rps / floorOf(r.model, r.concurrency).rps).toFixed(2),
+    }));
+    const out = {
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        loadAverage: os.loadavg(),
+        note: 'load generator, server and floor share these cores',
+      },
+      durationMs,
+      serverWorkers: workers,
+      results,
+    };
+    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(ROOT, 'bench/results/serving-online.json'), JSON.stringify(out, null, 2));
+    console.log(JSON.stringify(out, null, 1));
+    console.log(table(rows));
+  } finally {
+    await store.close();
+    await mongo.stop(5_000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

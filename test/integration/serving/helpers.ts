@@ -1,0 +1,228 @@
+// Shared setup of the inference server tests: a model version registered straight into the
+// registry (trained here on penguins, exported as the pipeline exports, signed by the store's
+// keyring: no pipeline run needed), tokens for every role, and the real server as a child process.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Role } from '../../../lib/auth/roles';
+import type { Config } from '../../../lib/config';
+import { exportOnnx, train, type Frame } from '../../../lib/ml';
+import { PIPELINE_EXPORT } from '../../../lib/ml/export';
+import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
+import { openStore, type Store } from '../../../lib/store/db';
+import { moveAlias, registerModelVersion, type ModelVersionDoc } from '../../../lib/store/models';
+import { createToken, upsertAdminToken } from '../../../lib/store/tokens';
+import { freePort } from '../../../tools/stack/ports';
+import { repoScript, type Child } from '../../../tools/stack/child';
+import { configEnv, testConfig } from '../harness/env';
+import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+
+export interface Penguins {
+  train: Frame;
+  test: Frame;
+}
+
+export function penguinsSplit(): Penguins {
+  const frame = penguins();
+  const s = split(frame.length, 0.25, 7);
+  return { train: slice(frame, s.train), test: slice(frame, s.test) };
+}
+
+/** Trains a small penguins classifier (seeded) and registers it as the next version of `name`. */
+export async function registerPenguins(
+  store: Store,
+  name: string,
+  data: Penguins,
+  opts: { seed?: number; promote?: boolean; hidden?: number[] } = {}
+): Promise<{ version: ModelVersionDoc; onnx: Uint8Array }> {
+  const runId = `run-${randomUUID().slice(0, 8)}`;
+  const model = await train(data.train, {
+    task: 'classification',
+    target: 'species',
+    features: penguinsFeatures,
+    model: { kind: opts.hidden ? 'mlp' : 'linear', hidden: opts.hidden },
+    epochs: 30,
+    batchSize: 32,
+    learningRate: 0.05,
+    l2: 0,
+    patience: 0,
+    validationFraction: 0,
+    seed: opts.seed ?? 1,
+  });
+  const onnx = exportOnnx(model, { 'mlops.model_name': name, 'mlops.run_id': runId }, PIPELINE_EXPORT);
+  const ref = await putArtifact(store, onnx, MEDIA.onnx, { kind: 'onnx', runId });
+  const { version } = await registerModelVersion(store, {
+    name,
+    runId,
+    metrics: {},
+    artifacts: { onnx: ref, serving: ref },
+    lineage: {
+      datasetSha256: '0'.repeat(64),
+      datasetSource: 'bundled:penguins',
+      datasetRows: data.train.length,
+      spec: {},
+      codeVersion: 'test',
+      parentRun: runId,
+      trainer: { kind: 'builtin' },
+      features: penguinsFeatures,
+      target: 'species',
+      task: 'classification',
+      artifacts: { onnx: ref.sha256, serving: ref.sha256 },
+    },
+  });
+  if (opts.promote !== false) await promote(store, name, version.version);
+  return { version, onnx };
+}
+
+export function promote(store: Store, name: string, version: number) {
+  return moveAlias(store, { name, alias: 'production', version, by: 'test' });
+}
+
+export type Tokens = Record<Role, string>;
+
+export async function roleTokens(store: Store, cfg: Config): Promise<Tokens> {
+  await upsertAdminToken(store.db, cfg.MLOPS_ADMIN_TOKEN!);
+  const tokens = { admin: cfg.MLOPS_ADMIN_TOKEN! } as Tokens;
+  for (const role of ['predictor', 'viewer', 'scientist', 'approver'] as const) {
+    tokens[role] = (await createToken(store.db, { name: role, subject: `s-${role}`, role, createdBy: 'test' })).token;
+  }
+  return tokens;
+}
+
+export function servingConfig(overrides: Record<string, string> = {}): Config {
+  return testConfig({ MLOPS_ADMIN_TOKEN: `admin-${randomUUID()}`, ...overrides });
+}
+
+export interface InferenceChild {
+  url: string;
+  child: Child;
+  lines: string[];
+}
+
+/** The inference server (serving/main.ts) as a real child process, on a free port, ready. */
+export async function spawnInference(cfg: Config, env: Record<string, string> = {}): Promise<InferenceChild> {
+  const port = await freePort();
+  const lines: string[] = [];
+  const child = repoScript('inference', path.join(ROOT, 'serving/main.ts'), {
+    env: {
+      ...configEnv(cfg),
+      MLOPS_INFERENCE_PORT: String(port),
+      MLOPS_INFERENCE_POLL_MS: '200',
+      MLOPS_LOG_LEVEL: 'info',
+      ...env,
+    },
+    sink: (line) => {
+      lines.push(line);
+      if (process.env.TEST_VERBOSE) console.log(line);
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await child.waitUntil(
+    async () => (await fetch(`${url}/v2/health/ready`).catch(() => null))?.ok === true,
+    60_000,
+    `GET ${url}/v2/health/ready`
+  );
+  return { url, child, lines };
+}
+
+export interface V2Input {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown[];
+}
+
+/** A v2 request for rows [from, to) of a penguins frame: one [N, 1] tensor per feature. */
+export function penguinsRequest(frame: Frame, from = 0, to = frame.length): { inputs: V2Input[] } {
+  return {
+    inputs: penguinsFeatures.map((f) => {
+      const col = frame.columns[f.name];
+      const data: unknown[] = [];
+      for (let i = from; i < to; i++) {
+        const v = col[i];
+        data.push(typeof v === 'number' ? (Number.isNaN(v) ? null : v) : v);
+      }
+      return { name: f.name, shape: [to - from, 1], datatype: f.type === 'numeric' ? 'FP32' : 'BYTES', data };
+    }),
+  };
+}
+
+export async function infer(
+  url: string,
+  model: string,
+  token: string | null,
+  body: unknown,
+  route = `/v2/models/${model}/infer`
+): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(url + route, {
+    method: 'POST',
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+export async function get(url: string, route: string, token: string | null) {
+  const res = await fetch(url + route, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // metrics text
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** Sum of the samples of a metric (a name, or a name with labels) on the server's /metrics. */
+export async function metric(url: string, token: string, name: string): Promise<number> {
+  const text: string = (await get(url, '/metrics', token)).body;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+export interface ServingEnv {
+  cfg: Config;
+  store: Store;
+  tokens: Tokens;
+  server: InferenceChild;
+  close(): Promise<void>;
+}
+
+/**
+ * A database of its own with tokens for every role, `prepare` run on it (register models), then
+ * the inference server with `serverEnv` on top of the test config.
+ */
+export async function servingEnv(
+  opts: {
+    prepare?: (store: Store) => Promise<void>;
+    serverEnv?: (cfg: Config) => Promise<Record<string, string>> | Record<string, string>;
+  } = {}
+): Promise<ServingEnv> {
+  const cfg = servingConfig();
+  const store = await openStore(cfg);
+  const tokens = await roleTokens(store, cfg);
+  await opts.prepare?.(store);
+  const server = await spawnInference(cfg, await opts.serverEnv?.(cfg));
+  return {
+    cfg,
+    store,
+    tokens,
+    server,
+    async close() {
+      await server.child.stop(5_000);
+      await store.db.dropDatabase().catch(() => undefined);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/** @jest-environment ./test/unit/ml/ort-environment.js */
+// The prediction log and the store going away. The inference server reaches MongoDB through a TCP
+// proxy that the test cuts: sampled requests are logged in batches (with a TTL index) while the
+// store is up; while it is down, inference keeps answering from the loaded model and the log's
+// entries are dropped and counted; once it is back, logging resumes.
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import type { Store } from '../../../lib/store/db';
+import { PREDICTION_LOG } from '../../../serving/prediction-log';
+import { waitFor } from '../harness/wait';
+import {
+  infer,
+  metric as metricOf,
+  penguinsRequest,
+  penguinsSplit,
+  registerPenguins,
+  servingEnv,
+  type InferenceChild,
+  type ServingEnv,
+  type Tokens,
+} from './helpers';
+
+/** A TCP proxy to the real MongoDB-wire server that can be cut (refusing and dropping connections) and restored. */
+async function cuttableProxy(target: { host: string; port: number }) {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const up = () =>
+    new Promise<void>((resolve) => {
+      if (server?.listening) return resolve();
+      server = net.createServer((client) => {
+        const upstream = net.connect(target.port, target.host);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+  const down = () =>
+    new Promise<void>((resolve) => {
+      if (!server?.listening) return resolve();
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+  await up();
+  return { port, up, down };
+}
+
+const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
+const data = penguinsSplit();
+let env: ServingEnv;
+let store: Store;
+let server: InferenceChild;
+let tokens: Tokens;
+let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
+
+beforeAll(async () => {
+  env = await servingEnv({
+    prepare: async (s) => {
+      await registerPenguins(s, MODEL, data);
+      await s.db
+        .collection(PREDICTION_LOG)
+        .insertOne({ requestId: 'expired', model: MODEL, at: new Date(Date.now() - 31 * 86_400_000) });
+    },
+    serverEnv: async (cfg) => {
+      const mongo = new URL(cfg.MONGODB_URI.replace(/^mongodb:/, 'http:'));
+      proxy = await cuttableProxy({ host: mongo.hostname, port: Number(mongo.port) });
+      return {
+        MONGODB_URI: `mongodb://127.0.0.1:${proxy.port}/`,
+        MLOPS_PREDICTION_LOG_SAMPLE: '1',
+        MLOPS_PREDICTION_LOG_BUFFER: '20',
+      };
+    },
+  });
+  ({ store, server, tokens } = env);
+});
+afterAll(async () => {
+  await env?.close();
+  await proxy?.down();
+});
+
+const metric = (name: string) => metricOf(server.url, tokens.admin, name);
+const predict = (id: string) => infer(server.url, MODEL, tokens.predictor, { id, ...penguinsRequest(data.test, 0, 2) });
+
+it('logs sampled requests in batches, with a TTL index', async () => {
+  for (let i = 0; i < 5; i++) expect((await predict(`up-${i}`)).status).toBe(200);
+  const entries = await waitFor(
+    'five prediction log entries',
+    async () => {
+      const docs = await store.db.collection(PREDICTION_LOG).find({ model: MODEL }).toArray();
+      return docs.length >= 5 && docs;
+    },
+    30_000
+  );
+  const first = entries.find((e) => e.requestId === 'up-0')!;
+  expect(first).toMatchObject({ model: MODEL, version: 1, tokenId: expect.stringMatching(/^tok_/) });
+  expect(first.at).toBeInstanceOf(Date);
+  expect(first.inputs.map((i: { name: string }) => i.name)).toEqual(
+    penguinsRequest(data.test, 0, 2).inputs.map((i) => i.name)
+  );
+  expect(first.outputs[0]).toMatchObject({ name: 'label', shape: [2] });
+  // MongoDB expires entries by a TTL index; FerretDB v1 has none, so the server swept the entry
+  // that was already past the TTL when it started.
+  const indexes = await store.db.collection(PREDICTION_LOG).indexes();
+  const ttl = indexes.find((ix) => ix.name === 'ttl_at');
+  if (ttl) expect(ttl).toMatchObject({ key: { at: 1 }, expireAfterSeconds: 30 * 86_400 });
+  else expect(indexes.find((ix) => ix.name === 'at')).toMatchObject({ key: { at: 1 } });
+  expect(await store.db.collection(PREDICTION_LOG).findOne({ requestId: 'expired' })).toBeNull();
+  expect(await metric('mlops_inference_prediction_log_written_total')).toBeGreaterThanOrEqual(5);
+});
+
+it('keeps answering while the store is down, and counts the dropped log entries', async () => {
+  await metric('mlops_inference_requests_total'); // the admin token is in the cache before the cut
+  await proxy.down();
+  try {
+    for (let i = 0; i < 60; i++) {
+      const r = await predict(`down-${i}`);
+      expect({ status: r.status, version: r.body.model_version }).toEqual({ status: 200, version: '1' });
+    }
+    // The buffer holds 20: the rest were dropped at once, and the stuck write's entries once it failed.
+    const dropped = (reason: string) => metric(`mlops_inference_prediction_log_dropped_total{reason="${reason}"}`);
+    await waitFor('dropped log entries', async () => (await dropped('store_error')) > 0, 60_000);
+    expect(await dropped('buffer_full')).toBeGreaterThan(0);
+    expect((await dropped('buffer_full')) + (await dropped('store_error'))).toBeGreaterThanOrEqual(40);
+  } finally {
+    await proxy.up();
+  }
+  // Back up: what the buffer held is written, and logging resumes.
+  await waitFor(
+    'the buffered entries to be written',
+    async () => (await store.db.collection(PREDICTION_LOG).countDocuments({ requestId: /^down-/ })) > 0,
+    60_000
+  );
+  await predict('back-0');
+  await waitFor(
+    'logging to resume',
+    async () => (await store.db.collection(PREDICTION_LOG).findOne({ requestId: 'back-0' })) !== null,
+    60_000
+  );
+});
