@@ -9,6 +9,8 @@
 // are {"error": "..."}; a malformed body is always a 4xx, never a 5xx.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { can, rolesWith, type Permission } from '../lib/auth/roles';
 import { hashToken } from '../lib/auth/tokens';
 import type { Config } from '../lib/config';
@@ -23,10 +25,13 @@ import { PredictionLog } from './prediction-log';
 import { decodeInputs, encodeOutputs, parseRequest, ProtocolError, selectOutputs, type ModelSchema } from './protocol';
 import { ServedModels } from './served-models';
 import type { LoadedModel } from './loaded-model';
+import { PACKAGE_ROOT } from '../lib/package-root';
 
 export const VERSION_HEADER = 'x-model-version';
 const SERVER_NAME = 'mlops-inference';
-const SERVER_VERSION: string = (require('../package.json') as { version: string }).version;
+const SERVER_VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 /** A token seen valid this recently is answered from memory while its re-read is pending (store slow or down). */
 const TOKEN_STALE_MS = 10 * 60_000;
 

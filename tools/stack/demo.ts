@@ -67,6 +67,7 @@ async function printPrediction(
   log: (l: string) => void
 ) {
   const url = `${inferenceUrl}/v2/models/${model}/infer`;
+  let last = 'no answer';
   for (let tries = 0; tries < 30; tries++) {
     const res = await fetch(url, {
       method: 'POST',
@@ -75,8 +76,10 @@ async function printPrediction(
     });
     const body = (await res.json()) as {
       model_version?: string;
+      error?: string;
       outputs: { name: string; data: (string | number)[] }[];
     };
+    last = `${res.status} ${body.error ?? `model_version ${body.model_version ?? '-'}`}`;
     if (res.ok && body.model_version === String(version)) {
       const label = body.outputs.find((o) => o.name === 'label')?.data[0];
       const p = (body.outputs.find((o) => o.name === 'probabilities')?.data ?? []) as number[];
@@ -90,7 +93,7 @@ async function printPrediction(
     }
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  throw new Error(`the inference server did not answer with ${model} v${version} at ${url}`);
+  throw new Error(`the inference server did not answer with ${model} v${version} at ${url} (last answer: ${last})`);
 }
 
 export async function runDemo(opts: {
