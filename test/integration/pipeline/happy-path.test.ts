@@ -1,6 +1,6 @@
 // The happy path through to promotion, then a second run that becomes the new production
 // model (champion/challenger, previous holder recorded), and a rejection.
-import { approvalSignal, statusQuery } from '../../../workflows/messages';
+import { statusQuery } from '../../../workflows/messages';
 import { queryRunIndex } from '../../../lib/store/run-index';
 import { getRun } from '../../../lib/store/runs';
 import { getRunEvents } from '../../../lib/store/events';
@@ -9,7 +9,7 @@ import { getAliasHistory, getModel, getModelVersion, listModelVersions } from '.
 import { readArtifact } from '../../../lib/store/artifacts';
 import { getApproval } from '../../../lib/store/approvals';
 import { MODEL_NAME, STAGE, RUN_STATUS } from '../../../lib/temporal/search-attributes';
-import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 
 let env: PipelineEnv;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe('pipeline: happy path to promotion', () => {
     });
     expect(awaiting.items.map((e) => e.id)).toContain(handle.workflowId);
 
-    await handle.signal(approvalSignal, { decision: 'approve', approver: 'alice', comment: 'looks good' });
+    await decide(env, handle, { decision: 'approve', approver: 'alice', comment: 'looks good' });
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
     expect(result.version).toBe(1);
@@ -124,7 +124,7 @@ describe('pipeline: happy path to promotion', () => {
     const spec = penguinsSpec();
     const handle = await startPipeline(env, spec);
     await waitForStatus(handle, 'awaiting_approval');
-    await handle.signal(approvalSignal, { decision: 'reject', approver: 'bob', comment: 'not now' });
+    await decide(env, handle, { decision: 'reject', approver: 'bob', comment: 'not now' });
     const result = await handle.result();
     expect(result.status).toBe('rejected');
     expect(result.reason).toBe('rejected by bob: not now');
@@ -178,7 +178,7 @@ describe('pipeline: regression and cancellation', () => {
       split: { test: 0.2 },
       approval: { timeout: 72 * 3600_000 },
     });
-    await handle.signal(approvalSignal, { decision: 'approve', approver: 'erin' });
+    await decide(env, handle, { decision: 'approve', approver: 'erin' });
     expect((await handle.result()).status).toBe('succeeded');
   });
 

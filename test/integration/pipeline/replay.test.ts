@@ -12,9 +12,8 @@ import { Worker } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { createDataConverter } from '../../../lib/temporal/connection';
-import { approvalSignal } from '../../../workflows/messages';
 import { workflowBundle } from '../harness/env';
-import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 
 const HISTORIES = path.join(__dirname, 'histories');
 /** Test-only payload key: the committed histories are encrypted with it (never use it elsewhere). */
@@ -57,9 +56,9 @@ describe('pipeline: replay', () => {
       );
       const fail = await startPipeline(env, penguinsSpec({ dataset: { path: 'tiny-bad.csv' }, target: 'zzz' }));
       await waitForStatus(approve, 'awaiting_approval');
-      await approve.signal(approvalSignal, { decision: 'approve', approver: 'carol' });
+      await decide(env, approve, { decision: 'approve', approver: 'carol' });
       await waitForStatus(reject, 'awaiting_approval');
-      await reject.signal(approvalSignal, { decision: 'reject', approver: 'dave', comment: 'no' });
+      await decide(env, reject, { decision: 'reject', approver: 'dave', comment: 'no' });
       const outcomes = await Promise.all(
         [approve, reject, expire, fail].map((h) =>
           h.result().then(
