@@ -183,7 +183,8 @@ export async function verifyAuditChain(store: Pick<Store, 'db' | 'keyring'>): Pr
   const broken = (seq: number, reason: string): AuditVerification => ({ ok: false, checked, broken: { seq, reason } });
   for (let seq = 1; seq <= maxSeq; seq++) {
     const entry = bySeq.get(seq);
-    if (!entry || entry.seq !== seq) return broken(seq, 'entry missing (deleted?)');
+    if (!entry) return broken(seq, 'entry missing (deleted?)');
+    if (entry.seq !== seq) return broken(seq, `entry holds seq ${entry.seq} (moved?)`);
     if (entry.prevHash !== prevHash) return broken(seq, 'prevHash does not match the previous entry (reordered?)');
     const { _id, hash, mac, ...body } = entry;
     void _id;
