@@ -1,6 +1,9 @@
 // The happy path through to promotion, then a second run that becomes the new production
 // model (champion/challenger, previous holder recorded), and a rejection.
 import { statusQuery } from '../../../workflows/messages';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { decodeModel } from '../../../lib/ml/onnx/proto';
 import { queryRunIndex } from '../../../lib/store/run-index';
 import { getRun } from '../../../lib/store/runs';
 import { getRunEvents } from '../../../lib/store/events';
@@ -74,9 +77,14 @@ describe('pipeline: happy path to promotion', () => {
     });
     expect(v1?.lineage.artifacts.onnx).toBe(v1?.artifacts.onnx.sha256);
     expect(v1?.approval).toMatchObject({ decision: 'approve', approver: 'alice' });
-    expect(v1?.artifacts.onnx_int8).toBeDefined(); // both artifacts kept
-    expect(v1?.artifacts.serving).toBeDefined();
-    expect((await readArtifact(env.store, v1!.artifacts.serving)).length).toBe(v1!.artifacts.serving.bytes);
+    // The registry records which artifact serves: here the int8 one (both kept), and it is int8.
+    expect(v1?.optimisation?.chosen).toBe('int8');
+    expect(v1!.artifacts.serving.sha256).toBe(v1!.artifacts.onnx_int8.sha256);
+    expect(v1!.artifacts.serving.sha256).not.toBe(v1!.artifacts.onnx.sha256);
+    const served = await readArtifact(env.store, v1!.artifacts.serving);
+    expect(served.length).toBe(v1!.artifacts.serving.bytes);
+    expect(served.length).toBeLessThan(v1!.artifacts.onnx.bytes);
+    expect(decodeModel(served).graph.node.map((n) => n.opType)).toContain('DynamicQuantizeMatMul');
     expect((await getApproval(env.store, handle.workflowId))?.approver).toBe('alice');
 
     const events = await getRunEvents(env.store, handle.workflowId);
@@ -186,7 +194,9 @@ describe('pipeline: regression and cancellation', () => {
     const handle = await startPipeline(env, penguinsSpec());
     await waitForStatus(handle, 'awaiting_approval');
     await handle.cancel();
-    await expect(handle.result()).rejects.toThrow();
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     const run = await getRun(env.store, handle.workflowId);
     expect(run).toMatchObject({ status: 'cancelled', stage: 'done' });
     expect((await handle.describe()).typedSearchAttributes.get(RUN_STATUS)).toBe('cancelled');
