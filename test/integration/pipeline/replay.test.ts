@@ -13,6 +13,28 @@ import { HISTORIES, quiet, replayConverter } from './histories';
 
 const WORKFLOWS = path.resolve(__dirname, '../../../workflows');
 
+interface HistoryJson {
+  events: {
+    markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads: { data: string }[] }> };
+  }[];
+}
+
+/** The patch ids a committed history took (its core_patch markers). */
+function patchesIn(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')) as HistoryJson;
+  return history.events
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === 'core_patch')
+    .map(
+      (m) =>
+        (
+          JSON.parse(Buffer.from(m!.details!['patch-data'].payloads[0].data, 'base64').toString('utf8')) as {
+            id: string;
+          }
+        ).id
+    );
+}
+
 describe('pipeline: replay', () => {
   it('replays the committed histories with the current workflow code', async () => {
     const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
@@ -38,10 +60,7 @@ describe('pipeline: replay', () => {
     const recorded = new Set(
       readdirSync(HISTORIES)
         .filter((f) => f.endsWith('.json'))
-        .flatMap((f) => [
-          ...readFileSync(path.join(HISTORIES, f), 'utf8').matchAll(/"patch-data":\s*\[\s*\{[^}]*"data":\s*"([^"]+)"/g),
-        ])
-        .map((m) => (JSON.parse(Buffer.from(m[1], 'base64').toString('utf8')) as { id: string }).id)
+        .flatMap(patchesIn)
     );
     expect(patches.filter((id) => !recorded.has(id))).toEqual([]);
   });
