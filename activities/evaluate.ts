@@ -77,7 +77,7 @@ export function createEvaluateActivities(deps: ActivityDeps) {
               verifyModelVersion(deps.store, prod);
             } catch (err) {
               if (err instanceof ModelSignatureError) {
-                await appendAudit(deps.store.db, {
+                await appendAudit(deps.store, {
                   actor: null,
                   action: 'model.verify',
                   object: { type: 'model_version', id: prod._id },

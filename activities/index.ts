@@ -4,6 +4,7 @@
 //   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks.
 // workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
 // each call to the right queue with the queue names in its input.
+import { createApprovalActivities } from './approval';
 import { createDataActivities } from './data';
 import { createEvaluateActivities } from './evaluate';
 import { createHistoryActivities } from './history';
@@ -20,6 +21,7 @@ export type { ActivityDeps, TestHooks } from './common';
 export function createControlActivities(deps: ActivityDeps) {
   return {
     ...createHistoryActivities(deps),
+    ...createApprovalActivities(deps),
     ...createRegistryActivities(deps),
     ...createSearchActivities(deps),
     ...createBatchControlActivities(deps),

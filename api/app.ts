@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     log,
     metrics,
     tokenCache: new TokenCache(db, limits.tokenCacheTtlMs),
-    audit: makeAudit(db, log),
+    audit: makeAudit(deps.store, log),
   };
   const limiter = new FailureLimiter(limits.authFailures, limits.authFailureWindowMs);
 

@@ -22,11 +22,11 @@ export interface ApiContext {
   audit(req: Request, res: Response, entry: Omit<AuditInput, 'actor' | 'requestId' | 'ip'>): Promise<void>;
 }
 
-export function makeAudit(db: Db, log: Logger): ApiContext['audit'] {
+export function makeAudit(store: Pick<Store, 'db' | 'keyring'>, log: Logger): ApiContext['audit'] {
   return async (req, res, entry) => {
     const p = res.locals.principal as Principal | undefined;
     try {
-      await appendAudit(db, {
+      await appendAudit(store, {
         ...entry,
         actor: p ? { tokenId: p.tokenId, subject: p.subject, role: p.role } : null,
         requestId: res.locals.requestId as string,

@@ -1,10 +1,18 @@
 // The API's side of the `pipeline` workflow: start it, query its live status, send the
-// approval signal, cancel it. The workflow is started by type name (the API never loads
+// vouched approval decision (an update, so a refusal by the workflow comes back), cancel it. The workflow is started by type name (the API never loads
 // workflow code); signal and query definitions come from the workflow-safe messages module.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';
-import { approvalSignal, statusQuery, type ApprovalDecision, type PipelineStatus } from '../workflows/messages';
+import {
+  approvalSignal,
+  approvalUpdate,
+  statusQuery,
+  type ApprovalDecision,
+  type PipelineStatus,
+  type VouchedDecision,
+} from '../workflows/messages';
 import { withTimeout } from './temporal';
 
 export const PIPELINE_WORKFLOW = 'pipeline';
@@ -59,8 +67,30 @@ export async function liveState(client: Client, runId: string, timeoutMs = 2_000
   return { found: true, open, temporalStatus: status, live };
 }
 
-export async function signalApproval(client: Client, runId: string, signal: ApprovalDecision): Promise<void> {
-  await client.workflow.getHandle(runId).signal(approvalSignal, signal);
+/** Why the workflow refused a decision (the four-eyes and state checks it repeats, a bad voucher). */
+export class ApprovalRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApprovalRefusedError';
+  }
+}
+
+/**
+ * Sends the decision and waits until the workflow has taken it. Runs started before the `approve`
+ * update existed have no handler for it: they get the legacy signal.
+ */
+export async function decideApproval(client: Client, runId: string, d: VouchedDecision): Promise<void> {
+  const handle = client.workflow.getHandle(runId);
+  try {
+    await handle.executeUpdate(approvalUpdate, { args: [d] });
+  } catch (err) {
+    const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+    if (!(cause instanceof ApplicationFailure)) throw err;
+    if (cause.type === 'ApprovalRefused') throw new ApprovalRefusedError(cause.message);
+    if (!/No registered handler for update/.test(cause.message)) throw err;
+    const legacy: ApprovalDecision = { decision: d.decision, approver: d.approver, comment: d.comment };
+    await handle.signal(approvalSignal, legacy);
+  }
 }
 
 export async function cancelPipeline(client: Client, runId: string): Promise<void> {

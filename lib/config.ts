@@ -125,6 +125,11 @@ export const CONFIG_VARS = {
     doc: 'Payload/artifact master keys, `id:base64(32 bytes)` comma-separated, newest first (default: generated into <data dir>/encryption-keys)',
     secret: true,
   },
+  MLOPS_TEMPORAL_ACCEPT_PLAINTEXT: {
+    schema: z.enum(['0', '1']),
+    default: '0',
+    doc: '1 = accept unencrypted Temporal payloads (only while migrating histories written before encryption; otherwise anyone who can reach Temporal could send them)',
+  },
   MLOPS_DEMO: {
     schema: z.enum(['0', '1']),
     default: '1',

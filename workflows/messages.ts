@@ -1,7 +1,11 @@
 // Messages of the `pipeline` workflow, safe to import from anywhere (API, CLI, tests, workflows):
-//   signal `approval`  { decision: 'approve' | 'reject', approver, comment? }
+//   update `approve`   VouchedDecision -> ApprovalAck: the decision signed by the API (four eyes
+//                      are checked again in the workflow: the requester may not decide, and a
+//                      decision without a valid signature is refused and audited)
+//   signal `approval`  { decision, approver, comment? }: runs started before the update existed only
 //   query  `status`    -> PipelineStatus (stage, progress, pending approval with its deadline)
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Signature } from '../lib/crypto/signing';
 
 export type RunStatus =
   'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'failed_gate' | 'rejected' | 'expired' | 'cancelled';
@@ -29,6 +33,23 @@ export interface ApprovalDecision {
   comment?: string;
 }
 
+/**
+ * A decision as the API vouches for it: `signature` is an HMAC (lib/crypto/approval-voucher.ts)
+ * over the run id, decision, approver, comment and `at`, with a key the control worker holds.
+ */
+export interface VouchedDecision extends ApprovalDecision {
+  /** When the API signed it (ms since the epoch); old vouchers are refused. */
+  at: number;
+  signature: Signature;
+}
+
+/** What the `approve` update answers once the decision is taken. */
+export interface ApprovalAck {
+  runId: string;
+  decision: 'approve' | 'reject';
+  approver: string;
+}
+
 export interface PendingApproval {
   model: string;
   version: number;
@@ -54,5 +75,7 @@ export interface PipelineStatus {
   endedAt: string | null;
 }
 
+export const approvalUpdate = defineUpdate<ApprovalAck, [VouchedDecision]>('approve');
+/** Legacy: only runs whose history predates the `approve` update still listen to it. */
 export const approvalSignal = defineSignal<[ApprovalDecision]>('approval');
 export const statusQuery = defineQuery<PipelineStatus>('status');

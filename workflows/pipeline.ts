@@ -33,13 +33,16 @@ import type { RunSpec, RunSpecInput } from '../lib/spec/schema';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import {
   approvalSignal,
+  approvalUpdate,
   STAGES,
   statusQuery,
+  type ApprovalAck,
   type ApprovalDecision,
   type PendingApproval,
   type PipelineStatus,
   type RunStatus,
   type Stage,
+  type VouchedDecision,
 } from './messages';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 
@@ -65,7 +68,10 @@ export interface PipelineInput {
   queues: { control: string; gpu: string; cpu: string };
   /** Region the run is confined to (workflows/interceptors.ts carries it to every activity). */
   region?: string;
-  /** Subject of the token that started the run (recorded; the API enforces four eyes). */
+  /**
+   * Subject of the token that started the run: the requester, who may not decide on it (checked by
+   * the API and again by the workflow; a run without one cannot be approved).
+   */
   createdBy?: string;
   options?: PipelineOptions;
 }
@@ -122,6 +128,36 @@ function activities(input: PipelineInput) {
   };
 }
 
+/**
+ * Why a decision cannot be taken now, or null: the cheap checks, shared by the update's validator
+ * (so the caller hears the refusal) and its handler (the state may change while the signature is
+ * checked). `fourEyes` is false only for the legacy signal, which never knew the requester.
+ */
+function approvalRefusal(
+  d: ApprovalDecision | undefined,
+  requester: string | undefined,
+  status: RunStatus,
+  decided: boolean,
+  fourEyes = true
+): string | null {
+  if (status !== 'awaiting_approval') return `the run is ${status}, not awaiting_approval`;
+  if (decided) return 'the run has been decided already';
+  if (d?.decision !== 'approve' && d?.decision !== 'reject') return 'decision must be approve or reject';
+  if (typeof d.approver !== 'string' || !d.approver) return 'approver is missing';
+  if (!fourEyes) return null;
+  if (!requester) return 'the run records no requester (start runs through the API), so four eyes cannot be checked';
+  if (d.approver === requester) return `four eyes: ${requester} requested this run and may not decide on it`;
+  return null;
+}
+
+function approvalRefused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `Approval refused: ${message}`,
+    type: 'ApprovalRefused',
+    nonRetryable: true,
+  });
+}
+
 /** The innermost cause's message of a failure chain (what the user needs to read). */
 function rootMessage(err: unknown): { message: string; type?: string } {
   let e = err as { message?: string; cause?: unknown; type?: string } | undefined;
@@ -153,18 +189,44 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
   let decision: (ApprovalDecision & { at: number }) | null = null;
 
   setHandler(statusQuery, () => state);
-  setHandler(approvalSignal, (d: ApprovalDecision) => {
-    // Only a decision on a pending approval counts; the first one wins.
-    if (state.status !== 'awaiting_approval' || decision) return;
-    if ((d?.decision !== 'approve' && d?.decision !== 'reject') || typeof d.approver !== 'string' || !d.approver)
-      return;
+  const takeDecision = (d: ApprovalDecision) => {
     decision = {
       decision: d.decision,
       approver: d.approver,
       comment: typeof d.comment === 'string' ? d.comment.slice(0, 2000) : undefined,
       at: Date.now(),
     };
-  });
+  };
+  // v3: decisions arrive as the `approve` update, vouched for by the API and checked again here,
+  // so reaching Temporal is not enough to approve a run. Histories recorded before it replay with
+  // the old signal (which trusted any approver).
+  if (patched('approval-update-four-eyes')) {
+    setHandler(
+      approvalUpdate,
+      async (d: VouchedDecision): Promise<ApprovalAck> => {
+        // The signature check needs the keyring: the control worker does it (and audits a refusal).
+        const verdict = await acts.history.verifyApproval({ runId, decision: d });
+        if (!verdict.ok) throw approvalRefused(`the decision is not vouched for by the API (${verdict.reason})`);
+        // Another decision may have been taken while this one was being checked.
+        const late = approvalRefusal(d, input.createdBy, state.status, decision !== null);
+        if (late) throw approvalRefused(late);
+        takeDecision(d);
+        return { runId, decision: d.decision, approver: d.approver };
+      },
+      {
+        validator: (d: VouchedDecision) => {
+          const refusal = approvalRefusal(d, input.createdBy, state.status, decision !== null);
+          if (refusal) throw approvalRefused(refusal);
+        },
+      }
+    );
+  } else {
+    setHandler(approvalSignal, (d: ApprovalDecision) => {
+      // Only a decision on a pending approval counts; the first one wins.
+      if (approvalRefusal(d, undefined, state.status, decision !== null, false)) return;
+      takeDecision(d);
+    });
+  }
 
   const publish = () =>
     upsertSearchAttributes([

@@ -97,7 +97,7 @@ export function auditRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(401, 403),
       },
       async handler(_req, res) {
-        res.json(await verifyAuditChain(ctx.db));
+        res.json(await verifyAuditChain(ctx.store));
       },
     },
   ];

@@ -57,7 +57,8 @@ export function codecCors(cfg: Pick<Config, 'TEMPORAL_UI_PORT'>): RequestHandler
 }
 
 export function codecRoutes(ctx: ApiContext): RouteDef[] {
-  const codec = keyringFor(ctx.cfg).then((keyring) => new EncryptionCodec(keyring));
+  // Display only: Temporal UI may show payloads sent in clear (which the workers refuse).
+  const codec = keyringFor(ctx.cfg).then((keyring) => new EncryptionCodec(keyring, { acceptPlaintext: true }));
   const route = (op: 'encode' | 'decode'): RouteDef => ({
     method: 'post',
     path: `/codec/${op}`,

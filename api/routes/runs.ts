@@ -27,7 +27,8 @@ import { idempotencyHeader, idempotentId } from '../idempotency';
 import type { MetricsSnapshot } from '../metrics';
 import { cached } from '../metrics';
 import { RunReader } from '../run-reads';
-import { cancelPipeline, isNotFound, liveState, signalApproval, startPipeline } from '../pipeline';
+import { ApprovalRefusedError, cancelPipeline, decideApproval, isNotFound, liveState, startPipeline } from '../pipeline';
+import { vouch } from '../../lib/crypto/approval-voucher';
 import type { RouteDef } from '../route';
 import {
   checkJsonShape,
@@ -315,14 +316,14 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       operationId: 'decideRun',
       summary: 'Approve or reject a run waiting for approval',
       description:
-        'The approver is the subject of the token, never a body field. Four eyes: the subject that started the run may not decide on it (403).',
+        'The approver is the subject of the token, never a body field. Four eyes: the subject that started the run may not decide on it (403). The API signs the decision and the workflow checks it again before taking it; 409 when the workflow refuses it.',
       tag: 'runs',
       permission: 'runs:approve',
       params: [runIdParam],
       body: approvalBody,
       responses: {
         202: {
-          description: 'Decision sent to the workflow',
+          description: 'Decision taken by the workflow',
           schema: {
             type: 'object',
             properties: { runId: { type: 'string' }, decision: { type: 'string' }, approver: { type: 'string' } },
@@ -360,7 +361,15 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
             { extra: { runStatus: status } }
           );
         }
-        await signalApproval(client, runId, { decision: body.decision, approver: me.subject, comment: body.comment });
+        const keyring = ctx.store.keyring;
+        if (!keyring) throw problems.unavailable('The API holds no keyring, so it cannot vouch for the decision.');
+        const vouched = vouch(keyring, runId, { decision: body.decision, approver: me.subject, comment: body.comment });
+        try {
+          await decideApproval(client, runId, vouched);
+        } catch (err) {
+          if (!(err instanceof ApprovalRefusedError)) throw err;
+          throw problems.conflict(`Run ${runId}: ${err.message}.`, { extra: { reason: 'refused-by-workflow' } });
+        }
         await ctx.audit(req, res, {
           action,
           object: { type: 'run', id: runId },

@@ -50,7 +50,7 @@ export async function loadServedModel(
     verifyModelVersion(store, version);
   } catch (err) {
     if (err instanceof ModelSignatureError) {
-      await appendAudit(store.db, {
+      await appendAudit(store, {
         actor,
         action: 'model.verify',
         object: { type: 'model_version', id: version._id },

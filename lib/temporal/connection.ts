@@ -43,9 +43,12 @@ export function temporalTls(cfg: TemporalConfig): TLSConfig | undefined {
   };
 }
 /** The data converter shared by clients and workers: every payload encrypted, failures too. */
-export async function createDataConverter(cfg: KeyringConfig): Promise<DataConverter> {
+export async function createDataConverter(
+  cfg: KeyringConfig & Partial<Pick<Config, 'MLOPS_TEMPORAL_ACCEPT_PLAINTEXT'>>
+): Promise<DataConverter> {
+  const acceptPlaintext = cfg.MLOPS_TEMPORAL_ACCEPT_PLAINTEXT === '1';
   return {
-    payloadCodecs: [new EncryptionCodec(await keyringFor(cfg))],
+    payloadCodecs: [new EncryptionCodec(await keyringFor(cfg), { acceptPlaintext })],
     // Messages and stack traces of failures are encrypted as well.
     failureConverterPath: FAILURE_CONVERTER_PATH,
   };

@@ -1,7 +1,10 @@
 // Encrypts every Temporal payload (inputs, results, signals, queries, memos, failure
 // details) with AES-256-GCM, so the Temporal server and its database only see
 // ciphertext. The key id travels in the payload metadata, so rotated-out keys still
-// decrypt old histories.
+// decrypt old histories. Unencrypted inbound payloads are refused: they can only come from
+// outside the mlops data converter (e.g. a plain `temporal workflow signal`), except where a
+// migration from unencrypted histories opts out (MLOPS_TEMPORAL_ACCEPT_PLAINTEXT=1) and for
+// display in Temporal UI (api/routes/codec.ts).
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { open, seal } from '../crypto/aes-gcm';
@@ -12,8 +15,20 @@ const KEY_ID = 'encryption-key-id';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+export class PlaintextPayloadError extends Error {
+  constructor(encoding: string) {
+    super(
+      `Refused an unencrypted Temporal payload (encoding "${encoding}"): every payload must be written through the mlops data converter, so a plain \`temporal workflow signal\` or \`update\` cannot reach a workflow. While migrating histories written before encryption, set MLOPS_TEMPORAL_ACCEPT_PLAINTEXT=1.`
+    );
+    this.name = 'PlaintextPayloadError';
+  }
+}
+
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly keyring: Keyring) {}
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly opts: { acceptPlaintext?: boolean } = {}
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const { activeId, keys } = this.keyring;
@@ -26,7 +41,11 @@ export class EncryptionCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      if (decoder.decode(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
+      const encoding = decoder.decode(payload.metadata?.encoding);
+      if (encoding !== ENCRYPTED_ENCODING) {
+        if (this.opts.acceptPlaintext) return payload;
+        throw new PlaintextPayloadError(encoding);
+      }
       const keyId = decoder.decode(payload.metadata?.[KEY_ID]);
       const key = this.keyring.keys.get(keyId);
       if (!key) {

@@ -1,84 +1,21 @@
-// Authorisation matrix (every declared route against every role and no token), token
-// lifecycle, rate limiting of failed token attempts, health and readiness.
+// Token lifecycle, rate limiting of failed token attempts, health and readiness (the
+// authorisation matrix is authorisation-table.test.ts).
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { can, ROLES, type Role } from '../../../lib/auth/roles';
 import { ensureAdminToken } from '../../../lib/auth/admin-token';
-import { createRun } from '../../../lib/store/runs';
 import { createApp } from '../../../api/app';
 import { silentLogger } from '../../../api/log';
 import { gatewayFromFactory } from '../../../api/temporal';
 import { MongoClient } from 'mongodb';
-import { apiTestConfig, call, expectProblem, MINIMAL_SPEC, startTestApi, type TestApi } from './helpers';
+import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from './helpers';
 
 let api: TestApi;
-const RUN_ID = 'run-matrix-1';
 
 beforeAll(async () => {
   api = await startTestApi();
-  await createRun(api.store, {
-    runId: RUN_ID,
-    model: 'penguins',
-    spec: MINIMAL_SPEC,
-    createdBy: api.subjects.scientist,
-  });
 });
 afterAll(async () => {
   await api?.close();
-});
-
-function concrete(routePath: string): string {
-  return routePath
-    .replace(':id', routePath.startsWith('/v1/tokens') ? 'tok_doesnotexist' : RUN_ID)
-    .replace(':name', 'penguins')
-    .replace(':version', '1')
-    .replace(':alias', 'staging');
-}
-
-function sampleBody(method: string, routePath: string): unknown {
-  if (method === 'get' || method === 'delete') return undefined;
-  if (routePath === '/v1/runs') return MINIMAL_SPEC;
-  if (routePath.endsWith('/approval')) return { decision: 'approve' };
-  if (routePath.endsWith('/cancel')) return {};
-  if (routePath.includes('/aliases/')) return { version: 1 };
-  if (routePath === '/v1/tokens') return { name: 'matrix', subject: 'matrix', role: 'viewer' };
-  return {};
-}
-
-describe('authorisation matrix', () => {
-  it('covers every route: no token -> 401, wrong role -> 403, right role -> neither', async () => {
-    const rows: string[] = [];
-    for (const route of api.app.routes) {
-      const p = concrete(route.path);
-      const body = sampleBody(route.method, route.path);
-      const anon = await call(api, route.method.toUpperCase(), p, { token: null, body });
-      if (route.permission === null) {
-        expect({ route: route.path, status: anon.status }).toEqual({ route: route.path, status: expect.any(Number) });
-        expect(anon.status).not.toBe(401);
-      } else {
-        expect({ route: `${route.method} ${route.path}`, status: anon.status }).toEqual({
-          route: `${route.method} ${route.path}`,
-          status: 401,
-        });
-        expectProblem(anon, 401);
-        expect(anon.headers.get('www-authenticate')).toMatch(/^Bearer/);
-      }
-      for (const role of ROLES) {
-        const r = await call(api, route.method.toUpperCase(), p, { token: api.tokens[role], body });
-        const allowed = route.permission === null || can(role as Role, route.permission);
-        const label = `${route.method.toUpperCase()} ${route.path} as ${role}`;
-        if (allowed) {
-          if (r.status === 401 || r.status === 403) throw new Error(`${label}: refused with ${r.status}: ${r.text}`);
-        } else {
-          expect({ label, status: r.status }).toEqual({ label, status: 403 });
-          expectProblem(r, 403);
-          expect(r.body.detail).toMatch(/Role .* may not/);
-        }
-        rows.push(`${label}: ${r.status}`);
-      }
-    }
-    expect(rows.length).toBe(api.app.routes.length * ROLES.length);
-  });
 });
 
 describe('tokens', () => {

@@ -3,7 +3,7 @@
 // eyes), an approver approves, the run is promoted to production, and the served artifact
 // downloads with a matching digest.
 import { createHash } from 'node:crypto';
-import { waitFor } from '../harness/wait';
+import { StopWaiting, waitFor } from '../harness/wait';
 import { pipelineEnv, type PipelineEnv } from '../pipeline/helpers';
 import { call, expectProblem, startTestApi, type TestApi } from './helpers';
 
@@ -20,15 +20,14 @@ afterAll(async () => {
 });
 
 async function runState(runId: string, want: string[]): Promise<any> {
-  let ended: string | undefined;
   return waitFor(
     `run ${runId} in ${want.join('|')}`,
     async () => {
       const r = await call(api, 'GET', `/v1/runs/${runId}`, { token: api.tokens.viewer });
-      if (ended) throw new Error(ended);
       if (want.includes(r.body.status)) return r.body;
+      // An ended run will not reach the wanted state: report it now, not at the deadline.
       if (['failed', 'failed_gate', 'rejected', 'expired', 'cancelled'].includes(r.body.status)) {
-        ended = `run ended ${r.body.status}: ${JSON.stringify(r.body.error ?? r.body.live)}`;
+        throw new StopWaiting(`run ended ${r.body.status}: ${JSON.stringify(r.body.error ?? r.body.live)}`);
       }
       return undefined;
     },

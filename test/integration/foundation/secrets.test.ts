@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoScript } from '../../../tools/stack/child';
 import { freePort } from '../../../tools/stack/ports';
+import { freePortBlock } from '../harness/ports';
 
 it('keeps tokens and keys out of every log line of a full run', async () => {
   const adminToken = `admin-${randomBytes(24).toString('hex')}`;
@@ -18,7 +19,7 @@ it('keeps tokens and keys out of every log line of a full run', async () => {
     TEMPORAL_UI_PORT: String(await freePort()),
     MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/`,
     MLOPS_API_PORT: String(apiPort),
-    MLOPS_WORKER_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    MLOPS_WORKER_METRICS_PORT: String(await freePortBlock(6)), // three workers, two ports each
     MLOPS_ADMIN_TOKEN: adminToken,
     MLOPS_ENCRYPTION_KEYS: `k1:${key}`,
     MLOPS_LOG_LEVEL: 'debug',

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Child, repoScript } from '../../../tools/stack/child';
 import { freePort } from '../../../tools/stack/ports';
+import { freePortBlock } from '../harness/ports';
 import { HARNESS } from '../harness/state';
 
 const temporalBin = () => process.env[HARNESS.temporalBin]!;
@@ -19,7 +20,7 @@ async function stackEnv(): Promise<Record<string, string>> {
     MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}/`,
     MLOPS_API_PORT: String(await freePort()),
     MLOPS_INFERENCE_PORT: String(await freePort()),
-    MLOPS_WORKER_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    MLOPS_WORKER_METRICS_PORT: String(await freePortBlock(6)), // three workers, two ports each
     MLOPS_DEMO: '0',
     MLOPS_LOG_LEVEL: 'info',
   };

@@ -1,6 +1,9 @@
 // The happy path through to promotion, then a second run that becomes the new production
 // model (champion/challenger, previous holder recorded), and a rejection.
-import { approvalSignal, statusQuery } from '../../../workflows/messages';
+import { statusQuery } from '../../../workflows/messages';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { decodeModel } from '../../../lib/ml/onnx/proto';
 import { queryRunIndex } from '../../../lib/store/run-index';
 import { getRun } from '../../../lib/store/runs';
 import { getRunEvents } from '../../../lib/store/events';
@@ -9,7 +12,7 @@ import { getAliasHistory, getModel, getModelVersion, listModelVersions } from '.
 import { readArtifact } from '../../../lib/store/artifacts';
 import { getApproval } from '../../../lib/store/approvals';
 import { MODEL_NAME, STAGE, RUN_STATUS } from '../../../lib/temporal/search-attributes';
-import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 
 let env: PipelineEnv;
 beforeAll(async () => {
@@ -44,7 +47,7 @@ describe('pipeline: happy path to promotion', () => {
     });
     expect(awaiting.items.map((e) => e.id)).toContain(handle.workflowId);
 
-    await handle.signal(approvalSignal, { decision: 'approve', approver: 'alice', comment: 'looks good' });
+    await decide(env, handle, { decision: 'approve', approver: 'alice', comment: 'looks good' });
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
     expect(result.version).toBe(1);
@@ -74,9 +77,14 @@ describe('pipeline: happy path to promotion', () => {
     });
     expect(v1?.lineage.artifacts.onnx).toBe(v1?.artifacts.onnx.sha256);
     expect(v1?.approval).toMatchObject({ decision: 'approve', approver: 'alice' });
-    expect(v1?.artifacts.onnx_int8).toBeDefined(); // both artifacts kept
-    expect(v1?.artifacts.serving).toBeDefined();
-    expect((await readArtifact(env.store, v1!.artifacts.serving)).length).toBe(v1!.artifacts.serving.bytes);
+    // The registry records which artifact serves: here the int8 one (both kept), and it is int8.
+    expect(v1?.optimisation?.chosen).toBe('int8');
+    expect(v1!.artifacts.serving.sha256).toBe(v1!.artifacts.onnx_int8.sha256);
+    expect(v1!.artifacts.serving.sha256).not.toBe(v1!.artifacts.onnx.sha256);
+    const served = await readArtifact(env.store, v1!.artifacts.serving);
+    expect(served.length).toBe(v1!.artifacts.serving.bytes);
+    expect(served.length).toBeLessThan(v1!.artifacts.onnx.bytes);
+    expect(decodeModel(served).graph.node.map((n) => n.opType)).toContain('DynamicQuantizeMatMul');
     expect((await getApproval(env.store, handle.workflowId))?.approver).toBe('alice');
 
     const events = await getRunEvents(env.store, handle.workflowId);
@@ -124,7 +132,7 @@ describe('pipeline: happy path to promotion', () => {
     const spec = penguinsSpec();
     const handle = await startPipeline(env, spec);
     await waitForStatus(handle, 'awaiting_approval');
-    await handle.signal(approvalSignal, { decision: 'reject', approver: 'bob', comment: 'not now' });
+    await decide(env, handle, { decision: 'reject', approver: 'bob', comment: 'not now' });
     const result = await handle.result();
     expect(result.status).toBe('rejected');
     expect(result.reason).toBe('rejected by bob: not now');
@@ -178,7 +186,7 @@ describe('pipeline: regression and cancellation', () => {
       split: { test: 0.2 },
       approval: { timeout: 72 * 3600_000 },
     });
-    await handle.signal(approvalSignal, { decision: 'approve', approver: 'erin' });
+    await decide(env, handle, { decision: 'approve', approver: 'erin' });
     expect((await handle.result()).status).toBe('succeeded');
   });
 
@@ -186,7 +194,9 @@ describe('pipeline: regression and cancellation', () => {
     const handle = await startPipeline(env, penguinsSpec());
     await waitForStatus(handle, 'awaiting_approval');
     await handle.cancel();
-    await expect(handle.result()).rejects.toThrow();
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     const run = await getRun(env.store, handle.workflowId);
     expect(run).toMatchObject({ status: 'cancelled', stage: 'done' });
     expect((await handle.describe()).typedSearchAttributes.get(RUN_STATUS)).toBe('cancelled');

@@ -6,7 +6,15 @@ import type { Config } from '../../../lib/config';
 import { parseRunSpec, type RunSpecInput } from '../../../lib/spec';
 import { openStore, type Store } from '../../../lib/store/db';
 import { createClient } from '../../../lib/temporal/connection';
-import { statusQuery, type PipelineStatus, type RunStatus } from '../../../workflows/messages';
+import { vouch } from '../../../lib/crypto/approval-voucher';
+import {
+  approvalUpdate,
+  statusQuery,
+  type ApprovalAck,
+  type ApprovalDecision,
+  type PipelineStatus,
+  type RunStatus,
+} from '../../../workflows/messages';
 import type { PipelineInput, PipelineOptions, PipelineResult } from '../../../workflows/pipeline';
 import type { Child } from '../../../tools/stack/child';
 import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
@@ -79,6 +87,11 @@ export async function startPipeline(
     workflowId: runId,
     args: [input],
   }) as never;
+}
+
+/** Decides as the API does: the decision vouched for with the store's keyring, sent as the `approve` update. */
+export function decide(env: PipelineEnv, handle: WorkflowHandle, d: ApprovalDecision): Promise<ApprovalAck> {
+  return handle.executeUpdate(approvalUpdate, { args: [vouch(env.store.keyring!, handle.workflowId, d)] });
 }
 
 export async function waitForStatus(

@@ -3,8 +3,7 @@
 import { audit } from '../../../lib/store/audit';
 import { getRun } from '../../../lib/store/runs';
 import { getModelVersion, modelVersions } from '../../../lib/store/models';
-import { approvalSignal } from '../../../workflows/messages';
-import { penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 
 let env: PipelineEnv;
 beforeAll(async () => {
@@ -18,7 +17,7 @@ it('refuses a tampered production model with a clear error and an audit entry', 
   const spec = penguinsSpec();
   const first = await startPipeline(env, spec);
   await waitForStatus(first, 'awaiting_approval');
-  await first.signal(approvalSignal, { decision: 'approve', approver: 'alice' });
+  await decide(env, first, { decision: 'approve', approver: 'alice' });
   expect((await first.result()).status).toBe('succeeded');
   const v1 = (await getModelVersion(env.store, spec.model, 1))!;
   expect(v1.signature?.alg).toBe('HMAC-SHA256');

@@ -80,9 +80,12 @@ describe('docker-compose.yml', () => {
     expect(services.api.environment?.MLOPS_ADMIN_TOKEN).toMatch(/^\$\{MLOPS_ADMIN_TOKEN:\?/);
   });
 
-  // Registered only where the plugin exists (not on the development machines).
-  if (spawnSync('docker', ['compose', 'version']).status !== 0) return;
+  // Always registered; it says so where the plugin is missing (the development machines).
   it('passes `docker compose config -q`', () => {
+    if (spawnSync('docker', ['compose', 'version']).status !== 0) {
+      console.log('skipped: no docker compose plugin');
+      return;
+    }
     const res = spawnSync('docker', ['compose', '-f', file, 'config', '-q'], {
       env: { ...process.env, MLOPS_ADMIN_TOKEN: 'x'.repeat(32) },
       encoding: 'utf8',

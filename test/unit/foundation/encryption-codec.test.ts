@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { formatKeyring, Keyring, loadKeyring, parseKeyring } from '../../../lib/crypto/keyring';
-import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../../lib/temporal/encryption-codec';
+import { ENCRYPTED_ENCODING, EncryptionCodec, PlaintextPayloadError } from '../../../lib/temporal/encryption-codec';
 
 const key = (id: string): Keyring => ({ activeId: id, keys: new Map([[id, randomBytes(32)]]) });
 
@@ -36,10 +36,23 @@ describe('EncryptionCodec', () => {
     const ring = key('k1');
     const [encoded] = await new EncryptionCodec(ring).encode([payload]);
     const tampered = { ...encoded, data: Buffer.from(encoded.data!).fill(7, 20, 21) };
-    await expect(new EncryptionCodec(ring).decode([tampered])).rejects.toThrow();
+    await expect(new EncryptionCodec(ring).decode([tampered])).rejects.toThrow(/unable to authenticate data/);
     await expect(new EncryptionCodec(key('other')).decode([encoded])).rejects.toThrow(
       /key "k1", which is not in MLOPS_ENCRYPTION_KEYS/
     );
+  });
+});
+
+describe('EncryptionCodec and unencrypted payloads', () => {
+  const plain = defaultPayloadConverter.toPayload({ decision: 'approve', approver: 'mallory' });
+
+  it('refuses unencrypted payloads unless opted out', async () => {
+    await expect(new EncryptionCodec(key('k1')).decode([plain])).rejects.toThrow(PlaintextPayloadError);
+    await expect(new EncryptionCodec(key('k1')).decode([plain])).rejects.toThrow(
+      /Refused an unencrypted Temporal payload \(encoding "json\/plain"\).*MLOPS_TEMPORAL_ACCEPT_PLAINTEXT=1/
+    );
+    const [passed] = await new EncryptionCodec(key('k1'), { acceptPlaintext: true }).decode([plain]);
+    expect(passed).toBe(plain);
   });
 });
 

@@ -46,7 +46,7 @@ describe('checkpoints and determinism', () => {
           if (info.epoch === 3) controller.abort(); // the "worker" dies during epoch 4
         },
       })
-    ).rejects.toBeDefined();
+    ).rejects.toMatchObject({ name: 'AbortError' });
     expect(checkpoints).toHaveLength(3);
     const resumed = await train(frame, spec, { checkpoint: checkpoints[2] });
     expect(resumed.resumedFromEpoch).toBe(3);

@@ -31,4 +31,5 @@ class OrtEnvironment extends NodeEnvironment {
   }
 }
 
-module.exports = OrtEnvironment;
+// Under `npm run test:mutation`, Stryker's mixin reports per-test coverage from this environment.
+module.exports = require('@stryker-mutator/jest-runner').mixinJestEnvironment(OrtEnvironment);

@@ -1,0 +1,162 @@
+// Who may call what, written down by hand: the table a security reviewer signs. It is NOT derived
+// from the routes' declared permissions or from lib/auth/roles.ts, so a wrong declaration there
+// fails test/integration/api/authorisation-table.test.ts instead of being "expected".
+//
+// One row per route (`METHOD /path` exactly as the route declares it) and one cell per role:
+//   deny        the role is refused with 403 before the handler runs;
+//   { status }  the role reaches the handler, which answers `status` to the row's request
+//               (with `detail`, a 4xx must say this, proving it is the handler's answer).
+// `anonymous` says whether a caller without a token may come in (`public`) or gets 401.
+// Adding a route or a role: add its row or its cell here; the test names what is missing.
+import type { Role } from '../../../lib/auth/roles';
+
+export const deny = 'deny' as const;
+export type Cell = typeof deny | { status: number; detail?: RegExp };
+
+export interface Row {
+  anonymous: 'public' | 'deny';
+  /** The request each caller sends: the path filled in, and a valid body where there is one. */
+  request?: { path?: string; body?: unknown };
+  roles: Record<Role, Cell>;
+}
+
+/** The run the table's requests address; the test creates it, started by the scientist. */
+export const TABLE_RUN_ID = 'run-table-1';
+const run = `/v1/runs/${TABLE_RUN_ID}`;
+const ok = (status = 200): Cell => ({ status });
+/** Every role with a read permission; `predictor` (an application's inference-only token) apart. */
+const everyone = (cell: Cell = ok(), predictor: Cell = deny): Record<Role, Cell> => ({
+  predictor,
+  viewer: cell,
+  scientist: cell,
+  approver: cell,
+  admin: cell,
+});
+const adminOnly = (cell: Cell): Record<Role, Cell> => ({
+  predictor: deny,
+  viewer: deny,
+  scientist: deny,
+  approver: deny,
+  admin: cell,
+});
+/** Scientists and admins (starting and cancelling work). */
+const starters = (cell: Cell): Record<Role, Cell> => ({
+  predictor: deny,
+  viewer: deny,
+  scientist: cell,
+  approver: deny,
+  admin: cell,
+});
+const noModel = { status: 404, detail: /penguins-table/ };
+const noBatchId = 'batch-table-none';
+const noBatch = { status: 404, detail: /No batch prediction batch-table-none/ };
+const payloads = { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] };
+
+export const EXPECTED_PERMISSIONS: Record<string, Row> = {
+  'GET /healthz': { anonymous: 'public', roles: everyone(ok(), ok()) },
+  'GET /readyz': { anonymous: 'public', roles: everyone(ok(), ok()) },
+  'GET /metrics': { anonymous: 'deny', roles: everyone() },
+  'GET /openapi.json': { anonymous: 'deny', roles: everyone() },
+  // Any signed-in user may use the codec (Temporal UI); payload encryption is not what guards
+  // approvals (the workflow checks the API's voucher), so this is safe to share.
+  'POST /codec/encode': { anonymous: 'deny', request: { body: payloads }, roles: everyone() },
+  'POST /codec/decode': { anonymous: 'deny', request: { body: payloads }, roles: everyone() },
+  'GET /v1/whoami': { anonymous: 'deny', roles: everyone() },
+
+  'POST /v1/runs': {
+    anonymous: 'deny',
+    request: { body: { model: 'penguins-table', dataset: { name: 'penguins' }, target: 'species' } },
+    roles: starters(ok(202)),
+  },
+  'GET /v1/runs': { anonymous: 'deny', roles: everyone() },
+  'GET /v1/runs/:id': { anonymous: 'deny', request: { path: run }, roles: everyone() },
+  'GET /v1/runs/:id/events': { anonymous: 'deny', request: { path: `${run}/events` }, roles: everyone() },
+  'GET /v1/runs/:id/metrics': { anonymous: 'deny', request: { path: `${run}/metrics` }, roles: everyone() },
+  // The table's run is not waiting for approval, so an allowed caller hears that from the handler.
+  'POST /v1/runs/:id/approval': {
+    anonymous: 'deny',
+    request: { path: `${run}/approval`, body: { decision: 'approve' } },
+    roles: {
+      predictor: deny,
+      viewer: deny,
+      scientist: deny,
+      approver: { status: 409, detail: /not awaiting_approval/ },
+      admin: { status: 409, detail: /not awaiting_approval/ },
+    },
+  },
+  // The scientist started the table's run (its workflow does not exist, so the handler says so).
+  'POST /v1/runs/:id/cancel': {
+    anonymous: 'deny',
+    request: { path: `${run}/cancel`, body: {} },
+    roles: starters({ status: 409, detail: /not running any more/ }),
+  },
+
+  'GET /v1/models': { anonymous: 'deny', roles: everyone() },
+  'GET /v1/models/:name': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table' },
+    roles: everyone(noModel),
+  },
+  'GET /v1/models/:name/versions/:version': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/versions/1' },
+    roles: everyone(noModel),
+  },
+  'GET /v1/models/:name/versions/:version/artifact': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/versions/1/artifact' },
+    roles: everyone(noModel),
+  },
+  'PUT /v1/models/:name/aliases/:alias': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/aliases/staging', body: { version: 1 } },
+    roles: adminOnly(noModel),
+  },
+
+  'POST /v1/tokens': {
+    anonymous: 'deny',
+    request: { body: { name: 'table', subject: 'table', role: 'viewer' } },
+    roles: adminOnly(ok(201)),
+  },
+  'GET /v1/tokens': { anonymous: 'deny', roles: adminOnly(ok()) },
+  'GET /v1/tokens/:id': {
+    anonymous: 'deny',
+    request: { path: '/v1/tokens/tok_doesnotexist' },
+    roles: adminOnly({ status: 404, detail: /tok_doesnotexist/ }),
+  },
+  'DELETE /v1/tokens/:id': {
+    anonymous: 'deny',
+    request: { path: '/v1/tokens/tok_doesnotexist' },
+    roles: adminOnly({ status: 404, detail: /tok_doesnotexist/ }),
+  },
+
+  'GET /v1/audit': { anonymous: 'deny', roles: adminOnly(ok()) },
+  'GET /v1/audit/verify': { anonymous: 'deny', roles: adminOnly(ok()) },
+
+  // The table's model has no production alias, so an allowed start hears that from the handler.
+  'POST /v1/batch-predictions': {
+    anonymous: 'deny',
+    request: { body: { model: 'penguins-table', input: 'penguins.csv' } },
+    roles: starters({ status: 422, detail: /penguins-table/ }),
+  },
+  'GET /v1/batch-predictions/:id': {
+    anonymous: 'deny',
+    request: { path: `/v1/batch-predictions/${noBatchId}` },
+    roles: everyone(noBatch),
+  },
+  'GET /v1/batch-predictions/:id/output': {
+    anonymous: 'deny',
+    request: { path: `/v1/batch-predictions/${noBatchId}/output` },
+    roles: everyone(noBatch),
+  },
+  'GET /v1/batch-predictions/:id/errors': {
+    anonymous: 'deny',
+    request: { path: `/v1/batch-predictions/${noBatchId}/errors` },
+    roles: everyone(noBatch),
+  },
+  'POST /v1/batch-predictions/:id/cancel': {
+    anonymous: 'deny',
+    request: { path: `/v1/batch-predictions/${noBatchId}/cancel`, body: {} },
+    roles: starters(noBatch),
+  },
+};

@@ -1,0 +1,59 @@
+// Records one history per way a pipeline run ends (succeeded, rejected, expired, failed) with the
+// current workflow code, encrypted with the replay key, as histories/pipeline-<outcome>-<tag>.json.
+// Run it when a release changes the workflow, and commit the files next to the older ones (they
+// guard patched()):   MLOPS_HISTORY_TAG=v4 npm run record:histories
+// Not part of the suite (the file name does not end in .test.ts).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { workflowBundle } from '../harness/env';
+import { HISTORIES_DIR as HISTORIES, REPLAY_KEY, replayHistory } from './committed-histories';
+import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+
+const TAG = process.env.MLOPS_HISTORY_TAG;
+
+describe('record pipeline histories', () => {
+  let env: PipelineEnv;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'mlops-replay-'));
+  beforeAll(async () => {
+    writeFileSync(path.join(root, 'tiny-bad.csv'), 'a,y\n1,x\n2,y\n3,x\n4,y\n');
+    env = await pipelineEnv({ env: { MLOPS_DATASETS_DIR: root, MLOPS_ENCRYPTION_KEYS: REPLAY_KEY } });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('records runs that succeeded, were rejected, expired and failed', async () => {
+    if (!TAG || !/^[a-z0-9-]{1,20}$/.test(TAG)) throw new Error('Set MLOPS_HISTORY_TAG to the release, e.g. v4.');
+    const approve = await startPipeline(env, penguinsSpec({ dataset: { name: 'penguins' } }));
+    const reject = await startPipeline(env, penguinsSpec({ dataset: { name: 'penguins' } }));
+    const expire = await startPipeline(
+      env,
+      penguinsSpec({ dataset: { name: 'penguins' }, approval: { timeout: '1s' } })
+    );
+    const fail = await startPipeline(env, penguinsSpec({ dataset: { path: 'tiny-bad.csv' }, target: 'zzz' }));
+    await waitForStatus(approve, 'awaiting_approval');
+    await decide(env, approve, { decision: 'approve', approver: 'carol' });
+    await waitForStatus(reject, 'awaiting_approval');
+    await decide(env, reject, { decision: 'reject', approver: 'dave', comment: 'no' });
+    const outcomes = await Promise.all(
+      [approve, reject, expire, fail].map((h) =>
+        h.result().then(
+          (r) => r.status,
+          () => 'failed'
+        )
+      )
+    );
+    expect(outcomes).toEqual(['succeeded', 'rejected', 'expired', 'failed']);
+    const names = ['succeeded', 'rejected', 'expired', 'failed'];
+    for (const [i, h] of [approve, reject, expire, fail].entries()) {
+      const history = await h.fetchHistory();
+      await replayHistory(workflowBundle(), history, h.workflowId);
+      writeFileSync(
+        path.join(HISTORIES, `pipeline-${names[i]}-${TAG}.json`),
+        JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
+      );
+    }
+  });
+});
