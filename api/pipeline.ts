@@ -1,7 +1,12 @@
 // The API's side of the `pipeline` workflow: start it, query its live status, send the
 // vouched approval decision (an update, so a refusal by the workflow comes back), cancel it. The workflow is started by type name (the API never loads
 // workflow code); signal and query definitions come from the workflow-safe messages module.
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';

@@ -27,7 +27,14 @@ import { idempotencyHeader, idempotentId } from '../idempotency';
 import type { MetricsSnapshot } from '../metrics';
 import { cached } from '../metrics';
 import { RunReader } from '../run-reads';
-import { ApprovalRefusedError, cancelPipeline, decideApproval, isNotFound, liveState, startPipeline } from '../pipeline';
+import {
+  ApprovalRefusedError,
+  cancelPipeline,
+  decideApproval,
+  isNotFound,
+  liveState,
+  startPipeline,
+} from '../pipeline';
 import { vouch } from '../../lib/crypto/approval-voucher';
 import type { RouteDef } from '../route';
 import {

@@ -48,6 +48,7 @@ export const DEMO_ROW = {
   body_mass_g: 3750,
   island: 'Torgersen',
   sex: 'male',
+  year: 2007,
 };
 const demoRequest = {
   inputs: Object.entries(DEMO_ROW).map(([name, v]) => ({
