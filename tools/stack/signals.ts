@@ -16,6 +16,8 @@ export function handleStopSignals(opts: {
   kill: () => Promise<void>;
   windowMs?: number;
   now?: () => number;
+  /** Where the signals come from (tests pass an EventEmitter). */
+  source?: NodeJS.EventEmitter;
 }): StopSignals {
   const windowMs = opts.windowMs ?? 1_000;
   const now = opts.now ?? Date.now;
@@ -35,7 +37,7 @@ export function handleStopSignals(opts: {
     opts.log(`${sig} again: killing every child now`);
     void opts.kill().then(() => resolveDone(130));
   };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) (opts.source ?? process).on(sig, onSignal);
   return {
     get requested() {
       return firstAt !== undefined;

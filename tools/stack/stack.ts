@@ -89,6 +89,8 @@ export async function startStack(
       uiPort: internalUiPort,
       // The UI decodes encrypted payloads through the API (api/routes/codec.ts), for signed-in readers.
       uiCodecEndpoint: `${uiUrl}/codec`,
+      // Its banner names the internal UI port; the stack prints the front's URL instead.
+      sink: (line) => /Temporal UI:/.test(line) || console.log(line),
     }),
     mongoService({
       bin: tools.ferretdb,
