@@ -45,8 +45,13 @@ async function main(): Promise<number> {
   const cfg = loadConfig();
   const metrics = createStackMetrics();
   const supervisor = new Supervisor({ policy: cfg.MLOPS_STACK_RESTART, log, metrics });
+  const demoStop = new AbortController();
   // Installed before any child exists, so that no signal leaves one behind.
-  const signals = handleStopSignals({ log, stop: () => supervisor.stop(), kill: () => supervisor.kill() });
+  const signals = handleStopSignals({
+    log,
+    stop: () => (demoStop.abort(), supervisor.stop()),
+    kill: () => supervisor.kill(),
+  });
 
   const starting = (async () => {
     const tools = await provisionTools(cfg, (line) => log(line));
@@ -81,7 +86,6 @@ async function main(): Promise<number> {
   log(`  admin token    ${urls.adminTokenPath ?? 'from MLOPS_ADMIN_TOKEN'}`);
   log('press Ctrl-C to stop');
 
-  const demoStop = new AbortController();
   if (cfg.MLOPS_DEMO === '1') {
     const adminToken = cfg.MLOPS_ADMIN_TOKEN ?? readFileSync(urls.adminTokenPath!, 'utf8').trim();
     runDemo({
@@ -91,7 +95,7 @@ async function main(): Promise<number> {
       temporalUi: urls.temporalUi,
       log,
       signal: demoStop.signal,
-    }).catch((err) => log(`demo run failed: ${message(err)} (the stack keeps running)`));
+    }).catch((err) => demoStop.signal.aborted || log(`demo run failed: ${message(err)} (the stack keeps running)`));
   }
 
   const outcome = await Promise.race([
