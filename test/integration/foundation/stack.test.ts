@@ -71,7 +71,9 @@ describe('embedded stack (npm start)', () => {
     signalGroup(first, 'SIGINT');
     const exit = await first.exited;
     expect(await survivors(tree)).toEqual([]);
-    expect(exit).toEqual({ code: 0, signal: null });
+    // The launcher stopped cleanly; npm then ends by the signal it was sent, as a shell expects.
+    expect(first.tail()).toMatch(/\[stack\] stopped$/);
+    expect([exit.code, exit.signal]).toEqual([null, 'SIGINT']);
     await assertPortsFree(env);
 
     const second = npmStart(env);
@@ -92,6 +94,7 @@ describe('embedded stack (npm start)', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     signalGroup(second, 'SIGTERM');
     await second.exited;
+    expect(second.tail()).toContain('[stack] SIGTERM again: killing every child now');
     expect(await survivors(tree2)).toEqual([]);
     await assertPortsFree(env);
   }, 900_000);
@@ -119,9 +122,8 @@ describe('embedded stack (npm start)', () => {
       const run = await waitFor(
         `run ${runId} to succeed`,
         async () => {
-          const r = await (
-            await fetch(`${api}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${admin}` } })
-          ).json();
+          const res = await fetch(`${api}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${admin}` } });
+          const r = (await res.json()) as { status: string; model: { version: number } };
           return r.status === 'succeeded' && r;
         },
         120_000
