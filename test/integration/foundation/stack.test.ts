@@ -90,11 +90,14 @@ describe('embedded stack (npm start)', () => {
     }
     // SIGTERM to the group, then again after the one-second window: every child is killed at once.
     const tree2 = descendants(second.proc.pid!).map((p) => p.pid);
+    // (The graceful stop of six children takes longer than that on any machine seen so far; the
+    // escalation itself is checked deterministically in test/unit/foundation/supervisor.test.ts.)
     signalGroup(second, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 1_500));
-    signalGroup(second, 'SIGTERM');
+    const stillStopping = second.proc.exitCode === null && second.proc.signalCode === null;
+    if (stillStopping) signalGroup(second, 'SIGTERM');
     await second.exited;
-    expect(second.tail()).toContain('[stack] SIGTERM again: killing every child now');
+    if (stillStopping) expect(second.tail()).toContain('[stack] SIGTERM again: killing every child now');
     expect(await survivors(tree2)).toEqual([]);
     await assertPortsFree(env);
   }, 900_000);
