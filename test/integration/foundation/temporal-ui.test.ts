@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { HARNESS } from '../harness/state';
 import { Browser, chromiumPath } from './browser';
-import { adminToken, descendants, npmStart, signalGroup, stackEnv, survivors } from './stack-helpers';
+import { adminToken, descendants, npmStart, signalGroup, stackEnv, survivors } from '../../../tools/stack/observe';
 
 describe('Temporal UI of the embedded stack', () => {
   it('shows decoded payloads to a signed-in browser only', async () => {
@@ -15,9 +15,10 @@ describe('Temporal UI of the embedded stack', () => {
     const stack = npmStart(env);
     const browser = new Browser();
     try {
-      const banner = await stack.waitForLine(/\[stack\] {2}Temporal UI /, 240_000);
-      expect(banner).toContain(`sign in first to read decoded payloads: ${api}/v1/session`);
-      await stack.waitForLine(/\[stack\] ready in/, 240_000);
+      await stack.waitForLine(/\[stack\] press Ctrl-C to stop/, 240_000);
+      expect(stack.tail()).toContain(
+        `Temporal UI    http://127.0.0.1:${env.TEMPORAL_UI_PORT}  (sign in first to read decoded payloads: ${api}/v1/session)`
+      );
       const token = adminToken(env);
       // The model name travels encrypted: the CLI encodes the input through the API's codec.
       const model = `ui-model-${randomUUID().slice(0, 8)}`;

@@ -1,14 +1,15 @@
-// `npm start` as a person runs it, for tests: in a process group of its own that receives
-// signals as a group (as a terminal's Ctrl-C does), on free ports, with a fresh data dir;
-// and what is left of it afterwards (processes, ports).
+// The embedded stack seen from outside, for tests and the chaos benchmark: `npm start` as a
+// person runs it, in a process group of its own that receives signals as a group (as a
+// terminal's Ctrl-C does), on free ports with a fresh data dir; its processes; and what is
+// left of it afterwards (processes, ports).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Child } from '../../../tools/stack/child';
-import { assertPortFree, freePort } from '../../../tools/stack/ports';
+import { Child } from './child';
+import { assertPortFree, freePort } from './ports';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 
 export async function stackEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
   return {
