@@ -167,7 +167,8 @@ async function checkRun(h: StackHandle, { runId, kind, model }: Submitted, timeo
     duplicatedSteps,
     retriedActivities,
     temporalStatus,
-    ok: status === 'succeeded' && versions.length === 1 && duplicatedSteps.length === 0 && temporalStatus === 'COMPLETED',
+    ok:
+      status === 'succeeded' && versions.length === 1 && duplicatedSteps.length === 0 && temporalStatus === 'COMPLETED',
   };
 }
 
@@ -197,7 +198,12 @@ export interface ScenarioResult {
   checks: RunCheck[];
 }
 
-function summarise(scenario: string, checks: RunCheck[], kills: Record<string, number>, startedAt: number): ScenarioResult {
+function summarise(
+  scenario: string,
+  checks: RunCheck[],
+  kills: Record<string, number>,
+  startedAt: number
+): ScenarioResult {
   return {
     scenario,
     runs: checks.length,

@@ -7,7 +7,15 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { HARNESS } from '../harness/state';
 import { waitFor } from '../harness/wait';
-import { adminToken, assertPortsFree, descendants, npmStart, signalGroup, stackEnv, survivors } from '../../../tools/stack/observe';
+import {
+  adminToken,
+  assertPortsFree,
+  descendants,
+  npmStart,
+  signalGroup,
+  stackEnv,
+  survivors,
+} from '../../../tools/stack/observe';
 
 const temporal = (env: Record<string, string>, ...args: string[]) =>
   execFileSync(process.env[HARNESS.temporalBin]!, [...args, '--address', env.TEMPORAL_ADDRESS, '--output', 'json'], {
