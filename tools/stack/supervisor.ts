@@ -100,7 +100,7 @@ export class Supervisor {
       this.opts.metrics?.up(name, false);
       const how = describeExit(exit);
       if (this.opts.policy === 'never') {
-        this.fail({
+        this.reportFailure({
           child: name,
           reason: `${name} exited (${how}); MLOPS_STACK_RESTART=never`,
           tail: svc.child.tail(),
@@ -111,7 +111,7 @@ export class Supervisor {
       svc.restarts = svc.restarts.filter((t) => now - t < this.crashLoop.windowMs);
       if (svc.restarts.length >= this.crashLoop.restarts) {
         const window = Math.round(this.crashLoop.windowMs / 1000);
-        this.fail({
+        this.reportFailure({
           child: name,
           reason: `${name} exited (${how}) after ${svc.restarts.length} restarts within ${window} s: a crash loop`,
           tail: svc.child.tail(),
@@ -136,10 +136,6 @@ export class Supervisor {
         if (!this.stopping) await svc.child.stop(5_000);
       }
     }
-  }
-
-  private fail(failure: StackFailure): void {
-    this.reportFailure(failure);
   }
 
   /** Stops every child, the last started first (SIGTERM, then SIGKILL after a grace); idempotent. */

@@ -50,7 +50,9 @@ describe('stack supervisor', () => {
   it('stops the stack on a crash loop, naming the child and showing its last lines', async () => {
     const supervisor = new Supervisor({ policy: 'always', log: () => undefined, ...fast });
     try {
-      await supervisor.startAll([nodeService('looper', "console.log('up'); console.error('boom: no config'); process.exit(2)")]);
+      await supervisor.startAll([
+        nodeService('looper', "console.log('up'); console.error('boom: no config'); process.exit(2)"),
+      ]);
       const failure = await supervisor.failed;
       expect(failure.child).toBe('looper');
       expect(failure.reason).toMatch(/looper exited \(code 2\) after 5 restarts within 60 s: a crash loop/);
@@ -76,7 +78,10 @@ describe('stack supervisor', () => {
   it('kill() reaps a child that ignores SIGTERM, and stop() then returns at once', async () => {
     const supervisor = new Supervisor({ policy: 'always', log: () => undefined, ...fast });
     await supervisor.startAll([
-      nodeService('stubborn', "process.on('SIGTERM', () => undefined); console.log('up'); setInterval(() => undefined, 1000)"),
+      nodeService(
+        'stubborn',
+        "process.on('SIGTERM', () => undefined); console.log('up'); setInterval(() => undefined, 1000)"
+      ),
     ]);
     const stopping = supervisor.stop(); // would wait out the 10 s grace
     await supervisor.kill();
