@@ -120,9 +120,11 @@ describe('embedded stack (npm start)', () => {
       await stack.waitForLine(/demo: \S+ running at train/, 120_000);
       const gpuWorkers = descendants(stack.proc.pid!).filter((p) => p.cmd.includes('workers/gpu.ts'));
       expect(gpuWorkers).toHaveLength(2);
+      // Both watched from before the kill: the run may reach approval before the worker is back.
+      const back = stack.waitForLine(/\[stack\] gpu-worker-\d is back \(restart 1\)/, 180_000);
+      const trained = stack.waitForLine(/demo: \S+ awaiting_approval at approval/, 300_000);
       process.kill(gpuWorkers[0].pid, 'SIGKILL');
-      await stack.waitForLine(/\[stack\] gpu-worker-\d is back \(restart 1\)/, 120_000);
-      await stack.waitForLine(/demo: \S+ awaiting_approval at approval/, 300_000);
+      await Promise.all([back, trained]);
       const admin = adminToken(env);
       const approved = await fetch(`${api}/v1/runs/${runId}/approval`, {
         method: 'POST',
