@@ -74,26 +74,43 @@ interface Submitted {
   model: string;
 }
 
-/** Submits a run over the API, retrying while the API itself is down (it is a child too). */
-async function submit(h: StackHandle, kind: RunKind): Promise<Submitted> {
-  const model = `chaos-${kind}-${randomUUID().slice(0, 8)}`;
-  const key = randomUUID();
+/** One POST /v1/runs: the answer's status and run id, or 'connection error' (no answer at all). */
+async function postRun(
+  h: StackHandle,
+  key: string,
+  kind: RunKind,
+  model: string
+): Promise<{ status: number | 'connection error'; runId?: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${h.env.MLOPS_API_PORT}/v1/runs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${adminToken(h.env)}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body: JSON.stringify(SPECS[kind](model)),
+    });
+    const body = (await res.json().catch(() => ({}))) as { runId?: string };
+    return { status: res.status, runId: body.runId };
+  } catch (err) {
+    if (err instanceof TypeError) return { status: 'connection error' }; // fetch failed: refused or reset
+    throw err;
+  }
+}
+
+/** Submits a run over the API, retrying with the same Idempotency-Key while the API (a child too) is down. */
+async function submit(
+  h: StackHandle,
+  kind: RunKind,
+  model = `chaos-${kind}-${randomUUID().slice(0, 8)}`,
+  key = randomUUID()
+): Promise<Submitted> {
   for (let i = 0; ; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${h.env.MLOPS_API_PORT}/v1/runs`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${adminToken(h.env)}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        body: JSON.stringify(SPECS[kind](model)),
-      });
-      if (res.status === 202) return { runId: ((await res.json()) as { runId: string }).runId, kind, model };
-      if (res.status < 500) throw new Error(`POST /v1/runs answered ${res.status}: ${await res.text()}`);
-    } catch (err) {
-      if (i > 60 || !(err instanceof TypeError)) throw err; // TypeError: fetch failed (connection refused)
-    }
+    const { status, runId } = await postRun(h, key, kind, model);
+    if (status === 202 && runId) return { runId, kind, model };
+    if (typeof status === 'number' && status < 500) throw new Error(`POST /v1/runs answered ${status}`);
+    if (i > 120) throw new Error(`POST /v1/runs: still ${status} after ${i} tries`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
@@ -268,4 +285,44 @@ export async function temporalKill(
   process.kill(temporal, 'SIGKILL');
   const checks = await Promise.all(submitted.map((r) => checkRun(h, r, opts.runTimeoutMs)));
   return summarise('SIGKILL the Temporal dev server in mid-run', checks, { temporal: 1 }, startedAt);
+}
+
+/**
+ * `runs` submissions sent at once, each with its Idempotency-Key, and the API SIGKILLed while
+ * they are in flight. Clients may see connection errors or 5xx, never another answer; each is
+ * retried with its key once the stack has restarted the API, and must give the same run as a
+ * first 202 did. Each model name then has exactly one run, and every run is checked as above.
+ */
+export async function apiKill(
+  h: StackHandle,
+  opts: { runs: number; kinds: RunKind[]; maxDelayMs: number; runTimeoutMs: number }
+): Promise<ScenarioResult & { answers: Record<string, number>; replayMismatches: number; halfWritten: number }> {
+  const startedAt = Date.now();
+  const requests = Array.from({ length: opts.runs }, (_, i) => {
+    const kind = opts.kinds[i % opts.kinds.length];
+    return { kind, model: `chaos-${kind}-${randomUUID().slice(0, 8)}`, key: randomUUID() };
+  });
+  const [apiPid] = stackProcesses(h, /api\/server\.ts/);
+  const inFlight = requests.map((r) => postRun(h, r.key, r.kind, r.model));
+  await sleep(Math.random() * opts.maxDelayMs);
+  process.kill(apiPid, 'SIGKILL');
+  const first = await Promise.all(inFlight);
+  const answers: Record<string, number> = {};
+  for (const { status } of first) {
+    const label = typeof status === 'number' ? (status >= 500 ? '5xx' : String(status)) : status;
+    answers[label] = (answers[label] ?? 0) + 1;
+  }
+  const submitted = await Promise.all(requests.map((r) => submit(h, r.kind, r.model, r.key)));
+  const replayMismatches = submitted.filter((s, i) => first[i].runId && first[i].runId !== s.runId).length;
+  const checks = await Promise.all(submitted.map((r) => checkRun(h, r, opts.runTimeoutMs)));
+  const call = api(h);
+  const perModel = await Promise.all(
+    requests.map(async (r) => ((await call('GET', `/v1/runs?model=${r.model}`)).items as unknown[]).length)
+  );
+  return {
+    ...summarise('SIGKILL the API with run submissions in flight', checks, { api: 1 }, startedAt),
+    answers,
+    replayMismatches,
+    halfWritten: perModel.filter((n) => n !== 1).length,
+  };
 }

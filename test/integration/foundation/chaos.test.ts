@@ -1,9 +1,17 @@
 // The chaos benchmark's scenarios (bench/chaos/scenarios.ts) with small counts, as a test: on
 // the embedded stack started through `npm start`, a random worker SIGKILLed in each run and the
 // Temporal dev server SIGKILLed in mid-run lose no run, and no run completes a step twice or
-// registers a second model version (checked in the API, MongoDB and Temporal's history).
+// registers a second model version (checked in the API, MongoDB and Temporal's history); the API
+// SIGKILLed with submissions in flight answers nothing but 202, 5xx or a connection error, and
+// a retry with the same Idempotency-Key gives the same single run.
 import { descendants, npmStart, signalGroup, stackEnv, survivors } from '../../../tools/stack/observe';
-import { type ScenarioResult, type StackHandle, temporalKill, workerKills } from '../../../bench/chaos/scenarios';
+import {
+  apiKill,
+  type ScenarioResult,
+  type StackHandle,
+  temporalKill,
+  workerKills,
+} from '../../../bench/chaos/scenarios';
 import { HARNESS } from '../harness/state';
 
 const expectExactlyOnce = (r: ScenarioResult) => {
@@ -15,7 +23,7 @@ const expectExactlyOnce = (r: ScenarioResult) => {
 };
 
 describe('chaos on the embedded stack', () => {
-  it('loses no run to SIGKILLed workers or a SIGKILLed Temporal server, and does nothing twice', async () => {
+  it('loses no run to SIGKILLed workers, Temporal server or API, and does nothing twice', async () => {
     const env = await stackEnv({ MLOPS_GPU_WORKERS: '2', MLOPS_CPU_WORKERS: '1' });
     const stack = npmStart(env);
     const h: StackHandle = { stack, env, temporalBin: process.env[HARNESS.temporalBin]! };
@@ -36,6 +44,12 @@ describe('chaos on the embedded stack', () => {
       );
       const metrics = await (await fetch(`http://127.0.0.1:${env.MLOPS_STACK_METRICS_PORT}/metrics`)).text();
       expect(metrics).toContain('mlops_stack_child_restarts_total{child="temporal"} 1');
+
+      const api = await apiKill(h, { runs: 4, kinds: ['single'], maxDelayMs: 200, runTimeoutMs: 600_000 });
+      expectExactlyOnce(api);
+      expect(Object.keys(api.answers).filter((a) => !['202', '5xx', 'connection error'].includes(a))).toEqual([]);
+      expect(api.replayMismatches).toBe(0);
+      expect(api.halfWritten).toBe(0);
     } finally {
       const tree = descendants(stack.proc.pid!).map((p) => p.pid);
       signalGroup(stack, 'SIGINT');
