@@ -1,5 +1,6 @@
 // The two servers of the embedded stack, as services (spawn + readiness check) for the
-// supervisor, or started once and checked ready. Shared by `npm start` (tools/stack/main.ts) and the jest global setup.
+// supervisor, or started once and checked ready. Shared by `npm start` (tools/stack/main.ts),
+// the jest global setup and the benchmarks.
 import { Connection } from '@temporalio/client';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
