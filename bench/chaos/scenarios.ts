@@ -53,15 +53,29 @@ export interface StackHandle {
   temporalBin: string;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** fetch failed (refused or reset); by name, as jest runs tests in a realm of their own. */
+const isConnectionError = (err: unknown) => (err as Error).name === 'TypeError';
+
+/** Reads over the API as admin, waiting out the API's own restarts (up to a minute). */
 function api(h: StackHandle) {
   const base = `http://127.0.0.1:${h.env.MLOPS_API_PORT}`;
   const token = adminToken(h.env);
-  return async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}${path}`, {
+  const once = (method: string, path: string, body?: unknown) =>
+    fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    let res: Response | undefined;
+    for (let i = 0; !res; i++) {
+      res = await once(method, path, body).catch((err) => {
+        if (i >= 60 || !isConnectionError(err)) throw err;
+        return sleep(1_000).then(() => undefined);
+      });
+    }
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return JSON.parse(text);
@@ -94,8 +108,7 @@ async function postRun(
     const body = (await res.json().catch(() => ({}))) as { runId?: string };
     return { status: res.status, runId: body.runId };
   } catch (err) {
-    // fetch failed (refused or reset); by name, as jest runs tests in a realm of their own.
-    if ((err as Error).name === 'TypeError') return { status: 'connection error' };
+    if (isConnectionError(err)) return { status: 'connection error' };
     throw err;
   }
 }
@@ -235,8 +248,6 @@ function summarise(
     checks,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `runs` runs (kinds in turn), each followed after a random 0..maxDelayMs by a SIGKILL of a
