@@ -22,6 +22,7 @@ import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
 import { runRoutes, runsSnapshot } from './routes/runs';
+import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 import type { TemporalGateway } from './temporal';
@@ -110,14 +111,18 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...tokenRoutes(ctx),
     ...auditRoutes(ctx),
     ...codecRoutes(ctx),
-    ...batchRoutes(ctx)
+    ...batchRoutes(ctx),
+    ...sessionRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));
 
   const auth = authenticate(ctx.tokenCache, limiter, metrics);
+  const cookieAuth = authenticate(ctx.tokenCache, limiter, metrics, { sessionCookie: true });
   const byPath = new Map<string, { methods: Set<string>; public: boolean }>();
   for (const r of routes) {
-    const chain: RequestHandler[] = r.permission ? [auth, requirePermission(r.permission)] : [];
+    const chain: RequestHandler[] = r.permission
+      ? [r.sessionCookie ? cookieAuth : auth, requirePermission(r.permission)]
+      : [];
     chain.push(...edgeGuards(r.method, r.path));
     app[r.method](r.path, ...chain, asyncHandler(r.handler));
     const entry = byPath.get(r.path) ?? { methods: new Set<string>(), public: false };

@@ -88,12 +88,39 @@ export function clientKey(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
-export function authenticate(cache: TokenCache, limiter: FailureLimiter, metrics?: ApiMetrics): RequestHandler {
+/** The HttpOnly cookie that POST /v1/session sets: a token for the routes a browser calls (the codec). */
+export const SESSION_COOKIE = 'mlops_session';
+
+/** The session cookie's token as an Authorization value, or undefined. */
+function sessionBearer(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name !== SESSION_COOKIE || !value.length) continue;
+    try {
+      return `Bearer ${decodeURIComponent(value.join('='))}`;
+    } catch {
+      return 'invalid';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * @param opts.sessionCookie also take the token from the session cookie (routes that Temporal
+ *   UI calls from a browser, which cannot send an Authorization header).
+ */
+export function authenticate(
+  cache: TokenCache,
+  limiter: FailureLimiter,
+  metrics?: ApiMetrics,
+  opts: { sessionCookie?: boolean } = {}
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const header = req.headers.authorization;
+    const header = req.headers.authorization ?? (opts.sessionCookie ? sessionBearer(req) : undefined);
     if (!header) {
       metrics?.authFailures.inc({ reason: 'missing' });
-      next(problems.unauthorized('Send a bearer token: Authorization: Bearer <token>. Ask an admin for one.'));
+      const signIn = opts.sessionCookie ? ' In a browser, sign in at /v1/session first.' : '';
+      next(problems.unauthorized(`Send a bearer token: Authorization: Bearer <token>. Ask an admin for one.${signIn}`));
       return;
     }
     const key = clientKey(req);

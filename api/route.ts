@@ -33,6 +33,8 @@ export interface RouteDef {
   tag: string;
   /** null = no token needed (health only). */
   permission: Permission | null;
+  /** Also accept the session cookie of POST /v1/session (routes a browser calls: the codec). */
+  sessionCookie?: boolean;
   params?: ParamDoc[];
   query?: z.ZodTypeAny;
   body?: z.ZodTypeAny;

@@ -135,6 +135,16 @@ export const CONFIG_VARS = {
     default: '1',
     doc: '`npm start` runs the demo pipeline once the stack is up (0 = skip)',
   },
+  MLOPS_STACK_RESTART: {
+    schema: z.enum(['always', 'never']),
+    default: 'always',
+    doc: '`npm start` restarts a child that dies (backoff 1 s to 30 s; 5 restarts within 60 s stop the stack with status 1); never = stop the stack at the first death, for systemd or compose to restart',
+  },
+  MLOPS_STACK_METRICS_PORT: {
+    schema: port,
+    default: '9469',
+    doc: "`npm start`'s /metrics port: children up, exits and restarts",
+  },
   MLOPS_LOG_LEVEL: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', doc: 'Log level' },
   MLOPS_MAX_BODY_BYTES: {
     schema: z.coerce

@@ -1,7 +1,9 @@
 // The remote codec for Temporal UI and CLI (`--codec-endpoint <api>/codec`): payloads in
 // the history are ciphertext; an authenticated reader gets them decoded here, in the
 // Temporal codec-server JSON form { payloads: [{ metadata: {k: base64}, data: base64 }] }.
-// CORS admits only the embedded Temporal UI's origin.
+// A browser authenticates with the session cookie of POST /v1/session (the embedded UI
+// calls the codec through its own origin: tools/stack/ui-front.ts). CORS admits only the
+// embedded Temporal UI's origins, for a UI configured with codec.includeCredentials.
 import type { Payload } from '@temporalio/common';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
@@ -66,6 +68,7 @@ export function codecRoutes(ctx: ApiContext): RouteDef[] {
     summary: `${op === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (remote codec for Temporal UI and CLI)`,
     tag: 'codec',
     permission: 'read',
+    sessionCookie: true,
     body: payloadsBody,
     responses: {
       200: { description: 'The payloads, transformed', schema: payloadsBody },

@@ -83,22 +83,32 @@ export class Child {
     }
   }
 
+  /** Sends `signal` to the child's whole process group (what it spawned too); a gone group is fine. */
+  signalGroup(signal: NodeJS.Signals): void {
+    try {
+      process.kill(-this.proc.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
   /** SIGTERM to the whole process group, SIGKILL after `graceMs`. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const kill = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(-this.proc.pid!, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    kill('SIGTERM');
-    const timer = setTimeout(() => kill('SIGKILL'), graceMs);
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      this.signalGroup('SIGTERM');
+      const timer = setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.signalGroup('SIGKILL'); // Grandchildren that ignored SIGTERM, or outlived a killed leader.
+  }
+
+  /** SIGKILL to the whole process group at once; resolves when the child is reaped. */
+  async kill(): Promise<void> {
+    this.stopping = true;
+    this.signalGroup('SIGKILL');
     await this.exited;
-    clearTimeout(timer);
-    kill('SIGKILL'); // Grandchildren that ignored SIGTERM.
   }
 }
 

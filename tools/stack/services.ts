@@ -1,11 +1,13 @@
-// Starts the two servers of the embedded stack, each checked ready before returning.
-// Shared by `npm start` (tools/stack/main.ts) and the jest global setup.
+// The two servers of the embedded stack, as services (spawn + readiness check) for the
+// supervisor, or started once and checked ready. Shared by `npm start` (tools/stack/main.ts),
+// the jest global setup and the benchmarks.
 import { Connection } from '@temporalio/client';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { searchAttributeArgs } from '../../lib/temporal/search-attributes';
 import { Child } from './child';
 import { freePort } from './ports';
+import { type ServiceDef, startService } from './supervisor';
 
 export interface TemporalServerOptions {
   bin: string;
@@ -31,22 +33,28 @@ async function namespaceReady(address: string, namespace: string): Promise<boole
   }
 }
 
-export async function startTemporalServer(opts: TemporalServerOptions): Promise<Child> {
+/** The Temporal dev server as a supervised service: restarted, it opens the same SQLite state. */
+export function temporalService(opts: TemporalServerOptions): ServiceDef {
   mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--ip', opts.host, '--port', String(opts.port), '--db-filename', opts.dbFile];
   args.push('--namespace', opts.namespace, '--log-level', 'warn', ...searchAttributeArgs());
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
-  const child = new Child({ name: 'temporal', command: opts.bin, args, sink: opts.sink });
   const address = `${opts.host}:${opts.port}`;
-  await child.waitUntil(
-    () => namespaceReady(address, opts.namespace),
-    opts.readyTimeoutMs ?? 60_000,
-    `namespace ${opts.namespace} on ${address}`
-  );
-  return child;
+  return {
+    name: 'temporal',
+    spawn: () => new Child({ name: 'temporal', command: opts.bin, args, sink: opts.sink }),
+    ready: (child) =>
+      child.waitUntil(
+        () => namespaceReady(address, opts.namespace),
+        opts.readyTimeoutMs ?? 60_000,
+        `namespace ${opts.namespace} on ${address}`
+      ),
+  };
 }
+
+export const startTemporalServer = (opts: TemporalServerOptions): Promise<Child> => startService(temporalService(opts));
 
 export interface MongoServerOptions {
   bin: string;
@@ -58,25 +66,19 @@ export interface MongoServerOptions {
   extraArgs?: string[];
 }
 
-export async function startMongoServer(opts: MongoServerOptions): Promise<Child> {
-  const child = new Child({
+/** The MongoDB-wire server (FerretDB) as a supervised service: restarted, it opens the same data dir. */
+export function mongoService(opts: MongoServerOptions): ServiceDef {
+  // FerretDB logs every unimplemented command (e.g. endSessions) as a warning: errors only.
+  const args = ['-listen', `${opts.host}:${opts.port}`, '-data', opts.dataDir, '-log-level', 'error'];
+  return {
     name: 'mongodb',
-    command: opts.bin,
-    // FerretDB logs every unimplemented command (e.g. endSessions) as a warning: errors only.
-    args: [
-      '-listen',
-      `${opts.host}:${opts.port}`,
-      '-data',
-      opts.dataDir,
-      '-log-level',
-      'error',
-      ...(opts.extraArgs ?? []),
-    ],
-    sink: opts.sink,
-  });
-  await child.waitForLine(/^ready mongodb:\/\//, 30_000);
-  return child;
+    spawn: () =>
+      new Child({ name: 'mongodb', command: opts.bin, args: [...args, ...(opts.extraArgs ?? [])], sink: opts.sink }),
+    ready: (child) => child.waitForLine(/^ready mongodb:\/\//, 30_000),
+  };
 }
+
+export const startMongoServer = (opts: MongoServerOptions): Promise<Child> => startService(mongoService(opts));
 
 export interface EmbeddedServers {
   temporalAddress: string;

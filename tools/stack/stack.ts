@@ -1,35 +1,32 @@
-// The embedded stack: Temporal dev server (with Web UI), MongoDB-wire server, the control,
-// GPU and CPU workers, the API and the inference server, started in that order, each checked ready before the
-// next. Policy on a child that dies: the stack names it and stops everything with exit 1
-// (a supervisor such as systemd or compose restarts the stack; silent restarts would hide
-// crash loops).
+// The embedded stack: Temporal dev server (with Web UI), MongoDB-wire server, then the
+// control, GPU and CPU workers, the API and the inference server side by side, each checked ready; the
+// Supervisor (supervisor.ts) restarts any that dies. A new child is one more ServiceDef
+// in `apps` below (repoService for a TypeScript entry of this repository).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAdminToken } from '../../lib/auth/admin-token';
 import type { Config } from '../../lib/config';
 import { loadKeyring } from '../../lib/crypto/keyring';
 import type { Tools } from '../provision';
-import { Child, repoScript } from './child';
-import { assertPortFree, splitHostPort } from './ports';
-import { startMongoServer, startTemporalServer } from './services';
+import { repoScript } from './child';
+import { assertPortFree, freePort, splitHostPort } from './ports';
+import { mongoService, temporalService } from './services';
+import type { ServiceDef, Supervisor } from './supervisor';
+import { startUiFront, type UiFront } from './ui-front';
 
 /** Worker /metrics ports are assigned from here unless MLOPS_WORKER_METRICS_PORT says otherwise: two per worker (ours, then the SDK's). */
 export const WORKER_METRICS_BASE_PORT = 9470;
 
 export interface StackUrls {
   api: string;
+  /** The inference server (Open Inference Protocol v2), serving the CPU fleet's online role. */
   inference: string;
   temporalUi: string;
+  /** Where a person signs in (a session cookie) so that Temporal UI shows decoded payloads. */
+  signIn: string;
   apiMetrics: string;
   workerMetrics: string[];
   adminTokenPath?: string;
-}
-
-export interface Stack {
-  urls: StackUrls;
-  /** Resolves with the child that died unexpectedly. */
-  died: Promise<Child>;
-  stop(): Promise<void>;
 }
 
 function mongoHostPort(uri: string): { host: string; port: number } {
@@ -42,7 +39,23 @@ async function httpOk(url: string): Promise<boolean> {
   return res.ok;
 }
 
-export async function startStack(cfg: Config, tools: Tools, log: (line: string) => void): Promise<Stack> {
+/** A TypeScript entry of this repository as a service, ready once `ready` says so. */
+function repoService(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  ready: ServiceDef['ready']
+): ServiceDef {
+  return { name, spawn: () => repoScript(name, script, { env }), ready };
+}
+
+/** Starts every child under `supervisor` (which also stops them) and the UI front; resolves once all are ready. */
+export async function startStack(
+  cfg: Config,
+  tools: Tools,
+  log: (line: string) => void,
+  supervisor: Supervisor
+): Promise<{ urls: StackUrls; front: UiFront }> {
   const temporal = splitHostPort(cfg.TEMPORAL_ADDRESS);
   const mongo = mongoHostPort(cfg.MONGODB_URI);
   const workerKinds = [
@@ -63,95 +76,79 @@ export async function startStack(cfg: Config, tools: Tools, log: (line: string) 
   }
 
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const children: Child[] = [];
-  let stopping = false;
-  let reportDeath: (child: Child) => void = () => undefined;
-  const died = new Promise<Child>((resolve) => (reportDeath = resolve));
-  const track = (child: Child) => {
-    children.push(child);
-    void child.exited.then(() => !stopping && !child.stopping && reportDeath(child));
-    return child;
+  const apiUrl = `http://${cfg.MLOPS_API_HOST}:${cfg.MLOPS_API_PORT}`;
+  const inferenceUrl = `http://${cfg.MLOPS_INFERENCE_HOST}:${cfg.MLOPS_INFERENCE_PORT}`;
+  const uiUrl = `http://${temporal.host}:${cfg.TEMPORAL_UI_PORT}`;
+  // The Temporal UI itself listens on an internal port behind the front (ui-front.ts).
+  const internalUiPort = await freePort(temporal.host);
+  log(`starting Temporal dev server on ${cfg.TEMPORAL_ADDRESS} (state: ${path.join(cfg.dataDir, 'temporal.sqlite')})`);
+  log(`starting MongoDB-wire server (FerretDB) on ${mongo.host}:${mongo.port}`);
+  await supervisor.startAll([
+    temporalService({
+      bin: tools.temporal,
+      host: temporal.host,
+      port: temporal.port,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
+      uiPort: internalUiPort,
+      // The UI decodes encrypted payloads through the API (api/routes/codec.ts), for signed-in readers.
+      uiCodecEndpoint: `${uiUrl}/codec`,
+      // Its banner names the internal UI port; the stack prints the front's URL instead.
+      sink: (line) => /Temporal UI:/.test(line) || console.log(line),
+    }),
+    mongoService({
+      bin: tools.ferretdb,
+      host: mongo.host,
+      port: mongo.port,
+      dataDir: path.join(cfg.dataDir, 'ferretdb'),
+    }),
+  ]);
+  const front = await startUiFront({
+    host: temporal.host,
+    port: cfg.TEMPORAL_UI_PORT,
+    temporalUi: `http://${temporal.host}:${internalUiPort}`,
+    api: apiUrl,
+  });
+
+  const admin = await ensureAdminToken(cfg);
+  // Generated before the children start, so that they all read the same key.
+  const { generatedAt } = await loadKeyring({
+    configured: cfg.MLOPS_ENCRYPTION_KEYS,
+    dataDir: cfg.dataDir,
+    production: cfg.MLOPS_ENV === 'production',
+  });
+  if (generatedAt)
+    log(`no MLOPS_ENCRYPTION_KEYS set: generated a payload encryption key into ${generatedAt} (mode 0600)`);
+
+  const counters: Record<string, number> = {};
+  const workers = workerKinds.map((kind, i): ServiceDef => {
+    counters[kind] = (counters[kind] ?? 0) + 1;
+    const name = kind === 'control' ? 'control-worker' : `${kind}-worker-${counters[kind]}`;
+    return repoService(name, `workers/${kind}.ts`, { MLOPS_WORKER_METRICS_PORT: String(metricsPorts[i]) }, (child) =>
+      child.waitForLine(/ INFO \S+-worker: ready/, 120_000)
+    );
+  });
+  const apps: ServiceDef[] = [
+    ...workers,
+    repoService('api', 'api/server.ts', {}, (child) =>
+      child.waitUntil(() => httpOk(`${apiUrl}/healthz`), 60_000, `GET ${apiUrl}/healthz`)
+    ),
+    repoService('inference', 'serving/main.ts', {}, (child) =>
+      child.waitUntil(() => httpOk(`${inferenceUrl}/v2/health/ready`), 60_000, `GET ${inferenceUrl}/v2/health/ready`)
+    ),
+  ];
+  await supervisor.startAll(apps);
+
+  return {
+    urls: {
+      api: apiUrl,
+      inference: inferenceUrl,
+      temporalUi: uiUrl,
+      signIn: `${apiUrl}/v1/session`,
+      apiMetrics: `${apiUrl}/metrics`,
+      workerMetrics: metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
+      adminTokenPath: admin.path,
+    },
+    front,
   };
-  const stop = async () => {
-    stopping = true;
-    for (const child of [...children].reverse()) await child.stop();
-  };
-
-  try {
-    const apiUrl = `http://${cfg.MLOPS_API_HOST}:${cfg.MLOPS_API_PORT}`;
-    log(
-      `starting Temporal dev server on ${cfg.TEMPORAL_ADDRESS} (state: ${path.join(cfg.dataDir, 'temporal.sqlite')})`
-    );
-    track(
-      await startTemporalServer({
-        bin: tools.temporal,
-        host: temporal.host,
-        port: temporal.port,
-        namespace: cfg.TEMPORAL_NAMESPACE,
-        dbFile: path.join(cfg.dataDir, 'temporal.sqlite'),
-        uiPort: cfg.TEMPORAL_UI_PORT,
-        // The UI decodes encrypted payloads through the API (api/routes/codec.ts), for token holders.
-        uiCodecEndpoint: `${apiUrl}/codec`,
-      })
-    );
-    log(`starting MongoDB-wire server (FerretDB) on ${mongo.host}:${mongo.port}`);
-    track(
-      await startMongoServer({
-        bin: tools.ferretdb,
-        host: mongo.host,
-        port: mongo.port,
-        dataDir: path.join(cfg.dataDir, 'ferretdb'),
-      })
-    );
-
-    const admin = await ensureAdminToken(cfg);
-    // Generated before the children start, so that they all read the same key.
-    const { generatedAt } = await loadKeyring({
-      configured: cfg.MLOPS_ENCRYPTION_KEYS,
-      dataDir: cfg.dataDir,
-      production: cfg.MLOPS_ENV === 'production',
-    });
-    if (generatedAt)
-      log(`no MLOPS_ENCRYPTION_KEYS set: generated a payload encryption key into ${generatedAt} (mode 0600)`);
-    const node = (name: string, script: string, env: Record<string, string> = {}) =>
-      track(repoScript(name, script, { env }));
-
-    const counters: Record<string, number> = {};
-    await Promise.all(
-      workerKinds.map((kind, i) => {
-        counters[kind] = (counters[kind] ?? 0) + 1;
-        const name = kind === 'control' ? 'control-worker' : `${kind}-worker-${counters[kind]}`;
-        log(`starting ${name}`);
-        const child = node(name, `workers/${kind}.ts`, { MLOPS_WORKER_METRICS_PORT: String(metricsPorts[i]) });
-        return child.waitForLine(/ INFO \S+-worker: ready/, 120_000);
-      })
-    );
-    log('starting API');
-    const api = node('api', 'api/server.ts');
-    await api.waitUntil(() => httpOk(`${apiUrl}/healthz`), 60_000, `GET ${apiUrl}/healthz`);
-    log('starting inference server');
-    const inferenceUrl = `http://${cfg.MLOPS_INFERENCE_HOST}:${cfg.MLOPS_INFERENCE_PORT}`;
-    const inference = node('inference', 'serving/main.ts');
-    await inference.waitUntil(
-      () => httpOk(`${inferenceUrl}/v2/health/ready`),
-      60_000,
-      `GET ${inferenceUrl}/v2/health/ready`
-    );
-
-    return {
-      urls: {
-        api: apiUrl,
-        inference: inferenceUrl,
-        temporalUi: `http://${temporal.host}:${cfg.TEMPORAL_UI_PORT}`,
-        apiMetrics: `${apiUrl}/metrics`,
-        workerMetrics: metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`),
-        adminTokenPath: admin.path,
-      },
-      died,
-      stop,
-    };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
 }

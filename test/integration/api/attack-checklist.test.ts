@@ -152,9 +152,9 @@ describe('2. object-level authorisation (no teams exist: ownership is per subjec
 });
 
 describe('3. unauthenticated routes', () => {
-  it('only /healthz and /readyz are declared public; every other route answers 401 without a token', async () => {
+  it('only /healthz, /readyz and the sign-in page (and sign-out) are public; every other route answers 401 without a token', async () => {
     const open = api.app.routes.filter((r) => r.permission === null).map((r) => `${r.method.toUpperCase()} ${r.path}`);
-    expect(open.sort()).toEqual(['GET /healthz', 'GET /readyz']);
+    expect(open.sort()).toEqual(['DELETE /v1/session', 'GET /healthz', 'GET /readyz', 'GET /v1/session']);
     for (const r of api.app.routes.filter((x) => x.permission !== null)) {
       const p = r.path
         .replace(':id', 'x1')

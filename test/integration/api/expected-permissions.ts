@@ -62,6 +62,10 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
   'POST /codec/encode': { anonymous: 'deny', request: { body: payloads }, roles: everyone() },
   'POST /codec/decode': { anonymous: 'deny', request: { body: payloads }, roles: everyone() },
   'GET /v1/whoami': { anonymous: 'deny', roles: everyone() },
+  // Temporal UI sign-in: the page and sign-out are public; signing in needs a token that may read.
+  'GET /v1/session': { anonymous: 'public', roles: everyone(ok(), ok()) },
+  'POST /v1/session': { anonymous: 'deny', roles: everyone() },
+  'DELETE /v1/session': { anonymous: 'public', roles: everyone(ok(204), ok(204)) },
 
   'POST /v1/runs': {
     anonymous: 'deny',

@@ -1,5 +1,6 @@
 // Payload encryption seen from outside: the raw server shows only ciphertext, and the API's
-// codec endpoint shows clear text to an authenticated reader only.
+// codec endpoint shows clear text to an authenticated reader only (a bearer token, or the
+// session cookie of a browser signed in at /v1/session).
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -108,6 +109,33 @@ describe('payload encryption and the codec endpoint', () => {
     expect(outcome).not.toContain(secret);
   });
 
+  it('decodes for a browser signed in at /v1/session by its cookie alone, which opens no other route', async () => {
+    const signIn = await fetch(`${api.url}/v1/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.tokens.viewer}` },
+    });
+    expect(signIn.status).toBe(200);
+    const setCookie = signIn.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^mlops_session=[^;]+; Path=\/codec; HttpOnly; SameSite=Strict; Max-Age=43200$/);
+    const cookie = setCookie.split(';')[0];
+    const history = JSON.parse((await show()).stdout);
+    const decode = (headers: Record<string, string>) =>
+      fetch(`${api.url}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ payloads: history.events[0].workflowExecutionStartedEventAttributes.input.payloads }),
+      });
+    const decoded = await decode({ cookie });
+    expect(decoded.status).toBe(200);
+    expect(payloadText(await decoded.text())).toContain(secret);
+    expect((await decode({ cookie: 'mlops_session=mlops_not-a-token' })).status).toBe(401);
+    expect((await fetch(`${api.url}/v1/runs`, { headers: { cookie } })).status).toBe(401);
+
+    const signOut = await fetch(`${api.url}/v1/session`, { method: 'DELETE' });
+    expect(signOut.status).toBe(204);
+    expect(signOut.headers.get('set-cookie')).toMatch(/^mlops_session=; Path=\/codec; .*Max-Age=0$/);
+  });
+
   it('answers CORS preflights for the Temporal UI origin only', async () => {
     const ui = `http://127.0.0.1:${api.cfg.TEMPORAL_UI_PORT}`;
     const preflight = (origin: string) =>
@@ -118,6 +146,7 @@ describe('payload encryption and the codec endpoint', () => {
     const ok = await preflight(ui);
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(ui);
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
     const other = await preflight('http://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });

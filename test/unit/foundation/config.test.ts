@@ -12,6 +12,8 @@ describe('loadConfig', () => {
     expect(cfg.MLOPS_GPU_WORKERS).toBe(1);
     expect(path.isAbsolute(cfg.dataDir)).toBe(true);
     expect(cfg.MLOPS_ADMIN_TOKEN).toBeUndefined();
+    expect(cfg.MLOPS_STACK_RESTART).toBe('always');
+    expect(cfg.MLOPS_STACK_METRICS_PORT).toBe(9469);
   });
 
   it('names every wrong variable and the expected form', () => {
@@ -26,6 +28,7 @@ describe('loadConfig', () => {
     expect(message).toMatch(/MLOPS_API_PORT="eighty": expected/);
     expect(message).toMatch(/TEMPORAL_ADDRESS="nohost": expected host:port/);
     expect(message).toMatch(/MLOPS_GPU_QUEUE="bad queue"/);
+    expect(() => loadConfig({ MLOPS_STACK_RESTART: 'sometimes' })).toThrow(/MLOPS_STACK_RESTART="sometimes"/);
   });
 
   it('never echoes a secret, even a wrong one', () => {
