@@ -5,7 +5,7 @@
 //   signal `approval`  { decision, approver, comment? }: runs started before the update existed only
 //   query  `status`    -> PipelineStatus (stage, progress, pending approval with its deadline)
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Signature } from '../lib/crypto/signing';
+import type { ApprovalDecision, VouchedDecision } from '../lib/workflow-safe/approval';
 
 export type RunStatus =
   'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'failed_gate' | 'rejected' | 'expired' | 'cancelled';
@@ -26,22 +26,7 @@ export const STAGES = [
 ] as const;
 export type Stage = (typeof STAGES)[number] | 'queued';
 
-export interface ApprovalDecision {
-  decision: 'approve' | 'reject';
-  /** Who decided (the API fills it from the caller's token, never from the request body). */
-  approver: string;
-  comment?: string;
-}
-
-/**
- * A decision as the API vouches for it: `signature` is an HMAC (lib/crypto/approval-voucher.ts)
- * over the run id, decision, approver, comment and `at`, with a key the control worker holds.
- */
-export interface VouchedDecision extends ApprovalDecision {
-  /** When the API signed it (ms since the epoch); old vouchers are refused. */
-  at: number;
-  signature: Signature;
-}
+export type { ApprovalDecision, VouchedDecision };
 
 /** What the `approve` update answers once the decision is taken. */
 export interface ApprovalAck {

@@ -4,7 +4,7 @@
 // can reach Temporal but not the key (a plain `temporal workflow update`) cannot forge a decision,
 // and a voucher for one run does not fit another. `purpose` keeps these signatures apart from
 // model signatures made with the same key.
-import type { VouchedDecision } from '../../workflows/messages';
+import type { VouchedDecision } from '../workflow-safe/approval';
 import type { Keyring } from './keyring';
 import { sign, verify } from './signing';
 
