@@ -2,7 +2,8 @@
 // The prediction log and the store going away. The inference server reaches MongoDB through a TCP
 // proxy that the test cuts: sampled requests are logged in batches (with a TTL index) while the
 // store is up; while it is down, inference keeps answering from the loaded model and the log's
-// entries are dropped and counted; once it is back, logging resumes.
+// entries are dropped and counted (each one written or counted, none lost silently); once it is
+// back, logging resumes.
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import type { Store } from '../../../lib/store/db';
@@ -119,6 +120,8 @@ it('logs sampled requests in batches, with a TTL index', async () => {
 
 it('keeps answering while the store is down, and counts the dropped log entries', async () => {
   await metric('mlops_inference_requests_total'); // the admin token is in the cache before the cut
+  const dropped = (reason: string) => metric(`mlops_inference_prediction_log_dropped_total{reason="${reason}"}`);
+  const droppedBefore = (await dropped('buffer_full')) + (await dropped('store_error'));
   await proxy.down();
   try {
     for (let i = 0; i < 60; i++) {
@@ -126,23 +129,27 @@ it('keeps answering while the store is down, and counts the dropped log entries'
       expect({ status: r.status, version: r.body.model_version }).toEqual({ status: 200, version: '1' });
     }
     // The buffer holds 20: the rest were dropped at once, and the stuck write's entries once it failed.
-    const dropped = (reason: string) => metric(`mlops_inference_prediction_log_dropped_total{reason="${reason}"}`);
     await waitFor('dropped log entries', async () => (await dropped('store_error')) > 0, 60_000);
     expect(await dropped('buffer_full')).toBeGreaterThan(0);
-    expect((await dropped('buffer_full')) + (await dropped('store_error'))).toBeGreaterThanOrEqual(40);
   } finally {
     await proxy.up();
   }
-  // Back up: what the buffer held is written, and logging resumes.
-  await waitFor(
-    'the buffered entries to be written',
-    async () => (await store.db.collection(PREDICTION_LOG).countDocuments({ requestId: /^down-/ })) > 0,
-    60_000
-  );
+  // Back up: logging resumes.
   await predict('back-0');
   await waitFor(
     'logging to resume',
     async () => (await store.db.collection(PREDICTION_LOG).findOne({ requestId: 'back-0' })) !== null,
+    60_000
+  );
+  // Nothing vanished silently: each of the 60 entries of the outage was either written (it was still
+  // buffered when the store came back) or counted as dropped. Which ones is a matter of timing.
+  await waitFor(
+    'every outage entry written or counted as dropped',
+    async () => {
+      const written = await store.db.collection(PREDICTION_LOG).countDocuments({ requestId: /^down-/ });
+      const lost = (await dropped('buffer_full')) + (await dropped('store_error')) - droppedBefore;
+      return written + lost >= 60; // (a write cut mid-flight may land and still count as dropped)
+    },
     60_000
   );
 });
