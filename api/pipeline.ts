@@ -19,6 +19,7 @@ import {
   type VouchedDecision,
 } from '../workflows/messages';
 import { withTimeout } from './temporal';
+import { FAILURE } from '../lib/workflow-safe/failures';
 
 export const PIPELINE_WORKFLOW = 'pipeline';
 export type { PipelineInput, ApprovalDecision, PipelineStatus };
@@ -91,7 +92,7 @@ export async function decideApproval(client: Client, runId: string, d: VouchedDe
   } catch (err) {
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
     if (!(cause instanceof ApplicationFailure)) throw err;
-    if (cause.type === 'ApprovalRefused') throw new ApprovalRefusedError(cause.message);
+    if (cause.type === FAILURE.ApprovalRefused) throw new ApprovalRefusedError(cause.message);
     if (!/No registered handler for update/.test(cause.message)) throw err;
     const legacy: ApprovalDecision = { decision: d.decision, approver: d.approver, comment: d.comment };
     await handle.signal(approvalSignal, legacy);

@@ -153,7 +153,7 @@ function approvalRefusal(
 function approvalRefused(message: string): ApplicationFailure {
   return ApplicationFailure.create({
     message: `Approval refused: ${message}`,
-    type: 'ApprovalRefused',
+    type: FAILURE.ApprovalRefused,
     nonRetryable: true,
   });
 }

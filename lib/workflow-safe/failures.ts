@@ -25,6 +25,8 @@ export const FAILURE = {
   CommandTrainerBadInput: 'CommandTrainerBadInput',
   /** The command trainer finished but its output breaks the contract (no ONNX, not ONNX). */
   CommandTrainerBadOutput: 'CommandTrainerBadOutput',
+  /** An approval the workflow refused (self-approval, no valid voucher, not awaiting approval). */
+  ApprovalRefused: 'ApprovalRefused',
   /** The served model named by a batch job or an inference request does not exist. */
   ServedModelNotFoundError: 'ServedModelNotFoundError',
   /** A batch input file cannot be scored as given (missing column, broken quoting, empty). */

@@ -15,7 +15,8 @@ export function afterEpoch(s: StoppingState, loss: number, epoch: number, theta:
   if (loss < s.bestLoss - TOLERANCE * Math.abs(s.bestLoss) || !Number.isFinite(s.bestLoss)) {
     return { bestLoss: loss, bestEpoch: epoch, wait: 0, best: theta().slice() };
   }
-  return { ...s, wait: s.wait + 1 };
+  // Only the four fields: `s` may be a whole checkpoint state, whose epoch and weights must not leak.
+  return { bestLoss: s.bestLoss, bestEpoch: s.bestEpoch, wait: s.wait + 1, best: s.best };
 }
 
 export function patienceExhausted(patience: number, wait: number): boolean {

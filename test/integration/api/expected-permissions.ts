@@ -15,6 +15,8 @@ export type Cell = typeof deny | { status: number; detail?: RegExp };
 
 export interface Row {
   anonymous: 'public' | 'deny';
+  /** What an anonymous caller of a public route gets (default 200). */
+  anonymousStatus?: number;
   /** The request each caller sends: the path filled in, and a valid body where there is one. */
   request?: { path?: string; body?: unknown };
   roles: Record<Role, Cell>;
@@ -65,7 +67,7 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
   // Temporal UI sign-in: the page and sign-out are public; signing in needs a token that may read.
   'GET /v1/session': { anonymous: 'public', roles: everyone(ok(), ok()) },
   'POST /v1/session': { anonymous: 'deny', roles: everyone() },
-  'DELETE /v1/session': { anonymous: 'public', roles: everyone(ok(204), ok(204)) },
+  'DELETE /v1/session': { anonymous: 'public', anonymousStatus: 204, roles: everyone(ok(204), ok(204)) },
 
   'POST /v1/runs': {
     anonymous: 'deny',

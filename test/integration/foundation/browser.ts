@@ -91,6 +91,7 @@ export class Browser {
     const exited = new Promise((r) => this.proc.once('exit', r));
     this.proc.kill('SIGKILL');
     await exited;
-    rmSync(this.profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing the profile for a moment after the kill.
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
