@@ -152,14 +152,31 @@ interface HistoryEvent {
   activityTaskCompletedEventAttributes?: { scheduledEventId: string };
 }
 
-/** Temporal's history of a workflow (payloads stay encrypted: only the event structure is read). */
+/**
+ * Temporal's history of a workflow (payloads stay encrypted: only the event structure is read).
+ * The server may be down for a moment after a kill (the supervisor restarts it with backoff), so
+ * a refused connection is retried for up to a minute.
+ */
 async function history(h: StackHandle, workflowId: string): Promise<HistoryEvent[]> {
-  const { stdout } = await run(
-    h.temporalBin,
-    ['workflow', 'show', '--workflow-id', workflowId, '--address', h.env.TEMPORAL_ADDRESS, '--output', 'json'],
-    { maxBuffer: 64 * 1024 * 1024 }
-  );
-  return JSON.parse(stdout).events;
+  const args = [
+    'workflow',
+    'show',
+    '--workflow-id',
+    workflowId,
+    '--address',
+    h.env.TEMPORAL_ADDRESS,
+    '--output',
+    'json',
+  ];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await run(h.temporalBin, args, { maxBuffer: 64 * 1024 * 1024 });
+      return JSON.parse(stdout).events;
+    } catch (err) {
+      if (attempt >= 60 || !/connection refused|failed connecting/i.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 /** Attempt that completed each activity of the run's own history. */
