@@ -1,0 +1,72 @@
+// A model's lifecycle policy (PUT /v1/models/{name}/policy): how it is monitored and when it is
+// retrained. One schema for the API's validation, the OpenAPI document, the CLI and the activities
+// that apply it. `monitor` is owned by lib/monitoring, `retrain` by lib/lifecycle.
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { DATASET_NAME_RE, runSpecSchema } from './schema';
+
+const duration = (example: string, minMs: number) =>
+  z
+    .union([z.string().max(32), z.number()])
+    .refine((v) => (parseDuration(v) ?? -1) >= minMs, {
+      message: `a duration such as "${example}" (at least ${minMs / 1000} s)`,
+    })
+    .transform((v) => parseDuration(v)!);
+
+export const monitorPolicySchema = z
+  .object({
+    /** How often a monitoring window is computed (a Temporal Schedule per model). */
+    every: duration('1h', 10_000).default('1h'),
+    /** How far back each window reads the prediction log. */
+    window: duration('24h', 10_000).default('24h'),
+    /** Drift thresholds; absent fields take Evidently's defaults (lib/monitoring). */
+    thresholds: z
+      .object({
+        /** p-value below which KS / chi² call a column drifted (small reference sets). */
+        pValue: z.number().gt(0).lt(1).optional(),
+        psi: z.number().positive().optional(),
+        wasserstein: z.number().positive().optional(),
+        jensenShannon: z.number().positive().max(1).optional(),
+        /** Share of drifted columns at which the dataset counts as drifted. */
+        driftShare: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .default({}),
+    /** Fewest logged predictions a window needs before it reports drift at all. */
+    minRows: z.number().int().min(1).max(10_000_000).default(100),
+  })
+  .strict();
+
+export const retrainPolicySchema = z
+  .object({
+    /** Cron ("0 3 * * 0") or interval ("7d"). */
+    schedule: z.string().min(1).max(100).optional(),
+    onData: z
+      .object({ dataset: z.string().regex(DATASET_NAME_RE) })
+      .strict()
+      .optional(),
+    onCommit: z
+      .object({ branch: z.string().min(1).max(255).default('main') })
+      .strict()
+      .optional(),
+    onDrift: z.boolean().default(false),
+    /** No new run within this long of the last one started. */
+    cooldown: duration('6h', 0).default('6h'),
+    /** Runs started per UTC day at most. */
+    maxPerDay: z.number().int().min(1).max(100).default(2),
+    /** The run spec each retraining starts (its `model` must be the policy's model). */
+    spec: runSpecSchema,
+  })
+  .strict();
+
+export const modelPolicySchema = z
+  .object({
+    monitor: monitorPolicySchema.optional(),
+    retrain: retrainPolicySchema.optional(),
+  })
+  .strict();
+
+export type ModelPolicyInput = z.input<typeof modelPolicySchema>;
+export type ModelPolicy = z.output<typeof modelPolicySchema>;
+export type MonitorPolicy = z.output<typeof monitorPolicySchema>;
+export type RetrainPolicy = z.output<typeof retrainPolicySchema>;
