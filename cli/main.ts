@@ -7,6 +7,7 @@ import { DEFAULT_INFERENCE_URL, predict } from './predict';
 import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
+import { isTerminalStatus } from '../lib/workflow-safe/statuses';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -67,8 +68,6 @@ Configuration (first match wins)
 
 Exit codes: 0 ok, 1 the API refused or failed, 2 usage error, 3 watched run or batch did not succeed.
 `;
-
-const TERMINAL = ['succeeded', 'failed', 'failed_gate', 'rejected', 'expired', 'cancelled'];
 
 export interface Ctx {
   http: Http;
@@ -402,7 +401,7 @@ async function watch(ctx: Ctx, runId: string): Promise<number> {
     }
     lastStage = r.stage;
     lastLine = line;
-    if (TERMINAL.includes(r.status)) {
+    if (isTerminalStatus(r.status)) {
       if (!ctx.json)
         io.stdout((io.isTTY ? '\n' : '') + `${runId} ${r.status}${r.error ? `: ${r.error.message}` : ''}\n`);
       return r.status === 'succeeded' ? 0 : 3;

@@ -7,8 +7,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, VouchedDecision } from '../lib/workflow-safe/approval';
 
-export type RunStatus =
-  'running' | 'awaiting_approval' | 'succeeded' | 'failed' | 'failed_gate' | 'rejected' | 'expired' | 'cancelled';
+import type { RunStatus } from '../lib/workflow-safe/statuses';
+
+export type { RunStatus };
 
 /** The pipeline's stages in order (`done` once it has ended, whatever the outcome). */
 export const STAGES = [

@@ -16,6 +16,7 @@ import { principal } from '../auth';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import type { RouteDef } from '../route';
+import { VERSION_STATUSES } from '../../lib/workflow-safe/statuses';
 import {
   ALIAS_RE,
   decodeCursor,
@@ -106,7 +107,7 @@ const versionSummarySchema = {
     name: { type: 'string' },
     version: { type: 'integer' },
     runId: { type: 'string' },
-    status: { type: 'string', enum: ['candidate', 'approved', 'rejected', 'expired', 'promoted'] },
+    status: { type: 'string', enum: [...VERSION_STATUSES] },
     aliases: { type: 'array', items: { type: 'string' } },
     createdAt: date,
     metrics: { type: 'object' },

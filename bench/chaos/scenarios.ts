@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Child } from '../../tools/stack/child';
 import { adminToken, descendants } from '../../tools/stack/observe';
+import { isTerminalStatus } from '../../lib/workflow-safe/statuses';
 
 const run = promisify(execFile);
 
@@ -129,8 +130,6 @@ async function submit(
   }
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'failed_gate', 'rejected', 'expired', 'cancelled']);
-
 async function waitTerminal(h: StackHandle, runId: string, timeoutMs: number): Promise<string> {
   const call = api(h);
   const until = Date.now() + timeoutMs;
@@ -139,7 +138,7 @@ async function waitTerminal(h: StackHandle, runId: string, timeoutMs: number): P
       (r) => r.status as string,
       () => 'unreachable'
     );
-    if (TERMINAL.has(status)) return status;
+    if (isTerminalStatus(status)) return status;
     if (Date.now() > until) return `timed out (${status})`;
     await new Promise((r) => setTimeout(r, 1_000));
   }

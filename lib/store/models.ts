@@ -21,7 +21,9 @@ export const ALIAS_MOVES = 'alias_moves';
 
 export const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
-export type VersionStatus = 'candidate' | 'approved' | 'rejected' | 'expired' | 'promoted';
+import type { VersionStatus } from '../workflow-safe/statuses';
+
+export type { VersionStatus };
 
 export interface AliasHolder {
   version: number;

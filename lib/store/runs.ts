@@ -8,25 +8,9 @@ import { isDuplicateKey } from './errors';
 
 export const RUNS = 'runs';
 
-export const RUN_STATUSES = [
-  'running',
-  'awaiting_approval',
-  'succeeded',
-  'failed',
-  'failed_gate',
-  'rejected',
-  'expired',
-  'cancelled',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly RunStatus[] = [
-  'succeeded',
-  'failed',
-  'failed_gate',
-  'rejected',
-  'expired',
-  'cancelled',
-];
+import type { RunStatus } from '../workflow-safe/statuses';
+
+export { RUN_STATUSES, TERMINAL_STATUSES, type RunStatus } from '../workflow-safe/statuses';
 
 export interface RunDoc {
   _id: string;

@@ -5,9 +5,9 @@
 // and never stops the stack when it fails.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { isTerminalStatus } from '../../lib/workflow-safe/statuses';
 
 export const DEMO_SPEC = { model: 'penguins', dataset: { name: 'penguins' }, target: 'species' };
-const TERMINAL = new Set(['succeeded', 'failed', 'failed_gate', 'rejected', 'expired', 'cancelled']);
 
 interface Api {
   (method: string, route: string, token: string, body?: unknown): Promise<any>;
@@ -130,7 +130,7 @@ export async function runDemo(opts: {
         const cli = `${env.length ? `${env.join(' ')} ` : ''}npm run mlops -- runs`;
         log(`demo: approve it with:  ${cli} approve ${runId}   (or reject: ${cli} reject ${runId})`);
       }
-      if (TERMINAL.has(run.status)) {
+      if (isTerminalStatus(run.status)) {
         if (run.status === 'succeeded' && run.model?.version) {
           await printPrediction(opts.inferenceUrl, token, run.model.name, run.model.version, log);
         }
