@@ -12,7 +12,7 @@ import { authenticate, requirePermission, TokenCache } from './auth';
 import { edgeGuards } from './edge-guards';
 import { type ApiContext, makeAudit } from './context';
 import { notFoundHandler, problemHandler, problems } from './errors';
-import { createLogger, type Logger } from './log';
+import { createLogger, type Logger } from '../lib/telemetry/logger';
 import { type ApiMetrics, createMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';

@@ -6,7 +6,7 @@ import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
 import { appendAudit, type AuditInput } from '../lib/store/audit';
 import type { Principal, TokenCache } from './auth';
-import type { Logger } from './log';
+import type { Logger } from '../lib/telemetry/logger';
 import type { ApiMetrics } from './metrics';
 import type { TemporalGateway } from './temporal';
 

@@ -2,7 +2,7 @@
 // a type, a title, the status, a detail a user can act on, and the request id; never a
 // stack trace or a driver message.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { Logger } from './log';
+import type { Logger } from '../lib/telemetry/logger';
 
 export const PROBLEM_BASE = 'https://mlops.local/problems/';
 

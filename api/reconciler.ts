@@ -3,7 +3,7 @@
 // visibility (indexed, cheap) and indexes their run documents by `_id`, and (2) re-reads the
 // runs indexed under an open status and moves those that changed. At start, an empty index
 // over existing runs is rebuilt with one scan.
-import type { Logger } from './log';
+import type { Logger } from '../lib/telemetry/logger';
 import type { TemporalGateway } from './temporal';
 import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';

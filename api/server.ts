@@ -10,7 +10,7 @@ import { loadConfig, secretValues, type Config } from '../lib/config';
 import { createStore, openStore, type Store } from '../lib/store/db';
 import { createClient } from '../lib/temporal/connection';
 import { createApp, prepareStore } from './app';
-import { createLogger, type Logger } from './log';
+import { createLogger, type Logger } from '../lib/telemetry/logger';
 import { gatewayFromFactory } from './temporal';
 import { runPrimary, runsReconciler } from './cluster';
 import { ensureRunIndex, startReconciler } from './reconciler';

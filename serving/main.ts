@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import http from 'node:http';
 import { runPrimary } from '../api/cluster';
-import { createLogger, type Logger } from '../api/log';
+import { createLogger, type Logger } from '../lib/telemetry/logger';
 import { loadConfig, secretValues, type Config } from '../lib/config';
 import { createStore, openStore, type Store } from '../lib/store/db';
 import { ensurePredictionLogIndexes, sweepPredictionLog } from './prediction-log';
@@ -39,7 +39,7 @@ export async function startInference(
   cfg: Config = loadConfig(),
   opts: { log?: Logger; store?: Store; port?: number; graceMs?: number } = {}
 ): Promise<RunningInference> {
-  const log = opts.log ?? createLogger({ level: cfg.MLOPS_LOG_LEVEL, secrets: secretValues(cfg) });
+  const log = opts.log ?? createLogger({ name: 'inference', level: cfg.MLOPS_LOG_LEVEL, secrets: secretValues(cfg) });
   const store = opts.store ?? (await openStoreLenient(cfg, log));
   const ttlDays = cfg.MLOPS_PREDICTION_LOG_TTL_DAYS;
   const sweep = () =>

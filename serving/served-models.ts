@@ -4,7 +4,7 @@
 // version drains before its session closes. A version that fails verification is never served:
 // the last good version keeps answering and the refusal is logged and counted. A pinned version
 // (/versions/{v}) is loaded on first use and kept in a small LRU.
-import type { Logger } from '../api/log';
+import type { Logger } from '../lib/telemetry/logger';
 import type { Store } from '../lib/store/db';
 import { getModel, ModelSignatureError } from '../lib/store/models';
 import { loadServedModel, ServedModelNotFoundError, type ModelRef } from '../lib/store/served-model';

@@ -15,7 +15,7 @@ import { can, rolesWith, type Permission } from '../lib/auth/roles';
 import { hashToken } from '../lib/auth/tokens';
 import type { Config } from '../lib/config';
 import { MODEL_NAME_RE } from '../lib/spec/schema';
-import type { Logger } from '../api/log';
+import type { Logger } from '../lib/telemetry/logger';
 import type { Store } from '../lib/store/db';
 import { TokenCache } from '../api/auth';
 import { FailureLimiter } from '../api/rate-limit';

@@ -3,7 +3,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { createActivities } from '../activities';
-import { loadConfig } from '../lib/config';
+import { loadConfig, secretValues } from '../lib/config';
 import { selectExecutionProvider } from '../lib/hardware/execution-provider';
 import { discoverGpus } from '../lib/hardware/gpus';
 import { cudaProviderInstalled } from '../lib/ml/ort';
@@ -59,7 +59,7 @@ function gpuGauges(registry: Registry): void {
 
 export async function runFleetWorker(kind: FleetKind): Promise<void> {
   const cfg = loadConfig();
-  const log = createLogger(`${kind}-worker`, cfg.MLOPS_LOG_LEVEL);
+  const log = createLogger({ name: `${kind}-worker`, level: cfg.MLOPS_LOG_LEVEL, secrets: secretValues(cfg) });
   const gpus = kind === 'gpu' ? await discoverGpus() : [];
   const choice =
     kind === 'gpu'

@@ -19,7 +19,7 @@ import { runEvents } from '../../lib/store/events';
 import { runs, RUN_STATUSES, type RunStatus } from '../../lib/store/runs';
 import { isTerminal, rebuildRunIndex, RUN_EVENT_INDEX, runIndexExists, RUN_INDEX } from '../../lib/store/run-index';
 import { createApp, prepareStore } from '../../api/app';
-import { silentLogger } from '../../api/log';
+import { silentLogger } from '../../lib/telemetry/logger';
 import { gatewayFromFactory } from '../../api/temporal';
 import { provisionTools } from '../../tools/provision';
 import { freePort } from '../../tools/stack/ports';

@@ -125,7 +125,7 @@ export async function startStack(
     counters[kind] = (counters[kind] ?? 0) + 1;
     const name = kind === 'control' ? 'control-worker' : `${kind}-worker-${counters[kind]}`;
     return repoService(name, `workers/${kind}.ts`, { MLOPS_WORKER_METRICS_PORT: String(metricsPorts[i]) }, (child) =>
-      child.waitForLine(/ INFO \S+-worker: ready/, 120_000)
+      child.waitForLine(/"name":"[a-z]+-worker".*"msg":"ready"/, 120_000)
     );
   });
   const apps: ServiceDef[] = [

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ensureAdminToken } from '../../../lib/auth/admin-token';
 import { createApp } from '../../../api/app';
-import { silentLogger } from '../../../api/log';
+import { silentLogger } from '../../../lib/telemetry/logger';
 import { gatewayFromFactory } from '../../../api/temporal';
 import { MongoClient } from 'mongodb';
 import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from './helpers';

@@ -8,7 +8,7 @@ import { openStore, type Store } from '../../../lib/store/db';
 import { createToken } from '../../../lib/store/tokens';
 import { createClient } from '../../../lib/temporal/connection';
 import { createApp, prepareStore, type ApiLimits, type MlopsApp } from '../../../api/app';
-import { createLogger } from '../../../api/log';
+import { createLogger } from '../../../lib/telemetry/logger';
 import { gatewayFromClient } from '../../../api/temporal';
 import { testConfig } from '../harness/env';
 

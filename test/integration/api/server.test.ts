@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../../../api/server';
-import { silentLogger } from '../../../api/log';
+import { silentLogger } from '../../../lib/telemetry/logger';
 import { apiTestConfig } from './helpers';
 
 it('bootstraps the admin token and drains in-flight requests on stop', async () => {

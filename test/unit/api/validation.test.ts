@@ -7,7 +7,7 @@ import { canonicalJson as canonical } from '../../../lib/crypto/canonical-json';
 import { entryHash } from '../../../lib/store/audit';
 import { bucketOf } from '../../../lib/store/run-index';
 import { ProblemError } from '../../../api/errors';
-import { createLogger } from '../../../api/log';
+import { createLogger } from '../../../lib/telemetry/logger';
 import { FailureLimiter } from '../../../api/rate-limit';
 import { checkJsonShape, decodeCursor, encodeCursor } from '../../../api/validation';
 import { toJsonSchema } from '../../../api/zod-json-schema';
@@ -82,12 +82,23 @@ describe('tokens', () => {
 });
 
 describe('logger', () => {
-  it('scrubs secrets and token-shaped strings', () => {
+  it('scrubs secret values and token-shaped strings from any field or message', () => {
     const lines: string[] = [];
     const log = createLogger({ secrets: ['mongodb://user:hunter2@db'], write: (l) => lines.push(l) });
-    log.info('connect mongodb://user:hunter2@db failed', { token: generateToken() });
+    const token = generateToken();
+    log.info('connect mongodb://user:hunter2@db failed', { detail: `bearer ${token}` });
     expect(lines[0]).not.toContain('hunter2');
+    expect(lines[0]).not.toContain(token);
     expect(lines[0]).toContain('mlops_<redacted>');
+  });
+
+  it('redacts fields named like credentials whatever their value', () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    log.warn('login', { password: 'pw-1', req: { authorization: 'Basic abc' }, user: 'ada' });
+    const line = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'warn', msg: 'login', password: '<redacted>', user: 'ada' });
+    expect(line.req).toEqual({ authorization: '<redacted>' });
   });
 });
 
