@@ -5,13 +5,10 @@
 // worker dies times out on its heartbeat and is retried on another worker.
 import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
-import { PIPELINE_EXPORT } from '../lib/ml/export';
-import { exportOnnx, serializeModel } from '../lib/ml';
 import { decodeCheckpoint } from '../lib/ml/checkpoint';
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
-import { updateRun } from '../lib/store/runs';
 import {
   averageRound,
   decodeRows,
@@ -25,11 +22,10 @@ import {
   type Encoded,
   type RoundSummary,
 } from '../lib/trainers/data-parallel';
-import { trainSpecFor } from './train';
+import { storeTrainedModel, trainSpecFor } from './train';
 import {
   cancellationSignal,
   classify,
-  codeVersion,
   currentAttempt,
   heartbeat,
   tracked,
@@ -250,39 +246,7 @@ export function createDistributedActivities(deps: ActivityDeps) {
           const p = await plan(input.plan);
           const global = decodeCheckpoint(await readArtifact(deps.store, input.global));
           const model = finalizeModel(p, global);
-          const modelRef = await putArtifact(
-            deps.store,
-            serializeModel(model),
-            MEDIA.model,
-            label(input.runId, 'model')
-          );
-          const onnx = exportOnnx(
-            model,
-            {
-              'mlops.model_name': input.spec.model,
-              'mlops.run_id': input.runId,
-              'mlops.dataset_sha256': input.datasetSha256,
-              'mlops.code_version': codeVersion(),
-              'mlops.trainer': `builtin-data-parallel:${p.workers}`,
-            },
-            PIPELINE_EXPORT
-          );
-          const onnxRef = await putArtifact(deps.store, onnx, MEDIA.onnx, label(input.runId, 'onnx'));
-          const last = global.history[global.history.length - 1];
-          await updateRun(deps.store, input.runId, {
-            training: { epochsRun: model.epochsRun, resumedFromEpoch: 0, bestEpoch: model.bestEpoch },
-          });
-          return {
-            model: modelRef,
-            onnx: onnxRef,
-            epochsRun: model.epochsRun,
-            resumedFromEpoch: 0,
-            bestEpoch: model.bestEpoch,
-            parameterCount: model.parameterCount,
-            classes: model.classes,
-            final: last ? { trainLoss: last.trainLoss, valLoss: last.valLoss, valMetric: last.valMetric } : null,
-            attempt: currentAttempt(),
-          };
+          return storeTrainedModel(deps, input, model, currentAttempt(), `builtin-data-parallel:${p.workers}`);
         },
         (r) => ({ epochsRun: r.epochsRun, bestEpoch: r.bestEpoch, parameters: r.parameterCount })
       );

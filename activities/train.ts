@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
 import { providerUsed } from '../lib/ml/ort';
 import { PIPELINE_EXPORT } from '../lib/ml/export';
-import { exportOnnx, serializeModel, train as trainModel, type TrainSpec } from '../lib/ml';
+import { exportOnnx, serializeModel, train as trainModel, type TrainedModel, type TrainSpec } from '../lib/ml';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
@@ -40,6 +40,50 @@ export function trainSpecFor(input: Pick<TrainInput, 'spec' | 'task' | 'features
     validationFraction: t.validationFraction,
     seed: t.seed,
     memoryLimitMb,
+  };
+}
+
+/**
+ * Writes a trained model the way every trainer of the builtin kind hands it on: the model and its
+ * ONNX export (with lineage metadata) in the artifact store, the run's training summary, and the
+ * TrainResult the pipeline registers. `trainer` names a trainer other than the single-worker one
+ * in the ONNX metadata.
+ */
+export async function storeTrainedModel(
+  deps: ActivityDeps,
+  input: Pick<TrainInput, 'runId' | 'spec' | 'datasetSha256'>,
+  model: TrainedModel,
+  attempt: number,
+  trainer?: string
+): Promise<TrainResult> {
+  const label = (kind: string) => ({ kind, runId: input.runId });
+  const modelRef = await putArtifact(deps.store, serializeModel(model), MEDIA.model, label('model'));
+  const metadata: Record<string, string> = {
+    'mlops.model_name': input.spec.model,
+    'mlops.run_id': input.runId,
+    'mlops.dataset_sha256': input.datasetSha256,
+    'mlops.code_version': codeVersion(),
+    ...(trainer ? { 'mlops.trainer': trainer } : {}),
+  };
+  const onnxRef = await putArtifact(
+    deps.store,
+    exportOnnx(model, metadata, PIPELINE_EXPORT),
+    MEDIA.onnx,
+    label('onnx')
+  );
+  const { epochsRun, resumedFromEpoch, bestEpoch } = model;
+  await updateRun(deps.store, input.runId, { training: { epochsRun, resumedFromEpoch, bestEpoch } });
+  const last = model.history[model.history.length - 1];
+  return {
+    model: modelRef,
+    onnx: onnxRef,
+    epochsRun,
+    resumedFromEpoch,
+    bestEpoch,
+    parameterCount: model.parameterCount,
+    classes: model.classes,
+    final: last ? { trainLoss: last.trainLoss, valLoss: last.valLoss, valMetric: last.valMetric } : null,
+    attempt,
   };
 }
 
@@ -122,41 +166,7 @@ export function createTrainActivities(deps: ActivityDeps) {
             // The worker chose CUDA at start; say so when a session still ended up on the CPU.
             if (spec.executionProvider === 'cuda' && providerUsed !== 'cuda')
               Context.current().log.warn('training ran on the CPU: the CUDA provider failed to create a session');
-            const modelRef = await putArtifact(deps.store, serializeModel(model), MEDIA.model, {
-              kind: 'model',
-              runId: input.runId,
-            });
-            const onnx = exportOnnx(
-              model,
-              {
-                'mlops.model_name': input.spec.model,
-                'mlops.run_id': input.runId,
-                'mlops.dataset_sha256': input.datasetSha256,
-                'mlops.code_version': codeVersion(),
-              },
-              PIPELINE_EXPORT
-            );
-            const onnxRef = await putArtifact(deps.store, onnx, MEDIA.onnx, { kind: 'onnx', runId: input.runId });
-            const last = model.history[model.history.length - 1];
-            const result: TrainResult = {
-              model: modelRef,
-              onnx: onnxRef,
-              epochsRun: model.epochsRun,
-              resumedFromEpoch: model.resumedFromEpoch,
-              bestEpoch: model.bestEpoch,
-              parameterCount: model.parameterCount,
-              classes: model.classes,
-              final: last ? { trainLoss: last.trainLoss, valLoss: last.valLoss, valMetric: last.valMetric } : null,
-              attempt,
-            };
-            await updateRun(deps.store, input.runId, {
-              training: {
-                epochsRun: model.epochsRun,
-                resumedFromEpoch: model.resumedFromEpoch,
-                bestEpoch: model.bestEpoch,
-              },
-            });
-            return result;
+            return await storeTrainedModel(deps, input, model, attempt);
           } finally {
             clearInterval(timer);
           }
