@@ -7,32 +7,27 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../../lib/config';
-import { openStore, type Store } from '../../../lib/store/db';
+import type { Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
-import { createClient } from '../../../lib/temporal/connection';
 import { EXIT_BAD_INPUT } from '../../../lib/trainers/command';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
-import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { workerEnv, type WorkerEnv } from '../harness/env';
 import { alive, FIXTURE_TRAINER, startFixtureTraining } from './helpers';
 import { waitFor } from '../harness/wait';
 
 let cfg: Config;
 let store: Store;
 let client: Client;
-let workers: TestWorkers;
+let env: WorkerEnv;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cmd-trainer-'));
 
 beforeAll(async () => {
-  cfg = testConfig();
-  store = await openStore(cfg);
-  client = await createClient(cfg);
-  workers = await startTestWorkers(cfg, store, ['control', 'gpu']);
+  env = await workerEnv(['control', 'gpu']);
+  ({ cfg, store, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await client?.connection.close();
-  await store?.close();
+  await env?.close();
 });
 
 async function start(params: Record<string, unknown>, withData = true, timeout = 120_000) {

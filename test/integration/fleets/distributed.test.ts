@@ -8,12 +8,11 @@ import type { Config } from '../../../lib/config';
 import { encodeFrame } from '../../../lib/ml/dataset';
 import { parseRunSpec } from '../../../lib/spec';
 import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
-import { openStore, type Store } from '../../../lib/store/db';
+import type { Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
-import { createClient } from '../../../lib/temporal/connection';
 import type { Child } from '../../../tools/stack/child';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../../workflows/distributed-training';
-import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { spawnTestFleet, workerEnv, type WorkerEnv } from '../harness/env';
 import { penguins, penguinsFeatures } from '../../unit/ml/data';
 import { alive } from './helpers';
 import { waitFor } from '../harness/wait';
@@ -21,7 +20,7 @@ import { waitFor } from '../harness/wait';
 let cfg: Config;
 let store: Store;
 let client: Client;
-let control: TestWorkers;
+let env: WorkerEnv;
 const fleet: Child[] = [];
 const shardLines: { round: number; index: number; pid: number }[] = [];
 
@@ -40,18 +39,14 @@ async function spawnGpuWorker(delayMs: number): Promise<Child> {
 }
 
 beforeAll(async () => {
-  cfg = testConfig();
-  store = await openStore(cfg);
-  client = await createClient(cfg);
-  control = await startTestWorkers(cfg, store, ['control']);
+  env = await workerEnv(['control']);
+  ({ cfg, store, client } = env);
   await Promise.all([spawnGpuWorker(600), spawnGpuWorker(600)]);
 });
 
 afterAll(async () => {
   await Promise.all(fleet.map((c) => c.stop(5_000)));
-  await control?.shutdown();
-  await client?.connection.close();
-  await store?.close();
+  await env?.close();
 });
 
 async function startJob(workers: number, epochs: number) {

@@ -5,29 +5,24 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../../lib/config';
 import { parseRunSpec } from '../../../lib/spec';
-import { openStore, type Store } from '../../../lib/store/db';
+import type { Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
-import { createClient } from '../../../lib/temporal/connection';
 import type { SearchInput, SearchResult } from '../../../workflows/hyperparameter-search';
-import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { workerEnv, type WorkerEnv } from '../harness/env';
 import { FIXTURE_TRAINER, tinyShard } from './helpers';
 
 let cfg: Config;
 let store: Store;
 let client: Client;
-let workers: TestWorkers;
+let env: WorkerEnv;
 
 beforeAll(async () => {
-  cfg = testConfig();
-  store = await openStore(cfg);
-  client = await createClient(cfg);
-  workers = await startTestWorkers(cfg, store, ['control', 'gpu']);
+  env = await workerEnv(['control', 'gpu']);
+  ({ cfg, store, client } = env);
 });
 
 afterAll(async () => {
-  await workers?.shutdown();
-  await client?.connection.close();
-  await store?.close();
+  await env?.close();
 });
 
 async function search(space: Record<string, unknown[]>) {

@@ -5,13 +5,12 @@ import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Config } from '../../../lib/config';
-import { openStore, type Store } from '../../../lib/store/db';
+import type { Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
-import { createClient } from '../../../lib/temporal/connection';
 import type { Child } from '../../../tools/stack/child';
 import type { CommandTrainResult } from '../../../activities/command-trainer';
 import type { CommandTrainingInput } from '../../../workflows/command-training';
-import { spawnTestFleet, startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { spawnTestFleet, workerEnv, type WorkerEnv } from '../harness/env';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { alive, FIXTURE_TRAINER, startFixtureTraining } from './helpers';
@@ -20,7 +19,7 @@ import { waitFor } from '../harness/wait';
 let cfg: Config;
 let store: Store;
 let client: Client;
-let control: TestWorkers;
+let env: WorkerEnv;
 const children: Child[] = [];
 
 async function gpuWorker(graceMs: number): Promise<Child> {
@@ -30,10 +29,8 @@ async function gpuWorker(graceMs: number): Promise<Child> {
 }
 
 beforeAll(async () => {
-  cfg = testConfig();
-  store = await openStore(cfg);
-  client = await createClient(cfg);
-  control = await startTestWorkers(cfg, store, ['control']);
+  env = await workerEnv(['control']);
+  ({ cfg, store, client } = env);
 });
 
 // Each test starts its own workers: stop them so the next test's task cannot go to a leftover.
@@ -42,9 +39,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await control?.shutdown();
-  await client?.connection.close();
-  await store?.close();
+  await env?.close();
 });
 
 async function start(epochs: number, sleepMs: number) {

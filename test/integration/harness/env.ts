@@ -1,13 +1,14 @@
 // What integration test files use: a Config pointing at the run's shared servers (with a
 // database and task queues of their own, so test files never see each other's work),
 // the workflow bundle built once per run, and fleet workers in-process or as children.
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createActivities } from '../../../activities';
 import { Config, loadConfig } from '../../../lib/config';
-import type { Store } from '../../../lib/store/db';
-import { createWorkerConnection } from '../../../lib/temporal/connection';
+import { openStore, type Store } from '../../../lib/store/db';
+import { createClient, createWorkerConnection } from '../../../lib/temporal/connection';
 import { Child, repoScript } from '../../../tools/stack/child';
 import { createFleetWorker, FleetKind } from '../../../workers/bootstrap';
 import { HARNESS } from './state';
@@ -98,6 +99,33 @@ export async function startTestWorkers(
       workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
       await Promise.all(running);
       await connection.close();
+    },
+  };
+}
+
+export interface WorkerEnv {
+  cfg: Config;
+  store: Store;
+  client: Client;
+  workers: TestWorkers;
+  close(): Promise<void>;
+}
+
+/** Config, store, Temporal client and in-process workers of `kinds`: the setup fleet tests share. */
+export async function workerEnv(kinds: FleetKind[]): Promise<WorkerEnv> {
+  const cfg = testConfig();
+  const store = await openStore(cfg);
+  const client = await createClient(cfg);
+  const workers = await startTestWorkers(cfg, store, kinds);
+  return {
+    cfg,
+    store,
+    client,
+    workers,
+    async close() {
+      await workers.shutdown();
+      await client.connection.close();
+      await store.close();
     },
   };
 }
