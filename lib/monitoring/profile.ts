@@ -3,7 +3,8 @@
 // column a fixed set of bins, summary quantiles, category frequencies and the missing rate, a few
 // KB whatever the dataset size. A window then streams logged rows into sketches on exactly those
 // bins, so its memory is O(columns x bins), never O(rows).
-import type { Frame } from '../ml/types';
+import { OUTPUT_LABEL, OUTPUT_VALUE } from '../ml/export';
+import type { Frame, OnnxPrediction } from '../ml/types';
 import type { BinnedNumeric } from './stats';
 
 /** Equal-width inner bins per numeric column (Evidently's PSI and JS default is 30 too). */
@@ -198,4 +199,11 @@ export function profileFrame(
 /** A sketch on a reference column's bins. */
 export function sketchFor(p: ColumnProfile): NumericSketch | CategoricalSketch {
   return p.type === 'numeric' ? new NumericSketch(p.histogram.edges) : new CategoricalSketch(p.categories);
+}
+
+/** The model's outputs as monitoring sees them: predicted labels, or predicted values. */
+export function predictionProfile(pred: Pick<OnnxPrediction, 'labels' | 'values'>): ColumnProfile | null {
+  if (pred.labels) return profileCategorical(OUTPUT_LABEL, pred.labels);
+  if (pred.values) return profileNumeric(OUTPUT_VALUE, pred.values);
+  return null;
 }

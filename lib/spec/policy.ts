@@ -42,6 +42,8 @@ export const monitorPolicySchema = z
       .default({}),
     /** Fewest logged predictions a window needs before it reports drift at all. */
     minRows: z.number().int().min(1).max(10_000_000).default(100),
+    /** Fewest labelled rows (POST /v1/models/{name}/feedback) before a window reports quality. */
+    minLabels: z.number().int().min(1).max(10_000_000).default(30),
   })
   .strict();
 
