@@ -1,3 +1,4 @@
+/** @jest-environment ./test/unit/ml/ort-environment.js */
 // Monitoring on real servers: requests go through the real inference server into the prediction
 // log (real MongoDB wire), a real `monitorModel` workflow on real Temporal computes the window on
 // the CPU queue, and its report, HTML artifact, gauges, audit entry and drift trigger are read
@@ -16,14 +17,15 @@ import {
 } from '../../../lib/monitoring/schedule';
 import { readArtifact } from '../../../lib/store/artifacts';
 import { listAudit } from '../../../lib/store/audit';
-import { feedback, getReferenceProfile, listMonitoringReports } from '../../../lib/store/monitoring';
-import { getModelVersion } from '../../../lib/store/models';
+import { feedback, listMonitoringReports } from '../../../lib/store/monitoring';
 import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { lifecycleWorkflowId, RETRAIN_TRIGGER_SIGNAL } from '../../../lib/workflow-safe/lifecycle';
 import type { MonitorWindowResult } from '../../../activities/monitoring';
 import { Browser } from '../foundation/browser';
 import { waitFor } from '../harness/wait';
-import { penguinsFeatures } from '../../unit/ml/data';
+import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
+import { profileFrame } from '../../../lib/monitoring/profile';
+import { penguinsRequest } from '../serving/helpers';
 import { monitoringEnv, sample, send, type MonitoringEnv } from './helpers';
 
 let env: MonitoringEnv;
@@ -61,13 +63,14 @@ describe('monitoring windows', () => {
     const shifted = await env.model();
     for (const m of [calm, shifted]) await env.policy(m, { monitor: { every: EVERY, window: '1h', minRows: 50 } });
     // Held-out rows (the test split), resampled: the training distribution, rows never trained on.
-    const calmIds = await send(env, calm, sample(env.data.test, 300, 11));
+    // The held-out rows (the test split: the training distribution, never trained on) as they are.
+    const calmIds = await send(env, calm, env.data.test);
     await send(env, shifted, sample(env.data.test, 300, 12, true));
     await logged(calm, calmIds.length);
     await logged(shifted, 30);
 
     const a = await monitorNow(calm);
-    expect(a).toMatchObject({ status: 'ok', drifted: false, rows: 300, retrainSignalled: false });
+    expect(a).toMatchObject({ status: 'ok', drifted: false, rows: env.data.test.length, retrainSignalled: false });
     const b = await monitorNow(shifted);
     expect(b).toMatchObject({ status: 'ok', drifted: true, rows: 300 });
 
@@ -103,27 +106,22 @@ describe('monitoring windows', () => {
   });
 
   it('false alarms on traffic from the data stay rare over 40 seeds (stated in docs/monitoring.md)', async () => {
-    // The same window computation as the activity, on the profile the pipeline stored.
-    const model = await env.model();
-    const v = await getModelVersion(env.store, model, 1);
-    const p = (await getReferenceProfile(env.store, v!.runId))!;
-    const profile = { rows: p.rows!, features: p.features!, prediction: p.prediction ?? null };
+    // Each seed splits the data anew: the reference is that split's training rows, the traffic
+    // its held-out rows, so both are independent draws from one distribution.
+    const all = penguins();
     let alarms = 0;
     let columnAlarms = 0;
     const seeds = 40;
     for (let seed = 1; seed <= seeds; seed++) {
-      const frame = sample(env.data.test, 300, 1000 + seed);
+      const s = split(all.length, 0.25, 100 + seed);
+      const train = slice(all, s.train);
+      const test = slice(all, s.test);
+      const profile = { rows: train.length, features: profileFrame(train, penguinsFeatures), prediction: null };
       const acc = new WindowAccumulator(profile, { thresholds: thresholdsOf(undefined) });
-      const inputs = penguinsFeatures.map((f) => ({
-        name: f.name,
-        data: Array.from(frame.columns[f.name] as ArrayLike<unknown>, (x) =>
-          typeof x === 'number' && Number.isNaN(x) ? null : x
-        ),
-      }));
-      acc.add({ inputs, outputs: [] });
-      const s = acc.summary();
-      if (s.dataset.drifted) alarms++;
-      columnAlarms += s.dataset.driftedColumns;
+      acc.add({ inputs: penguinsRequest(test).inputs, outputs: [] });
+      const summary = acc.summary();
+      if (summary.dataset.drifted) alarms++;
+      columnAlarms += summary.dataset.driftedColumns;
     }
     console.log(
       `false alarms over ${seeds} seeds: dataset ${alarms}/${seeds}, columns ${columnAlarms}/${seeds * penguinsFeatures.length}`
