@@ -6,6 +6,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config';
 import type { ExecutionProvider } from '../lib/hardware/execution-provider';
 import { DatasetPathError, DatasetReadError } from '../lib/ml/dataset';
@@ -42,6 +43,8 @@ export interface ActivityDeps {
   /** The GPU fleet's choice (lib/hardware/execution-provider.ts); default the CPU. */
   executionProvider?: ExecutionProvider;
   hooks?: TestHooks;
+  /** The worker's metrics registry (its /metrics endpoint), for gauges activities set. */
+  registry?: Registry;
 }
 
 const indexed = new WeakMap<object, Promise<void>>();

@@ -26,6 +26,8 @@ import { checkWorkerMayRead } from '../lib/spec/residency';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { saveValidationReport } from '../lib/store/reports';
 import { updateRun } from '../lib/store/runs';
+import { profileFrame } from '../lib/monitoring/profile';
+import { saveReferenceProfile } from '../lib/store/monitoring';
 import { cancellationSignal, heartbeat, tracked, type ActivityDeps } from './common';
 import type { FeaturesResult, IngestResult, RunRef, ValidateResult } from './types';
 import { FAILURE } from '../lib/workflow-safe/failures';
@@ -188,8 +190,14 @@ export function createDataActivities(deps: ActivityDeps) {
               nonRetryable: true,
             });
           }
-          const train = await putArtifact(deps.store, encodeFrame(takeRows(usable, split.train)), MEDIA.frame, {
+          const trainFrame = takeRows(usable, split.train);
+          const train = await putArtifact(deps.store, encodeFrame(trainFrame), MEDIA.frame, {
             kind: 'train-split',
+          });
+          // Monitoring's reference: bins and frequencies of the training split, not its rows.
+          await saveReferenceProfile(deps.store, input.runId, {
+            rows: trainFrame.length,
+            features: profileFrame(trainFrame, input.validation.features),
           });
           const test = await putArtifact(deps.store, encodeFrame(takeRows(usable, split.test)), MEDIA.frame, {
             kind: 'test-split',

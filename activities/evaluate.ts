@@ -6,7 +6,9 @@
 //    candidate within the accuracy tolerance serves production, else the float model does.
 import { decodeFrame } from '../lib/ml/dataset';
 import { classificationMetrics, predictOnnx, pruneMagnitude, quantizeInt8, regressionMetrics } from '../lib/ml';
-import type { Frame } from '../lib/ml/types';
+import type { Frame, OnnxPrediction } from '../lib/ml/types';
+import { predictionProfile } from '../lib/monitoring/profile';
+import { saveReferenceProfile } from '../lib/store/monitoring';
 import { primaryMetric } from '../lib/spec/gates';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { appendAudit } from '../lib/store/audit';
@@ -31,7 +33,10 @@ function targetStrings(frame: Frame, target: string): string[] {
 
 /** Scores an ONNX model on a frame that holds the target column. */
 export async function scoreOnnx(onnx: Uint8Array, frame: Frame, target: string, task: Task): Promise<ModelEvaluation> {
-  const pred = await predictOnnx(onnx, frame);
+  return scorePrediction(await predictOnnx(onnx, frame), frame, target, task);
+}
+
+function scorePrediction(pred: OnnxPrediction, frame: Frame, target: string, task: Task): ModelEvaluation {
   if (task === 'classification') {
     const classes = pred.classes ?? [];
     const m = classificationMetrics(targetStrings(frame, target), pred.labels ?? [], pred.probabilities, classes);
@@ -67,7 +72,13 @@ export function createEvaluateActivities(deps: ActivityDeps) {
         async () => {
           const test = decodeFrame(await readArtifact(deps.store, input.test));
           const onnx = await readArtifact(deps.store, input.onnx);
-          const challenger = await scoreOnnx(onnx, test, input.spec.target, input.task);
+          const predicted = await predictOnnx(onnx, test);
+          const challenger = scorePrediction(predicted, test, input.spec.target, input.task);
+          // Monitoring's reference for the model's outputs: their distribution on the test split.
+          await saveReferenceProfile(deps.store, input.runId, {
+            prediction: predictionProfile(predicted),
+            predictionRows: test.length,
+          });
           heartbeat({ challenger: true });
           let champion: EvaluateResult['champion'] = null;
           let championNote: string | undefined;

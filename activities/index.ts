@@ -1,7 +1,7 @@
 // The activities of every fleet, grouped by task queue:
 //   control: run history and the model registry (light, many at once);
 //   gpu:     training;
-//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks.
+//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks, monitoring windows.
 // workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
 // each call to the right queue with the queue names in its input.
 import { createApprovalActivities } from './approval';
@@ -13,6 +13,7 @@ import { createTrainActivities } from './train';
 import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
 import { createSearchActivities } from './search';
+import { createMonitoringActivities } from './monitoring';
 import { createBatchControlActivities, createBatchCpuActivities } from './batch';
 import type { ActivityDeps } from './common';
 
@@ -35,7 +36,12 @@ export function createGpuActivities(deps: ActivityDeps) {
   };
 }
 export function createCpuActivities(deps: ActivityDeps) {
-  return { ...createDataActivities(deps), ...createEvaluateActivities(deps), ...createBatchCpuActivities(deps) };
+  return {
+    ...createDataActivities(deps),
+    ...createEvaluateActivities(deps),
+    ...createBatchCpuActivities(deps),
+    ...createMonitoringActivities(deps),
+  };
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;

@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
+import { monitoringRoutes } from './routes/monitoring';
 import { runRoutes, runsSnapshot } from './routes/runs';
 import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...systemRoutes(ctx, () => (openapiDoc ??= buildOpenApi(routes))),
     ...runRoutes(ctx, limits.runCacheMs),
     ...modelRoutes(ctx),
+    ...monitoringRoutes(ctx),
     ...tokenRoutes(ctx),
     ...auditRoutes(ctx),
     ...codecRoutes(ctx),

@@ -95,7 +95,7 @@ export async function runFleetWorker(kind: FleetKind): Promise<void> {
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   try {
-    const activities = createActivities({ cfg, store, executionProvider: choice?.provider })[kind];
+    const activities = createActivities({ cfg, store, executionProvider: choice?.provider, registry })[kind];
     const workflowBundle = kind === 'control' ? prebuiltWorkflowBundle() : undefined;
     const worker = await createFleetWorker({ kind, cfg, connection, activities, gpus, workflowBundle });
     log.info('ready', {

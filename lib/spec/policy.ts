@@ -32,8 +32,18 @@ export const monitorPolicySchema = z
       })
       .strict()
       .default({}),
+    /** The test that decides per column type; absent: by reference size, as Evidently does. */
+    methods: z
+      .object({
+        numeric: z.enum(['ks', 'wasserstein', 'psi']).optional(),
+        categorical: z.enum(['chi2', 'jensen_shannon', 'psi']).optional(),
+      })
+      .strict()
+      .default({}),
     /** Fewest logged predictions a window needs before it reports drift at all. */
     minRows: z.number().int().min(1).max(10_000_000).default(100),
+    /** Fewest labelled rows (POST /v1/models/{name}/feedback) before a window reports quality. */
+    minLabels: z.number().int().min(1).max(10_000_000).default(30),
   })
   .strict();
 

@@ -72,6 +72,7 @@ export const MEDIA = {
   model: 'application/x-mlops-model',
   checkpoint: 'application/x-mlops-checkpoint',
   json: 'application/json',
+  html: 'text/html; charset=utf-8',
 } as const;
 
 export function artifactUri(sha256: string): string {

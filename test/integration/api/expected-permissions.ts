@@ -118,6 +118,32 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     request: { path: '/v1/models/penguins-table/aliases/staging', body: { version: 1 } },
     roles: adminOnly(noModel),
   },
+  'GET /v1/models/:name/monitoring': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/monitoring' },
+    roles: everyone(noModel),
+  },
+  'GET /v1/models/:name/monitoring/:window/html': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/monitoring/latest/html' },
+    roles: everyone({ status: 404, detail: /No monitoring report of penguins-table/ }),
+  },
+  'POST /v1/models/:name/monitoring/pause': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/monitoring/pause', body: {} },
+    roles: starters({ status: 404, detail: /penguins-table has no monitoring schedule/ }),
+  },
+  'POST /v1/models/:name/monitoring/resume': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/monitoring/resume', body: {} },
+    roles: starters({ status: 404, detail: /penguins-table has no monitoring schedule/ }),
+  },
+  'POST /v1/models/:name/feedback': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/feedback', body: { items: [{ requestId: 'r1', label: 'Adelie' }] } },
+    // Labels come from the applications that asked for the predictions: whoever may infer.
+    roles: { predictor: noModel, viewer: deny, scientist: noModel, approver: noModel, admin: noModel },
+  },
 
   'POST /v1/tokens': {
     anonymous: 'deny',

@@ -1,5 +1,6 @@
 // The happy path through to promotion, then a second run that becomes the new production
 // model (champion/challenger, previous holder recorded), and a rejection.
+import { getReferenceProfile } from '../../../lib/store/monitoring';
 import { statusQuery } from '../../../workflows/messages';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
@@ -76,6 +77,17 @@ describe('pipeline: happy path to promotion', () => {
       target: 'species',
     });
     expect(v1?.lineage.artifacts.onnx).toBe(v1?.artifacts.onnx.sha256);
+    // Monitoring's reference, found through the version's run: bins of the training split's
+    // features and the predicted labels on the test split (lib/monitoring/profile.ts).
+    const profile = await getReferenceProfile(env.store, v1!.runId);
+    expect(profile?.features?.map((f) => f.name).sort()).toEqual(v1!.lineage.features.map((f) => f.name).sort());
+    expect(profile?.rows).toBeGreaterThan(200);
+    expect(profile?.prediction).toMatchObject({ type: 'categorical', name: 'label' });
+    expect(profile?.prediction?.type === 'categorical' && profile.prediction.categories.sort()).toEqual([
+      'Adelie',
+      'Chinstrap',
+      'Gentoo',
+    ]);
     expect(v1?.approval).toMatchObject({ decision: 'approve', approver: 'alice' });
     // The registry records which artifact serves: here the int8 one (both kept), and it is int8.
     expect(v1?.optimisation?.chosen).toBe('int8');

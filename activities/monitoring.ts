@@ -1,0 +1,280 @@
+// CPU queue: one monitoring window of one model. Streams the window's prediction log through a
+// cursor into sketches on the reference profile's bins (bounded memory), joins the labels sent as
+// feedback, and writes the report document, its HTML artifact, Prometheus gauges and an audit
+// entry; a drifted window whose policy says retrain.onDrift signals the model's lifecycle
+// workflow. The report's id is the model and the window's end, so a retry or a re-fired schedule
+// rewrites the same report (the lifecycle workflow coalesces a repeated drift trigger by its id).
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { Gauge, type Registry } from 'prom-client';
+import { signalRetrainTrigger } from '../lib/lifecycle/trigger';
+import { thresholdsOf } from '../lib/monitoring/drift';
+import { renderReportHtml } from '../lib/monitoring/html';
+import { QualityAccumulator } from '../lib/monitoring/quality';
+import { WindowAccumulator, type LoggedRequest } from '../lib/monitoring/window';
+import { OUTPUT_LABEL, OUTPUT_VALUE } from '../lib/ml/export';
+import { monitorPolicySchema, type MonitorPolicy } from '../lib/spec/policy';
+import { MEDIA, putArtifact } from '../lib/store/artifacts';
+import { appendAudit } from '../lib/store/audit';
+import type { Store } from '../lib/store/db';
+import { getModelVersion } from '../lib/store/models';
+import {
+  ensureMonitoringIndexes,
+  feedback,
+  getReferenceProfile,
+  reportId,
+  saveMonitoringReport,
+  type MonitoringReportDoc,
+} from '../lib/store/monitoring';
+import { getModelPolicy } from '../lib/store/policies';
+import { createClient } from '../lib/temporal/connection';
+import { PREDICTION_LOG, type PredictionLogEntry } from '../serving/prediction-log';
+import type { ActivityDeps } from './common';
+
+/** Log entries per cursor batch, and feedback documents joined per query. */
+const CURSOR_BATCH = 1000;
+const JOIN_BATCH = 500;
+
+export interface MonitorWindowInput {
+  model: string;
+  /** When the window is computed (the workflow's time); the window ends at the last `every` boundary. */
+  at: number;
+}
+
+export interface MonitorWindowResult {
+  reportId: string;
+  status: MonitoringReportDoc['status'];
+  drifted: boolean;
+  rows: number;
+  retrainSignalled: boolean;
+}
+
+/** The window a time falls in: it ends at the last multiple of `every` (so re-runs agree). */
+export function windowOf(at: number, policy: Pick<MonitorPolicy, 'every' | 'window'>): { from: Date; to: Date } {
+  const end = Math.floor(at / policy.every) * policy.every;
+  return { from: new Date(end - policy.window), to: new Date(end) };
+}
+
+/** The drift gauges, once per registry (the worker's /metrics). */
+const gaugesByRegistry = new WeakMap<Registry, ReturnType<typeof makeGauges>>();
+function makeGauges(registry: Registry) {
+  return {
+    feature: new Gauge({
+      name: 'mlops_feature_drift',
+      help: 'Drift statistic of a feature (method: ks, ks_p, wasserstein, psi, chi2, chi2_p, jensen_shannon) in the latest monitoring window',
+      labelNames: ['model', 'feature', 'method'],
+      registers: [registry],
+    }),
+    drifted: new Gauge({
+      name: 'mlops_feature_drifted',
+      help: '1 when the feature drifted in the latest monitoring window (by its deciding method), else 0',
+      labelNames: ['model', 'feature'],
+      registers: [registry],
+    }),
+    share: new Gauge({
+      name: 'mlops_dataset_drift_share',
+      help: 'Share of drifted features in the latest monitoring window',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+    rows: new Gauge({
+      name: 'mlops_monitoring_window_rows',
+      help: 'Logged rows read by the latest monitoring window',
+      labelNames: ['model'],
+      registers: [registry],
+    }),
+  };
+}
+function gauges(registry: Registry) {
+  let g = gaugesByRegistry.get(registry);
+  if (!g) gaugesByRegistry.set(registry, (g = makeGauges(registry)));
+  return g;
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (benchmarks) */
+  }
+}
+
+/** The version that served most logged requests in the window, and every version's count. */
+async function windowVersions(store: Pick<Store, 'db'>, model: string, w: { from: Date; to: Date }) {
+  const rows = await store.db
+    .collection(PREDICTION_LOG)
+    .aggregate<{ _id: number; n: number }>([
+      { $match: { model, at: { $gte: w.from, $lt: w.to } } },
+      { $group: { _id: '$version', n: { $sum: 1 } } },
+    ])
+    .toArray();
+  const versions = rows
+    .map((r) => ({ version: r._id, requests: r.n }))
+    .sort((a, b) => b.requests - a.requests || b.version - a.version);
+  return versions;
+}
+
+function predictionsOf(outputs: unknown): unknown[] | undefined {
+  if (!Array.isArray(outputs)) return undefined;
+  const t = (outputs as { name?: string; data?: unknown[] }[]).find(
+    (o) => o?.name === OUTPUT_LABEL || o?.name === OUTPUT_VALUE
+  );
+  return Array.isArray(t?.data) ? t.data : undefined;
+}
+
+/** Pairs the feedback received since the window began with the window's logged predictions. */
+async function windowQuality(store: Pick<Store, 'db'>, model: string, version: number, w: { from: Date; to: Date }) {
+  const acc = new QualityAccumulator();
+  const log = store.db.collection<PredictionLogEntry>(PREDICTION_LOG);
+  const cursor = feedback(store.db).find({ model, at: { $gte: w.from } }, { batchSize: JOIN_BATCH });
+  let batch: { requestId: string; labels: (string | number)[] }[] = [];
+  const join = async () => {
+    const labels = new Map(batch.map((b) => [b.requestId, b.labels]));
+    const entries = log.find(
+      { model, version, requestId: { $in: [...labels.keys()] }, at: { $gte: w.from, $lt: w.to } },
+      { projection: { requestId: 1, outputs: 1 } }
+    );
+    for await (const e of entries) {
+      const predicted = predictionsOf(e.outputs);
+      labels.get(e.requestId)?.forEach((truth, i) => acc.add(truth, predicted?.[i]));
+    }
+    batch = [];
+  };
+  for await (const f of cursor) {
+    batch.push(f);
+    if (batch.length >= JOIN_BATCH) await join();
+  }
+  if (batch.length) await join();
+  return acc;
+}
+
+export interface MonitoringDeps extends ActivityDeps {
+  /** Temporal client for the drift trigger; default one made from the config on first use. */
+  temporal?: () => Promise<Client>;
+}
+
+export function createMonitoringActivities(deps: MonitoringDeps) {
+  let client: Promise<Client> | undefined;
+  const temporal = () => (deps.temporal ? deps.temporal() : (client ??= createClient(deps.cfg)));
+  let indexed: Promise<void> | undefined;
+
+  return {
+    async monitorWindow(input: MonitorWindowInput): Promise<MonitorWindowResult> {
+      const { store } = deps;
+      await (indexed ??= ensureMonitoringIndexes(store.db).catch((err) => {
+        indexed = undefined;
+        throw err;
+      }));
+      const policyDoc = await getModelPolicy(store, input.model);
+      const monitor = policyDoc?.policy.monitor ?? monitorPolicySchema.parse({});
+      const w = windowOf(input.at, monitor);
+      const thresholds = thresholdsOf(monitor);
+      const versions = await windowVersions(store, input.model, w);
+      const version = versions[0]?.version ?? null;
+      const versionDoc = version === null ? null : await getModelVersion(store, input.model, version);
+      const profile = versionDoc ? await getReferenceProfile(store, versionDoc.runId) : null;
+      const base = {
+        _id: reportId(input.model, w.to),
+        model: input.model,
+        version,
+        window: w,
+        computedAt: new Date(),
+        minRows: monitor.minRows,
+        versions,
+        thresholds: { ...thresholds },
+        html: null,
+      };
+      let report: MonitoringReportDoc;
+      if (!profile?.features) {
+        report = {
+          ...base,
+          status: 'no_reference',
+          requests: versions.reduce((s, v) => s + v.requests, 0),
+          rows: 0,
+          features: [],
+          prediction: null,
+          dataset: null,
+          drifted: false,
+          quality: null,
+        };
+      } else {
+        const acc = new WindowAccumulator(
+          { rows: profile.rows ?? 0, features: profile.features, prediction: profile.prediction ?? null },
+          { thresholds, methods: monitor.methods }
+        );
+        const cursor = store.db
+          .collection<LoggedRequest>(PREDICTION_LOG)
+          .find(
+            { model: input.model, version: version!, at: { $gte: w.from, $lt: w.to } },
+            { projection: { inputs: 1, outputs: 1 }, batchSize: CURSOR_BATCH }
+          );
+        for await (const entry of cursor) {
+          acc.add(entry);
+          if (acc.requests % CURSOR_BATCH === 0) heartbeat({ requests: acc.requests, rows: acc.rows });
+        }
+        const s = acc.summary();
+        const enough = s.rows >= monitor.minRows;
+        const quality = (await windowQuality(store, input.model, version!, w)).result(monitor.minLabels);
+        report = {
+          ...base,
+          status: enough ? 'ok' : 'insufficient_data',
+          requests: s.requests,
+          rows: s.rows,
+          features: s.features,
+          prediction: s.prediction,
+          dataset: s.dataset,
+          drifted: enough && s.dataset.drifted,
+          quality,
+        };
+      }
+      const html = renderReportHtml(report);
+      report.html = await putArtifact(store, Buffer.from(html), MEDIA.html, {
+        kind: 'monitoring-report',
+        model: input.model,
+      });
+      await saveMonitoringReport(store, report);
+
+      if (deps.registry && report.status === 'ok') {
+        const g = gauges(deps.registry);
+        for (const f of report.features) {
+          for (const [method, value] of Object.entries(f.stats))
+            g.feature.set({ model: input.model, feature: f.name, method }, value);
+          g.drifted.set({ model: input.model, feature: f.name }, f.drifted ? 1 : 0);
+        }
+        g.share.set({ model: input.model }, report.dataset?.share ?? 0);
+        g.rows.set({ model: input.model }, report.rows);
+      }
+
+      const onDrift = report.drifted && policyDoc?.policy.retrain?.onDrift === true;
+      if (onDrift) {
+        await signalRetrainTrigger(
+          await temporal(),
+          { model: input.model, taskQueue: deps.cfg.queues.control },
+          { kind: 'drift', reportId: report._id, at: report.computedAt.toISOString() }
+        );
+      }
+      await appendAudit(store, {
+        actor: null,
+        action: 'model.monitor',
+        object: { type: 'monitoring_report', id: report._id },
+        outcome: 'ok',
+        details: {
+          model: input.model,
+          version,
+          status: report.status,
+          rows: report.rows,
+          drifted: report.drifted,
+          driftedColumns: report.dataset?.driftedColumns ?? 0,
+          retrainSignalled: onDrift,
+        },
+      });
+      return {
+        reportId: report._id,
+        status: report.status,
+        drifted: report.drifted,
+        rows: report.rows,
+        retrainSignalled: onDrift,
+      };
+    },
+  };
+}
