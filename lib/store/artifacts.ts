@@ -72,6 +72,7 @@ export const MEDIA = {
   model: 'application/x-mlops-model',
   checkpoint: 'application/x-mlops-checkpoint',
   json: 'application/json',
+  rowHashes: 'application/x-mlops-row-hashes',
 } as const;
 
 export function artifactUri(sha256: string): string {

@@ -57,6 +57,8 @@ export interface RunDoc {
   error?: { message: string; type?: string; stage?: string } | null;
   /** Who started the run (set by the API). */
   createdBy?: string;
+  /** What started it, when the model's lifecycle workflow did (schedule, new data, commit, drift). */
+  triggers?: RetrainTrigger[];
 }
 
 export function runs(db: Db): Collection<RunDoc> {
