@@ -35,7 +35,7 @@ interface Profile {
   issues: DatasetIssue[];
 }
 
-async function locate(
+export async function locateDataset(
   deps: ActivityDeps,
   spec: RunRef['spec']
 ): Promise<{ file: string; format: DatasetFormat; source: string }> {
@@ -70,7 +70,7 @@ export function createDataActivities(deps: ActivityDeps) {
         input.runId,
         'ingest',
         async () => {
-          const { file, format, source } = await locate(deps, input.spec);
+          const { file, format, source } = await locateDataset(deps, input.spec);
           const read = await readDataset(file, {
             format,
             types: input.spec.features.types,

@@ -14,6 +14,7 @@ import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
 import { createSearchActivities } from './search';
 import { createBatchControlActivities, createBatchCpuActivities } from './batch';
+import { createLifecycleControlActivities, createLifecycleCpuActivities } from './lifecycle';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -25,6 +26,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createRegistryActivities(deps),
     ...createSearchActivities(deps),
     ...createBatchControlActivities(deps),
+    ...createLifecycleControlActivities(deps),
   };
 }
 export function createGpuActivities(deps: ActivityDeps) {
@@ -35,7 +37,12 @@ export function createGpuActivities(deps: ActivityDeps) {
   };
 }
 export function createCpuActivities(deps: ActivityDeps) {
-  return { ...createDataActivities(deps), ...createEvaluateActivities(deps), ...createBatchCpuActivities(deps) };
+  return {
+    ...createDataActivities(deps),
+    ...createEvaluateActivities(deps),
+    ...createBatchCpuActivities(deps),
+    ...createLifecycleCpuActivities(deps),
+  };
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;

@@ -3,6 +3,7 @@
 // `status` query.
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
+import type { RetrainTrigger } from '../workflow-safe/lifecycle';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';
 
