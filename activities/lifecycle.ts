@@ -13,6 +13,7 @@ import { regionQueues } from '../lib/temporal/queues';
 import { getAliasVersion } from '../lib/store/models';
 import { getModelPolicy } from '../lib/store/policies';
 import { recordLifecycleDecision, type LifecycleDecisionInput } from '../lib/store/lifecycle-decisions';
+import { noteDatasetFingerprint } from '../lib/store/dataset-fingerprints';
 import type { RetrainTrigger } from '../lib/workflow-safe/lifecycle';
 import { locateDataset } from './data';
 import type { ActivityDeps } from './common';
@@ -45,7 +46,12 @@ export function createLifecycleControlActivities(deps: ActivityDeps) {
       await recordLifecycleDecision(deps.store, input);
     },
 
-    /** Signal-with-start of the model's lifecycle workflow (the schedule tick's one step). */
+    /** True when the interval data check sees a sha256 it did not see last time. */
+    async noteDatasetFingerprint(input: { model: string; sha256: string }): Promise<boolean> {
+      return noteDatasetFingerprint(deps.store, input.model, input.sha256);
+    },
+
+    /** Signal-with-start of the model's lifecycle workflow (the schedule tick's last step). */
     async sendRetrainTrigger(input: { model: string; trigger: RetrainTrigger }): Promise<void> {
       await signalRetrainTrigger(
         Context.current().client,

@@ -11,3 +11,6 @@ export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-se
 export { batchInference, batchInferenceWindow } from './batch-inference';
 export type { BatchInferenceInput, BatchResult } from './batch-inference';
 export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';
+export { modelLifecycle, retrainTriggerSignal } from './lifecycle';
+export type { LifecycleInput, LifecycleState } from './lifecycle';
+export { retrainTick } from './retrain-tick';
