@@ -37,7 +37,7 @@ interface Profile {
   issues: DatasetIssue[];
 }
 
-async function locate(
+export async function locateDataset(
   deps: ActivityDeps,
   spec: RunRef['spec']
 ): Promise<{ file: string; format: DatasetFormat; source: string }> {
@@ -72,7 +72,7 @@ export function createDataActivities(deps: ActivityDeps) {
         input.runId,
         'ingest',
         async () => {
-          const { file, format, source } = await locate(deps, input.spec);
+          const { file, format, source } = await locateDataset(deps, input.spec);
           const read = await readDataset(file, {
             format,
             types: input.spec.features.types,

@@ -1,10 +1,13 @@
 // CPU queue: evaluation and optimisation, both with onnxruntime-node on the exported artifacts
 // (what is evaluated is what is deployed).
 //  - evaluate: the challenger on the held-out split, and the `production` champion of the same
-//    model name on the same rows when it is compatible (same task, target and feature columns);
+//    model name when it is compatible (same task, target and feature columns), both on the test
+//    rows the champion was not trained on (by row digest: a retrain on growing data re-splits the
+//    champion's training rows into this test split, where it would score as if it had never seen
+//    them); the run's own training-row digests are stored for the next run's comparison;
 //  - optimise: int8 quantisation, and magnitude pruning + int8, each re-evaluated; the smallest
 //    candidate within the accuracy tolerance serves production, else the float model does.
-import { decodeFrame } from '../lib/ml/dataset';
+import { decodeFrame, rowHashes, rowHashSet, takeRows, unseenRows } from '../lib/ml/dataset';
 import { classificationMetrics, predictOnnx, pruneMagnitude, quantizeInt8, regressionMetrics } from '../lib/ml';
 import type { Frame, OnnxPrediction } from '../lib/ml/types';
 import { predictionProfile } from '../lib/monitoring/profile';
@@ -12,7 +15,7 @@ import { saveReferenceProfile } from '../lib/store/monitoring';
 import { primaryMetric } from '../lib/spec/gates';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { appendAudit } from '../lib/store/audit';
-import { getAliasVersion, ModelSignatureError, verifyModelVersion } from '../lib/store/models';
+import { getAliasVersion, ModelSignatureError, verifyModelVersion, type ModelVersionDoc } from '../lib/store/models';
 import { updateRun } from '../lib/store/runs';
 import { heartbeat, tracked, type ActivityDeps } from './common';
 import type {
@@ -20,6 +23,7 @@ import type {
   EvaluateResult,
   ModelEvaluation,
   OptimiseCandidate,
+  TrainRows,
   OptimiseInput,
   OptimiseResult,
   Task,
@@ -55,6 +59,33 @@ function scorePrediction(pred: OnnxPrediction, frame: Frame, target: string, tas
   if (!(y instanceof Float64Array)) throw new Error(`regression target '${target}' is not numeric in the test split`);
   const m = regressionMetrics(y, pred.values ?? new Float32Array(0));
   return { task, rows: frame.length, rmse: m.rmse, mae: m.mae, r2: m.r2 };
+}
+
+/** Stores the digests of the training split's rows (features then target, as buildFeatures wrote them). */
+async function keepTrainRows(
+  deps: ActivityDeps,
+  runId: string,
+  train: EvaluateInput['train']
+): Promise<TrainRows | undefined> {
+  if (!train) return undefined;
+  const frame = decodeFrame(await readArtifact(deps.store, train));
+  const columns = Object.keys(frame.columns);
+  const hashes = await putArtifact(deps.store, rowHashes(frame, columns), MEDIA.rowHashes, {
+    kind: 'train-row-hashes',
+    runId,
+  });
+  return { hashes, rows: frame.length, columns };
+}
+
+/** The test rows the champion was not trained on, or the whole split when it kept no digests. */
+async function heldOutFor(deps: ActivityDeps, prod: ModelVersionDoc, test: Frame) {
+  const kept = prod.lineage.trainRows;
+  if (!kept || kept.columns.some((c) => !(c in test.columns))) {
+    return { basis: 'test-split' as const, frame: test, excludedRows: 0 };
+  }
+  const seen = rowHashSet(await readArtifact(deps.store, kept.hashes));
+  const keep = unseenRows(test, kept.columns, seen);
+  return { basis: 'unseen' as const, frame: takeRows(test, keep), excludedRows: test.length - keep.length };
 }
 
 function metricOf(e: ModelEvaluation): number {
@@ -104,24 +135,47 @@ export function createEvaluateActivities(deps: ActivityDeps) {
             } else if (missing.length) {
               championNote = `production v${prod.version} needs column(s) ${missing.join(', ')} that this split lacks; not comparable`;
             } else {
-              try {
-                const ref = prod.artifacts.serving ?? prod.artifacts.onnx;
-                const metrics = await scoreOnnx(
-                  await readArtifact(deps.store, ref),
-                  test,
-                  input.spec.target,
-                  input.task
-                );
-                champion = { version: prod.version, runId: prod.runId, metrics };
-              } catch (err) {
-                championNote = `production v${prod.version} could not be scored on this split: ${(err as Error).message}`;
+              const held = await heldOutFor(deps, prod, test);
+              if (held.frame.length === 0) {
+                championNote = `production v${prod.version} was trained on all ${test.length} test row(s); no row is left to compare on`;
+              } else {
+                try {
+                  const ref = prod.artifacts.serving ?? prod.artifacts.onnx;
+                  const metrics = await scoreOnnx(
+                    await readArtifact(deps.store, ref),
+                    held.frame,
+                    input.spec.target,
+                    input.task
+                  );
+                  const onHeldOut =
+                    held.basis === 'unseen'
+                      ? await scoreOnnx(onnx, held.frame, input.spec.target, input.task)
+                      : challenger;
+                  const heldOut = {
+                    basis: held.basis,
+                    rows: held.frame.length,
+                    excludedRows: held.excludedRows,
+                    challenger: onHeldOut,
+                  };
+                  champion = { version: prod.version, runId: prod.runId, metrics, heldOut };
+                } catch (err) {
+                  championNote = `production v${prod.version} could not be scored on this split: ${(err as Error).message}`;
+                }
               }
             }
           }
-          const result: EvaluateResult = { challenger, champion, ...(championNote ? { championNote } : {}) };
+          const trainRows = await keepTrainRows(deps, input.runId, input.train);
+          const result: EvaluateResult = {
+            challenger,
+            champion,
+            ...(championNote ? { championNote } : {}),
+            ...(trainRows ? { trainRows } : {}),
+          };
           await updateRun(deps.store, input.runId, {
             metrics: { ...challenger },
-            champion: champion ? { version: champion.version, metrics: champion.metrics } : null,
+            champion: champion
+              ? { version: champion.version, metrics: champion.metrics, heldOut: champion.heldOut }
+              : null,
           });
           return result;
         },

@@ -6,6 +6,7 @@ import { createRun, getRun, updateRun, type RunDoc } from '../lib/store/runs';
 import { parseRunSpec, type RunSpec } from '../lib/spec';
 import { classify, ensureIndexesOnce, type ActivityDeps } from './common';
 import type { FinishInput, RunRef, RunStatePatch, WorkflowStepEvent } from './types';
+import type { RetrainTrigger } from '../lib/workflow-safe/lifecycle';
 
 export function createHistoryActivities(deps: ActivityDeps) {
   /**
@@ -25,7 +26,9 @@ export function createHistoryActivities(deps: ActivityDeps) {
      * Records the run and returns its spec validated with every default filled in (a spec that is
      * not valid fails the run at once, naming each field).
      */
-    async startRun(input: RunRef & { startedAt: number; createdBy?: string }): Promise<RunSpec> {
+    async startRun(
+      input: RunRef & { startedAt: number; createdBy?: string; triggers?: RetrainTrigger[] }
+    ): Promise<RunSpec> {
       await ensureIndexesOnce(deps.store);
       let spec: RunSpec;
       try {
@@ -40,6 +43,7 @@ export function createHistoryActivities(deps: ActivityDeps) {
         status: 'running',
         stage: 'started',
         startedAt: new Date(input.startedAt),
+        ...(input.triggers?.length ? { triggers: input.triggers } : {}),
       });
       return spec;
     },

@@ -15,6 +15,7 @@ import { createDistributedActivities } from './distributed';
 import { createSearchActivities } from './search';
 import { createMonitoringActivities } from './monitoring';
 import { createBatchControlActivities, createBatchCpuActivities } from './batch';
+import { createLifecycleControlActivities, createLifecycleCpuActivities } from './lifecycle';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -26,6 +27,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createRegistryActivities(deps),
     ...createSearchActivities(deps),
     ...createBatchControlActivities(deps),
+    ...createLifecycleControlActivities(deps),
   };
 }
 export function createGpuActivities(deps: ActivityDeps) {
@@ -41,6 +43,7 @@ export function createCpuActivities(deps: ActivityDeps) {
     ...createEvaluateActivities(deps),
     ...createBatchCpuActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createLifecycleCpuActivities(deps),
   };
 }
 

@@ -30,7 +30,11 @@ export function createRegistryActivities(deps: ActivityDeps) {
               ...evaluation.challenger,
               gate: input.gate,
               champion: evaluation.champion
-                ? { version: evaluation.champion.version, metrics: evaluation.champion.metrics }
+                ? {
+                    version: evaluation.champion.version,
+                    metrics: evaluation.champion.metrics,
+                    heldOut: evaluation.champion.heldOut,
+                  }
                 : null,
             },
             artifacts,
@@ -51,6 +55,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
               target: spec.target,
               task: input.task,
               artifacts: Object.fromEntries(Object.entries(artifacts).map(([k, v]) => [k, v.sha256])),
+              ...(evaluation.trainRows ? { trainRows: evaluation.trainRows } : {}),
             },
           });
           await updateRun(deps.store, input.runId, { registered: { name: version.name, version: version.version } });

@@ -3,6 +3,7 @@
 import type { ArtifactRef } from '../lib/store/artifacts';
 import type { RunStatus } from '../lib/store/runs';
 import type { EvaluationSummary, GateResult, RunSpec } from '../lib/spec';
+import type { HeldOutRows } from '../lib/spec/gates';
 
 export type { ArtifactRef, RunStatus, EvaluationSummary, GateResult, RunSpec };
 
@@ -71,6 +72,16 @@ export interface EvaluateInput extends RunRef {
   task: Task;
   onnx: ArtifactRef;
   test: ArtifactRef;
+  /** The training split, whose row digests are kept with the version (absent in older histories). */
+  train?: ArtifactRef;
+}
+
+/** Digests of the rows a version was trained on (lib/ml/dataset/row-hashes.ts), kept in its lineage. */
+export interface TrainRows {
+  hashes: ArtifactRef;
+  rows: number;
+  /** The columns hashed, in order (features then target). */
+  columns: string[];
 }
 
 export interface ModelEvaluation extends EvaluationSummary {
@@ -85,9 +96,14 @@ export interface ModelEvaluation extends EvaluationSummary {
 
 export interface EvaluateResult {
   challenger: ModelEvaluation;
-  /** The model holding `production` for the same name, scored on the same rows (null: none or incompatible). */
-  champion: { version: number; runId: string; metrics: ModelEvaluation } | null;
+  /**
+   * The model holding `production` for the same name (null: none, incompatible, or no test row it
+   * was not trained on), scored on `heldOut` rows, on which the challenger is scored again.
+   */
+  champion: { version: number; runId: string; metrics: ModelEvaluation; heldOut?: HeldOutRows } | null;
   championNote?: string;
+  /** This run's training rows, to be kept with its version. */
+  trainRows?: TrainRows;
 }
 
 export interface OptimiseInput extends RunRef {

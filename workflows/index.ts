@@ -13,3 +13,6 @@ export type { BatchInferenceInput, BatchResult } from './batch-inference';
 export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';
 export { monitorModel } from './monitor';
 export type { MonitorModelInput } from './monitor';
+export { modelLifecycle, retrainTriggerSignal } from './lifecycle';
+export type { LifecycleInput, LifecycleState } from './lifecycle';
+export { retrainTick } from './retrain-tick';

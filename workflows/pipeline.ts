@@ -45,6 +45,7 @@ import {
   type VouchedDecision,
 } from './messages';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
+import type { RetrainTrigger } from '../lib/workflow-safe/lifecycle';
 
 /** Tuning knobs for tests and operators; production runs use the defaults. */
 export interface PipelineOptions {
@@ -73,6 +74,8 @@ export interface PipelineInput {
    * the API and again by the workflow; a run without one cannot be approved).
    */
   createdBy?: string;
+  /** What started the run when the model's lifecycle workflow did (recorded with the run). */
+  triggers?: RetrainTrigger[];
   options?: PipelineOptions;
 }
 
@@ -280,7 +283,13 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
 
   publish();
   try {
-    const parsed = await acts.history.startRun({ runId, spec, startedAt, createdBy: input.createdBy });
+    const parsed = await acts.history.startRun({
+      runId,
+      spec,
+      startedAt,
+      createdBy: input.createdBy,
+      triggers: input.triggers,
+    });
     // v2: the spec is (re)validated by startRun, so a caller may pass the user's spec as written
     // (defaults are filled in there). Histories recorded before this change replay without it.
     if (patched('spec-parsed-in-start-run') && parsed) {
@@ -318,18 +327,32 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
       task: validation.task,
       onnx: training.onnx,
       test: features.test,
+      train: features.train,
     });
 
     enter('gate');
     const gateStarted = Date.now();
-    const gate: GateResult = evaluateGates(spec.gates, evaluation.challenger, evaluation.champion?.metrics ?? null);
+    // v4: the champion comparison uses the rows neither model was trained on (evaluate reports
+    // them); histories whose gate was decided on the whole test split replay with that rule.
+    const heldOut = patched('gate-held-out-rows') ? evaluation.champion?.heldOut : undefined;
+    const gate: GateResult = evaluateGates(
+      spec.gates,
+      evaluation.challenger,
+      evaluation.champion?.metrics ?? null,
+      heldOut
+    );
     await acts.history.recordWorkflowStep({
       runId,
       step: 'gate',
       status: gate.passed ? 'completed' : 'failed',
       startedAt: gateStarted,
       endedAt: Date.now(),
-      details: { passed: gate.passed, checks: gate.checks, champion: evaluation.champion?.version ?? null },
+      details: {
+        passed: gate.passed,
+        checks: gate.checks,
+        champion: evaluation.champion?.version ?? null,
+        ...(gate.heldOut ? { heldOut: gate.heldOut } : {}),
+      },
       error: gate.passed ? undefined : gate.reason,
     });
     await acts.history.setRunState({ runId, fields: { gate } });

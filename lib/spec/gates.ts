@@ -21,11 +21,29 @@ export interface GateCheck {
   passed: boolean;
 }
 
+/**
+ * The rows the champion comparison scored both models on. A retrain on growing data puts rows the
+ * champion learnt from into the new test split; only rows neither model was trained on are fair.
+ */
+export interface HeldOutRows {
+  /** unseen: the test split minus the champion's training rows (by row digest); test-split: all
+   *  of it, because the champion recorded no training rows (versions registered before the fix). */
+  basis: 'unseen' | 'test-split';
+  /** Rows both models were scored on. */
+  rows: number;
+  /** Test rows left out because the champion was trained on them. */
+  excludedRows: number;
+  /** The challenger's metrics on those rows (the champion's are the comparison's `metrics`). */
+  challenger: EvaluationSummary;
+}
+
 export interface GateResult {
   passed: boolean;
   checks: GateCheck[];
   /** One sentence naming each failed gate; empty when passed. */
   reason: string;
+  /** Which rows the champion comparison used (absent: no comparison, or a run before the fix). */
+  heldOut?: Omit<HeldOutRows, 'challenger'>;
 }
 
 /** The metric the champion comparison and optimisation tolerance use: accuracy or R². */
@@ -44,13 +62,15 @@ const ABSOLUTE: { gate: keyof GatesSpec; metric: keyof EvaluationSummary; kind: 
 ];
 
 /**
- * Checks the challenger against the absolute gates and, when a champion (the production model)
- * was evaluated on the same split, against `maxRegression`.
+ * Checks the challenger against the absolute gates (on the whole test split) and, when a champion
+ * (the production model) was evaluated, against `maxRegression` on the rows both were scored on
+ * (`heldOut`; without it, the whole split as before the fix).
  */
 export function evaluateGates(
   gates: GatesSpec,
   challenger: EvaluationSummary,
-  champion?: EvaluationSummary | null
+  champion?: EvaluationSummary | null,
+  heldOut?: HeldOutRows
 ): GateResult {
   const checks: GateCheck[] = [];
   for (const { gate, metric, kind } of ABSOLUTE) {
@@ -65,7 +85,7 @@ export function evaluateGates(
   if (typeof gates.maxRegression === 'number' && champion) {
     const metric = primaryMetric(challenger.task);
     const c = champion[metric];
-    const v = challenger[metric];
+    const v = (heldOut?.challenger ?? challenger)[metric];
     if (typeof c === 'number' && typeof v === 'number') {
       const threshold = c - gates.maxRegression;
       checks.push({ gate: 'maxRegression', metric, threshold, actual: v, passed: v >= threshold });
@@ -78,9 +98,14 @@ export function evaluateGates(
       c.gate === 'maxRegression'
         ? `${c.metric} ${fmt(c.actual)} is more than ${gates.maxRegression} below the production model's ${fmt(
             c.threshold + (gates.maxRegression ?? 0)
-          )}`
+          )}${heldOut ? ` on ${heldOut.rows} test row(s) ${heldOut.basis === 'unseen' ? 'neither model was trained on' : 'of the test split'}` : ''}`
         : `${c.metric} ${fmt(c.actual)} fails ${c.gate} ${c.threshold}`
     )
     .join('; ');
-  return { passed: failed.length === 0, checks, reason };
+  const result: GateResult = { passed: failed.length === 0, checks, reason };
+  if (heldOut && champion) {
+    const { basis, rows, excludedRows } = heldOut;
+    result.heldOut = { basis, rows, excludedRows };
+  }
+  return result;
 }

@@ -49,10 +49,32 @@ export const monitorPolicySchema = z
 
 export const retrainPolicySchema = z
   .object({
-    /** Cron ("0 3 * * 0") or interval ("7d"). */
-    schedule: z.string().min(1).max(100).optional(),
+    /** Cron ("0 3 * * 0", UTC) or interval ("7d", at least a minute): a Temporal Schedule per model. */
+    schedule: z
+      .string()
+      .min(1)
+      .max(100)
+      .refine((s) => scheduleKind(s) !== null, {
+        message: 'a cron expression with 5 fields ("0 3 * * 0") or an interval of at least 1 minute ("7d")',
+      })
+      .optional(),
+    /** What the schedule does when a tick is still running: skip (default) or buffer one. */
+    scheduleOverlap: z.enum(['skip', 'buffer_one']).default('skip'),
+    /** Ticks missed while Temporal was down are still sent when at most this late. */
+    catchupWindow: duration('1h', 60_000).default('1h'),
     onData: z
-      .object({ dataset: z.string().regex(DATASET_NAME_RE) })
+      .object({
+        /** The name POST /v1/datasets/{name}/events announces changes under. */
+        dataset: z.string().regex(DATASET_NAME_RE),
+        /** How often the CPU fleet fingerprints the spec's dataset for a change (0 = only events). */
+        checkEvery: z
+          .union([z.string().max(32), z.number()])
+          .refine((v) => v === 0 || v === '0' || (parseDuration(v) ?? -1) >= 10_000, {
+            message: 'a duration of at least 10 s such as "5m", or 0 for events only',
+          })
+          .transform((v) => (v === 0 || v === '0' ? 0 : parseDuration(v)!))
+          .default('5m'),
+      })
       .strict()
       .optional(),
     onCommit: z
@@ -68,6 +90,16 @@ export const retrainPolicySchema = z
     spec: runSpecSchema,
   })
   .strict();
+
+const CRON_FIELD = /^[0-9*,/-]+$|^[A-Za-z]{3}$/;
+
+/** 'cron' or 'interval' for a valid retrain.schedule, else null. */
+export function scheduleKind(s: string): 'cron' | 'interval' | null {
+  const ms = parseDuration(s);
+  if (ms !== undefined) return ms >= 60_000 ? 'interval' : null;
+  const fields = s.trim().split(/\s+/);
+  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f)) ? 'cron' : null;
+}
 
 export const modelPolicySchema = z
   .object({

@@ -73,6 +73,7 @@ export const MEDIA = {
   checkpoint: 'application/x-mlops-checkpoint',
   json: 'application/json',
   html: 'text/html; charset=utf-8',
+  rowHashes: 'application/x-mlops-row-hashes',
 } as const;
 
 export function artifactUri(sha256: string): string {

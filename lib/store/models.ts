@@ -56,6 +56,8 @@ export interface ModelLineage {
   task: 'classification' | 'regression';
   /** sha256 of each artifact by role. */
   artifacts: Record<string, string>;
+  /** Digests of the training rows (lib/ml/dataset/row-hashes.ts): a later gate scores this version only on other rows. */
+  trainRows?: { hashes: ArtifactRef; rows: number; columns: string[] };
 }
 
 export interface ModelVersionDoc {

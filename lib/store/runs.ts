@@ -3,6 +3,7 @@
 // `status` query.
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
+import type { RetrainTrigger } from '../workflow-safe/lifecycle';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';
 
@@ -41,6 +42,8 @@ export interface RunDoc {
   error?: { message: string; type?: string; stage?: string } | null;
   /** Who started the run (set by the API). */
   createdBy?: string;
+  /** What started it, when the model's lifecycle workflow did (schedule, new data, commit, drift). */
+  triggers?: RetrainTrigger[];
 }
 
 export function runs(db: Db): Collection<RunDoc> {

@@ -14,4 +14,5 @@ export * from './split';
 export * from './codec';
 export * from './synthetic';
 export * from './paths';
+export * from './row-hashes';
 export { mulberry32 } from './rng';

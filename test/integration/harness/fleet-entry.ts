@@ -45,7 +45,16 @@ async function main(): Promise<void> {
     },
   });
   const workers = await Promise.all(
-    kinds.map((kind) => createFleetWorker({ kind, cfg, connection, activities: activities[kind] }))
+    kinds.map((kind) =>
+      createFleetWorker({
+        kind,
+        cfg,
+        connection,
+        activities: activities[kind],
+        // A control fleet reuses the run's prebuilt bundle (TEST_WORKFLOW_BUNDLE) instead of bundling again.
+        workflowBundle: process.env.TEST_WORKFLOW_BUNDLE ? { codePath: process.env.TEST_WORKFLOW_BUNDLE } : undefined,
+      })
+    )
   );
   const running = workers.map((w) => w.run());
   console.log(`FLEET READY ${process.pid}`);
