@@ -1,7 +1,8 @@
 // The activities of every fleet, grouped by task queue:
 //   control: run history and the model registry (light, many at once);
 //   gpu:     training;
-//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks.
+//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks,
+//            feature materialization.
 // workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
 // each call to the right queue with the queue names in its input.
 import { createApprovalActivities } from './approval';
@@ -14,6 +15,7 @@ import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
 import { createSearchActivities } from './search';
 import { createBatchControlActivities, createBatchCpuActivities } from './batch';
+import { createFeatureActivities } from './features';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -35,7 +37,12 @@ export function createGpuActivities(deps: ActivityDeps) {
   };
 }
 export function createCpuActivities(deps: ActivityDeps) {
-  return { ...createDataActivities(deps), ...createEvaluateActivities(deps), ...createBatchCpuActivities(deps) };
+  return {
+    ...createDataActivities(deps),
+    ...createEvaluateActivities(deps),
+    ...createBatchCpuActivities(deps),
+    ...createFeatureActivities(deps),
+  };
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;

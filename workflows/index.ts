@@ -11,3 +11,5 @@ export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-se
 export { batchInference, batchInferenceWindow } from './batch-inference';
 export type { BatchInferenceInput, BatchResult } from './batch-inference';
 export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';
+export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
+export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';

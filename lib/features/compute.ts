@@ -128,6 +128,8 @@ export async function* computeFeatureRows(r: ResolvedView, opts: ComputeOptions)
   const tsIdx = csv.index(view.timestamp!, `view '${view.name}' timestamp`);
   const colIdx = view.features.map((f) => featureColumns(f).map((c) => csv.index(c, `feature '${f.name}'`)));
   const sorter = new ExternalSorter<FeatureRow>(compareKeyTime, { tmpDir: opts.tmpDir, runSize: opts.runSize });
+  const lookback = Math.max(0, ...view.features.map((f) => f.window ?? 0));
+  const from = opts.start === undefined ? -Infinity : opts.start - lookback;
   let read = 0;
   try {
     for await (const { fields, line } of csv.records) {
@@ -141,8 +143,18 @@ export async function* computeFeatureRows(r: ResolvedView, opts: ComputeOptions)
         throw new FeatureDataError(
           `${label}, line ${line}: '${(fields[tsIdx] ?? '').slice(0, 40)}' in column '${view.timestamp}' is not a timestamp; ${TIMESTAMP_FORMATS}`
         );
-      if (opts.end !== undefined && t >= opts.end) continue; // never needed: windows look back only
-      await sorter.add({ k, t, v: view.features.map((f, j) => rowValue(f, colIdx[j].map((i) => fields[i]))) });
+      // Rows past the end, or older than the longest window before the start, never count.
+      if ((opts.end !== undefined && t >= opts.end) || t < from) continue;
+      await sorter.add({
+        k,
+        t,
+        v: view.features.map((f, j) =>
+          rowValue(
+            f,
+            colIdx[j].map((i) => fields[i])
+          )
+        ),
+      });
       if (++read % 100_000 === 0) opts.onProgress?.(read);
     }
     const windows = view.features.map((f) => (f.agg ? new Window(f.window!, f.agg) : undefined));

@@ -54,7 +54,11 @@ export const featureSchema = z
     if (kinds > 1)
       ctx.addIssue({ code: 'custom', message: `feature '${f.name}': give one of log, ratio, bucket or agg` });
     if (f.bucket !== undefined && !f.edges)
-      ctx.addIssue({ code: 'custom', path: ['edges'], message: `feature '${f.name}': bucket needs edges, e.g. [10, 100]` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edges'],
+        message: `feature '${f.name}': bucket needs edges, e.g. [10, 100]`,
+      });
     if (f.edges && !f.edges.every((e, i) => i === 0 || e > f.edges![i - 1]))
       ctx.addIssue({ code: 'custom', path: ['edges'], message: `feature '${f.name}': edges must increase` });
     if ((f.agg === undefined) !== (f.window === undefined))
@@ -70,7 +74,11 @@ export const featureSchema = z
         message: `feature '${f.name}': agg ${f.agg} needs the column it aggregates`,
       });
     if (f.column !== undefined && (f.log || f.ratio || f.bucket))
-      ctx.addIssue({ code: 'custom', path: ['column'], message: `feature '${f.name}': column is for plain and aggregate features` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['column'],
+        message: `feature '${f.name}': column is for plain and aggregate features`,
+      });
   });
 export type FeatureDef = z.infer<typeof featureSchema>;
 
@@ -114,7 +122,11 @@ export const viewSchema = z
     const seen = new Set<string>();
     v.features.forEach((f, i) => {
       if (seen.has(f.name))
-        ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `feature '${f.name}' is defined twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', i, 'name'],
+          message: `feature '${f.name}' is defined twice`,
+        });
       seen.add(f.name);
     });
     if (v.timestamp === undefined) {
@@ -165,10 +177,7 @@ export interface ResolvedView {
 export function viewHash(r: ResolvedView): string {
   const { description: _v, ...view } = r.view;
   const { description: _e, ...entity } = r.entity;
-  return createHash('sha256')
-    .update(canonicalJson({ view, entity }))
-    .digest('hex')
-    .slice(0, 16);
+  return createHash('sha256').update(canonicalJson({ view, entity })).digest('hex').slice(0, 16);
 }
 
 /** Which source columns a feature reads. */

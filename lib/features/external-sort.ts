@@ -12,7 +12,10 @@ export type Compare<T> = (a: T, b: T) => number;
 /** Reads a file as lines, in chunks (no readline: it is slower and buffers more). */
 export async function* readLines(file: string): AsyncGenerator<string> {
   let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
+  for await (const chunk of createReadStream(file, {
+    encoding: 'utf8',
+    highWaterMark: 1 << 20,
+  }) as AsyncIterable<string>) {
     const text = rest + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

@@ -65,7 +65,10 @@ interface Match {
 }
 
 /** The view's matches for every label row, sorted by label row number. */
-async function joinView(view: JoinView, opts: JoinOptions): Promise<{ sorted: ExternalSorter<Match>; stats: ViewJoinStats }> {
+async function joinView(
+  view: JoinView,
+  opts: JoinOptions
+): Promise<{ sorted: ExternalSorter<Match>; stats: ViewJoinStats }> {
   const csv = await openCsv(opts.labels, opts.labelsName);
   const keyIdx = view.entity.keys.map((k) => csv.index(k, `entity '${view.entity.name}' key (view ${view.ref})`));
   const tsIdx = csv.index(opts.timestamp, 'dataset.features.timestamp');
@@ -122,7 +125,8 @@ function featureColumnNames(views: JoinView[], labelHeader: string[]): string[] 
   for (const v of views) {
     for (const f of v.view.features) {
       const prior = owner.get(f.name);
-      if (prior) throw new FeatureDataError(`feature '${f.name}' of ${v.ref} has the same name as ${prior}; rename one of them`);
+      if (prior)
+        throw new FeatureDataError(`feature '${f.name}' of ${v.ref} has the same name as ${prior}; rename one of them`);
       owner.set(f.name, `a feature of ${v.ref}`);
       names.push(f.name);
     }
