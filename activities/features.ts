@@ -17,6 +17,7 @@ import {
   lastMaterialization,
   type FeatureViewDoc,
 } from '../lib/store/feature-views';
+import type { FeatureViewLineage } from '../lib/store/models';
 import { FAILURE } from '../lib/workflow-safe/failures';
 import { heartbeat, type ActivityDeps } from './common';
 
@@ -31,18 +32,6 @@ export interface OpenMaterializationInput extends MaterializationRef {
   end: number;
   partitionsTotal: number;
   workflowId: string;
-}
-
-export interface FeatureLineage {
-  view: string;
-  version: number;
-  hash: string;
-  /** The source file's path and the newest materialization of this version when the join ran. */
-  source: string;
-  materialization: { id: string; end: string } | null;
-  matched: number;
-  expired: number;
-  missing: number;
 }
 
 async function mustGetView(deps: ActivityDeps, ref: string): Promise<FeatureViewDoc> {
@@ -74,7 +63,7 @@ export async function joinTrainingSet(
   deps: ActivityDeps,
   spec: { entities: string; timestamp: string; views: string[] },
   out: string
-): Promise<{ result: JoinResult; lineage: FeatureLineage[] }> {
+): Promise<{ result: JoinResult; lineage: FeatureViewLineage[] }> {
   const docs = await Promise.all(spec.views.map((v) => mustGetView(deps, v)));
   const views: JoinView[] = await Promise.all(
     docs.map(async (d) => ({
