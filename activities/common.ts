@@ -19,6 +19,7 @@ import { ArtifactIntegrityError } from '../lib/store/artifacts';
 import { ModelSignatureError } from '../lib/store/models';
 import { ServedModelNotFoundError } from '../lib/store/served-model';
 import { BatchInputError } from '../lib/batch/errors';
+import { FeatureDataError } from '../lib/features/csv-records';
 import type { Store } from '../lib/store/db';
 import { recordStepEnd, recordStepStart } from '../lib/store/events';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
@@ -35,6 +36,8 @@ export interface TestHooks {
   beforeShard?(round: number, index: number): Promise<void> | void;
   /** Awaited before each slice of a batch-inference chunk (the batch tests kill a worker mid-chunk). */
   beforeBatchRows?(chunk: number, offset: number): Promise<void> | void;
+  /** Awaited after a feature partition is written, before it is recorded (kill-mid-way tests). */
+  afterFeaturePartition?(partition: { start: number; end: number }): Promise<void> | void;
 }
 
 export interface ActivityDeps {
@@ -73,6 +76,7 @@ const BAD_INPUT: [new (...args: never[]) => Error, FailureType][] = [
   [ModelSignatureError, FAILURE.ModelSignatureError],
   [ServedModelNotFoundError, FAILURE.ServedModelNotFoundError],
   [BatchInputError, FAILURE.BatchInputError],
+  [FeatureDataError, FAILURE.DatasetError],
 ];
 
 /** Maps known bad-input errors to non-retryable failures whose message says what to fix. */

@@ -1,7 +1,8 @@
-// CPU queue: ingest (stream the file into a frame and fingerprint it), validate (the report;
+// CPU queue: ingest (stream the file into a frame and fingerprint it; for a `features` dataset,
+// build it first by the point-in-time join of activities/features.ts), validate (the report;
 // bad data fails the run at once) and features (drop unusable rows, seeded stratified split).
 import path from 'node:path';
-import { access, realpath } from 'node:fs/promises';
+import { access, mkdir, realpath } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   buildValidationReport,
@@ -29,6 +30,8 @@ import { updateRun } from '../lib/store/runs';
 import { profileFrame } from '../lib/monitoring/profile';
 import { saveReferenceProfile } from '../lib/store/monitoring';
 import { cancellationSignal, heartbeat, tracked, type ActivityDeps } from './common';
+import { joinTrainingSet } from './features';
+import type { FeatureViewLineage } from '../lib/store/models';
 import type { FeaturesResult, IngestResult, RunRef, ValidateResult } from './types';
 import { FAILURE } from '../lib/workflow-safe/failures';
 
@@ -39,9 +42,19 @@ interface Profile {
 
 export async function locateDataset(
   deps: ActivityDeps,
-  spec: RunRef['spec']
-): Promise<{ file: string; format: DatasetFormat; source: string }> {
+  spec: RunRef['spec'],
+  runId: string
+): Promise<{ file: string; format: DatasetFormat; source: string; featureViews?: FeatureViewLineage[] }> {
   const ds = spec.dataset;
+  if ('features' in ds) {
+    // The training set is the point-in-time join, written once per run (a retry rewrites it).
+    const dir = path.join(deps.cfg.dataDir, 'training-sets');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${runId}.csv`);
+    const { lineage } = await joinTrainingSet(deps, ds.features, file);
+    const refs = lineage.map((l) => `${l.view}@v${l.version}`).join(',');
+    return { file, format: 'csv', source: `features:${ds.features.entities}+${refs}`, featureViews: lineage };
+  }
   if ('name' in ds) {
     const b = bundledDataset(ds.name);
     return { ...b, source: `bundled:${ds.name}` };
@@ -72,7 +85,7 @@ export function createDataActivities(deps: ActivityDeps) {
         input.runId,
         'ingest',
         async () => {
-          const { file, format, source } = await locateDataset(deps, input.spec);
+          const { file, format, source, featureViews } = await locateDataset(deps, input.spec, input.runId);
           const read = await readDataset(file, {
             format,
             types: input.spec.features.types,
@@ -89,7 +102,15 @@ export function createDataActivities(deps: ActivityDeps) {
             kind: 'dataset-profile',
           });
           await updateRun(deps.store, input.runId, {
-            dataset: { sha256: read.sha256, rows: read.rows, bytes: read.bytes, format, source, uri: frame.uri },
+            dataset: {
+              sha256: read.sha256,
+              rows: read.rows,
+              bytes: read.bytes,
+              format,
+              source,
+              uri: frame.uri,
+              ...(featureViews ? { featureViews } : {}),
+            },
           });
           return {
             frame,
@@ -99,9 +120,16 @@ export function createDataActivities(deps: ActivityDeps) {
             rows: read.rows,
             format,
             source,
+            ...(featureViews ? { featureViews } : {}),
           };
         },
-        (r) => ({ rows: r.rows, bytes: r.bytes, sha256: r.sha256, source: r.source })
+        (r) => ({
+          rows: r.rows,
+          bytes: r.bytes,
+          sha256: r.sha256,
+          source: r.source,
+          ...(r.featureViews ? { featureViews: r.featureViews.map((v) => `${v.view}@v${v.version}`) } : {}),
+        })
       );
     },
 

@@ -2,6 +2,8 @@
 //   control: run history and the model registry (light, many at once);
 //   gpu:     training;
 //   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks, monitoring windows.
+//   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks,
+//            feature materialization.
 // workers/bootstrap.ts registers each group on its own queue; the `pipeline` workflow routes
 // each call to the right queue with the queue names in its input.
 import { createApprovalActivities } from './approval';
@@ -16,6 +18,7 @@ import { createSearchActivities } from './search';
 import { createMonitoringActivities } from './monitoring';
 import { createBatchControlActivities, createBatchCpuActivities } from './batch';
 import { createLifecycleControlActivities, createLifecycleCpuActivities } from './lifecycle';
+import { createFeatureActivities } from './features';
 import type { ActivityDeps } from './common';
 
 export type { ActivityDeps, TestHooks } from './common';
@@ -44,6 +47,7 @@ export function createCpuActivities(deps: ActivityDeps) {
     ...createBatchCpuActivities(deps),
     ...createMonitoringActivities(deps),
     ...createLifecycleCpuActivities(deps),
+    ...createFeatureActivities(deps),
   };
 }
 

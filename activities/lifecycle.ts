@@ -66,7 +66,12 @@ export function createLifecycleCpuActivities(deps: ActivityDeps) {
   return {
     /** sha256 of the bytes a run of `spec` would ingest (the same fingerprint ingest records). */
     async fingerprintDataset(input: { spec: RunSpec }): Promise<{ sha256: string }> {
-      const { file } = await locateDataset(deps, input.spec);
+      // A feature-view spec is fingerprinted by the training set its join gives now.
+      const { file } = await locateDataset(
+        deps,
+        input.spec,
+        `fingerprint-${activityInfo().workflowExecution?.workflowId ?? activityInfo().activityId}`
+      );
       const hash = createHash('sha256');
       for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
       return { sha256: hash.digest('hex') };

@@ -42,6 +42,7 @@ export function createRegistryActivities(deps: ActivityDeps) {
               datasetSha256: ingest.sha256,
               datasetSource: ingest.source,
               datasetRows: ingest.rows,
+              ...(ingest.featureViews ? { featureViews: ingest.featureViews } : {}),
               spec,
               codeVersion: codeVersion(),
               parentRun: input.runId,

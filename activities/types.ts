@@ -2,6 +2,7 @@
 // workflow can `import type` them. Everything here is small JSON: bytes travel as ArtifactRef.
 import type { ArtifactRef } from '../lib/store/artifacts';
 import type { RunStatus } from '../lib/store/runs';
+import type { FeatureViewLineage } from '../lib/store/models';
 import type { EvaluationSummary, GateResult, RunSpec } from '../lib/spec';
 import type { HeldOutRows } from '../lib/spec/gates';
 
@@ -25,8 +26,10 @@ export interface IngestResult {
   bytes: number;
   rows: number;
   format: 'csv' | 'jsonl';
-  /** Human-readable origin: "bundled:penguins", "path:x/y.csv" or "synthetic:<file>". */
+  /** Human-readable origin: "bundled:penguins", "path:x/y.csv", "synthetic:<file>" or "features:<labels>+<views>". */
   source: string;
+  /** For a training set joined from feature views: each view's version and the materialization it read. */
+  featureViews?: FeatureViewLineage[];
 }
 
 export interface ValidateResult {

@@ -16,3 +16,5 @@ export type { MonitorModelInput } from './monitor';
 export { modelLifecycle, retrainTriggerSignal } from './lifecycle';
 export type { LifecycleInput, LifecycleState } from './lifecycle';
 export { retrainTick } from './retrain-tick';
+export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
+export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';

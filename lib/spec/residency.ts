@@ -33,6 +33,7 @@ export function datasetFileRegion(cfg: DatasetRegionConfig, file: string): strin
 }
 
 function datasetRegion(cfg: DatasetRegionConfig, dataset: DatasetSpec): string | undefined {
+  if ('features' in dataset) return datasetFileRegion(cfg, dataset.features.entities);
   return 'path' in dataset ? datasetFileRegion(cfg, dataset.path) : undefined;
 }
 

@@ -5,6 +5,7 @@
 // Unknown fields are refused at every level (a typo must not be silently ignored).
 // docs/run-spec.md documents every field; keep the two in step.
 import { z } from 'zod';
+import { VIEW_REF_RE } from '../features/definition';
 import { datasetPathProblem } from '../ml/dataset/paths';
 import { REGION_HINT, REGION_RE } from '../temporal/queues';
 import { formatDuration, parseDuration } from './duration';
@@ -71,6 +72,32 @@ const syntheticDataset = z
   })
   .strict();
 
+/** A training set built by a point-in-time join of a label file with feature views (docs/features.md). */
+const featuresDataset = z
+  .object({
+    features: z
+      .object({
+        /** Label (entity) CSV under the datasets root: entity keys, the label time, the target. */
+        entities: z
+          .string()
+          .min(1)
+          .max(500)
+          .superRefine((p, ctx) => {
+            const problem = datasetPathProblem(p);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        /** The label-time column: features are joined as of this time. */
+        timestamp: columnName,
+        /** Views as "name@vN" (a version), "name@<hash>" or "name" (the latest at the run's start). */
+        views: z
+          .array(z.string().regex(VIEW_REF_RE, 'a feature view reference such as "customer_stats@v3"'))
+          .min(1)
+          .max(20),
+      })
+      .strict(),
+  })
+  .strict();
+
 export const trainerSchema = z
   .object({
     /** builtin = the TypeScript trainer; command = any process following docs/trainers.md. */
@@ -124,10 +151,10 @@ export const runSpecSchema = z
      * region (MLOPS_DATASET_REGIONS). lib/spec/residency.ts decides and refuses what may not run.
      */
     region: z.string().regex(REGION_RE, REGION_HINT).optional(),
-    dataset: z.union([bundledDataset, fileDataset, syntheticDataset], {
+    dataset: z.union([bundledDataset, fileDataset, syntheticDataset, featuresDataset], {
       errorMap: () => ({
         message:
-          'dataset must be { "name": "<bundled>" }, { "path": "<file under the datasets root>" } or { "synthetic": {...} }',
+          'dataset must be { "name": "<bundled>" }, { "path": "<file under the datasets root>" }, { "synthetic": {...} } or { "features": { "entities", "timestamp", "views" } }',
       }),
     }),
     target: columnName,

@@ -42,6 +42,20 @@ export interface ModelDoc {
   aliases: Record<string, AliasHolder>;
 }
 
+/** A feature view a training set was joined from (lineage of runs and models). */
+export interface FeatureViewLineage {
+  view: string;
+  version: number;
+  hash: string;
+  /** The view's source file, and its newest materialization of this version when the join ran. */
+  source: string;
+  materialization: { id: string; end: string } | null;
+  /** Label rows that got values, whose values were past the TTL (null), that had none (null). */
+  matched: number;
+  expired: number;
+  missing: number;
+}
+
 export interface ModelLineage {
   datasetSha256: string;
   datasetSource: string;
@@ -51,6 +65,8 @@ export interface ModelLineage {
   /** The run that produced the version. */
   parentRun: string;
   trainer: Record<string, unknown>;
+  /** Present when the training set came from feature views (docs/features.md). */
+  featureViews?: FeatureViewLineage[];
   features: { name: string; type: string }[];
   target: string;
   task: 'classification' | 'regression';

@@ -4,6 +4,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
 import type { RetrainTrigger } from '../workflow-safe/lifecycle';
+import type { FeatureViewLineage } from './models';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';
 
@@ -28,7 +29,15 @@ export interface RunDoc {
   endedAt?: Date;
   durationMs?: number;
   task?: 'classification' | 'regression';
-  dataset?: { sha256: string; rows: number; bytes: number; format: string; source: string; uri?: string };
+  dataset?: {
+    sha256: string;
+    rows: number;
+    bytes: number;
+    format: string;
+    source: string;
+    uri?: string;
+    featureViews?: FeatureViewLineage[];
+  };
   /** Registered model version, once there is one. */
   registered?: { name: string; version: number };
   metrics?: Record<string, unknown>;

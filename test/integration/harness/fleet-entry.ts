@@ -5,6 +5,8 @@
 //   TEST_EPOCH_DELAY_MS  sleep after every training epoch; prints "EPOCH <n>"
 //   TEST_SHARD_DELAY_MS  sleep (heartbeating) before each data-parallel shard; prints "SHARD <round> <index> <pid>"
 //   TEST_BATCH_DELAY_MS  sleep before each slice of a batch chunk; prints "BATCH <chunk> <offset> <pid>"
+//   TEST_FEATURE_DELAY_MS  sleep after writing a feature partition, before recording it;
+//                          prints "FEATURE_PARTITION <start> <pid>"
 // Prints "FLEET READY <pid>" once its workers poll (see spawnTestFleet in env.ts).
 import { Context } from '@temporalio/activity';
 import { createActivities } from '../../../activities';
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
   const epochDelay = Number(process.env.TEST_EPOCH_DELAY_MS ?? 0);
   const shardDelay = Number(process.env.TEST_SHARD_DELAY_MS ?? 0);
   const batchDelay = Number(process.env.TEST_BATCH_DELAY_MS ?? 0);
+  const featureDelay = Number(process.env.TEST_FEATURE_DELAY_MS ?? 0);
   const store = await openStore(cfg);
   const connection = await createWorkerConnection(cfg);
   const activities = createActivities({
@@ -41,6 +44,10 @@ async function main(): Promise<void> {
       async beforeBatchRows(chunk, offset) {
         console.log(`BATCH ${chunk} ${offset} ${process.pid}`);
         if (batchDelay > 0) await sleep(batchDelay);
+      },
+      async afterFeaturePartition(partition) {
+        console.log(`FEATURE_PARTITION ${partition.start} ${process.pid}`);
+        if (featureDelay > 0) await sleep(featureDelay);
       },
     },
   });
