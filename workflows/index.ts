@@ -11,3 +11,6 @@ export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-se
 export { batchInference, batchInferenceWindow } from './batch-inference';
 export type { BatchInferenceInput, BatchResult } from './batch-inference';
 export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';
+export { rollout } from './rollout';
+export type { RolloutInput, RolloutResult } from './rollout';
+export { overrideUpdate, rolloutQuery, rolloutWorkflowId } from './rollout-messages';

@@ -1,9 +1,10 @@
 // Indexes of every collection the pipeline writes (runs, run_events, metrics, models,
-// model_versions, alias_moves, approvals, checkpoints, artifacts). Idempotent; the pipeline's
+// model_versions, alias_moves, approvals, checkpoints, artifacts, deployments). Idempotent; the pipeline's
 // activities call it once per process before their first write, and the API may call it at start.
 import type { Db } from 'mongodb';
 import { ensureApprovalIndexes } from './approvals';
 import { ensureArtifactIndexes } from './artifacts';
+import { ensureDeploymentIndexes } from './deployment-records';
 import { ensureEventIndexes } from './events';
 import { ensureMetricIndexes } from './metrics';
 import { ensureModelIndexes } from './models';
@@ -16,4 +17,5 @@ export async function ensurePipelineIndexes(db: Db): Promise<void> {
   await ensureModelIndexes(db);
   await ensureApprovalIndexes(db);
   await ensureArtifactIndexes(db);
+  await ensureDeploymentIndexes(db);
 }
