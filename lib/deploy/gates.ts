@@ -61,9 +61,10 @@ export function sumStats(
   for (const d of docs) {
     s.requests += d.requests ?? 0;
     s.errors += d.errors ?? 0;
-    (d.latency ?? []).forEach((n, i) => {
-      if (i < s.latency.length) s.latency[i]! += n;
-    });
+    // An array, or an object keyed by bucket index where a writer $inc'ed buckets into an empty document.
+    for (const [i, n] of Object.entries(d.latency ?? {})) {
+      if (Number(i) < s.latency.length) s.latency[Number(i)]! += n;
+    }
     for (const [label, n] of Object.entries(d.predictions ?? {}))
       s.predictions[label] = (s.predictions[label] ?? 0) + n;
     s.compared += d.compared ?? 0;
