@@ -157,7 +157,13 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
   const record = (
     kind: RecordInput['kind'],
     outcome: string,
-    extra: { by?: string; reason?: string | null; metrics?: GateEvaluation; patch?: RecordInput['patch'] } = {}
+    extra: {
+      by?: string;
+      reason?: string | null;
+      metrics?: GateEvaluation;
+      patch?: RecordInput['patch'];
+      weight?: number;
+    } = {}
   ) =>
     acts.recordRollout({
       deploymentId,
@@ -168,7 +174,7 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
       by: extra.by ?? 'rollout',
       reason: extra.reason ?? null,
       step: status.step,
-      weight: status.weight,
+      weight: extra.weight ?? status.weight,
       metrics: extra.metrics,
       patch: extra.patch,
     });
@@ -265,12 +271,14 @@ export async function rollout(input: RolloutInput): Promise<RolloutResult> {
     reason: string,
     gate?: GateEvaluation
   ): Promise<RolloutResult> => {
+    const weight = status.weight;
     if (stable !== null) await applySplit(stable, null, 0, 'split');
     await acts.rollbackRegistry({ deploymentId, model, version, restore: productionMoved ? stable : null });
     endStep(state === 'aborted' ? 'aborted' : 'fail');
     await record('rollback', state, {
       by,
       reason,
+      weight,
       metrics: gate,
       patch: { state, reason, steps, weight: 0, ended: true },
     });

@@ -32,6 +32,16 @@ afterAll(async () => {
 
 const good = { requests: 10, latencyMs: 5, predictions: { a: 6, b: 4 } };
 
+/** The workflow's reason for refusing an update (the client wraps it in WorkflowUpdateFailedError). */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return ((err as Error).cause as Error).message;
+}
+
 async function aliases(model: string) {
   const m = await getModel(env.store, model);
   return { production: m?.aliases.production?.version ?? null, candidate: m?.aliases.candidate?.version ?? null };
@@ -67,7 +77,7 @@ describe('canary', () => {
       expect(doc).toMatchObject({ state: 'succeeded', weight: 100 });
       expect(doc!.steps.map((s) => [s.weight, s.outcome])).toEqual([
         [20, 'pass'],
-        [50, 'promoted'],
+        [50, 'pass'],
       ]);
       expect(await auditActions(result.deploymentId)).toEqual(
         expect.arrayContaining(['deployment.start', 'deployment.step', 'deployment.gate', 'deployment.promote'])
@@ -122,8 +132,7 @@ describe('low traffic and human overrides', () => {
     expect(paused.weight).toBe(20);
     expect(await aliases(model)).toEqual({ production: 1, candidate: 2 });
     // Four eyes: the requester may not resume or promote; another approver may.
-    await expect(override(env, handle, 'promote', 'requester')).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    await expect(override(env, handle, 'promote', 'requester')).rejects.toThrow(/four eyes/);
+    expect(await refusal(override(env, handle, 'promote', 'requester'))).toMatch(/four eyes/);
     await override(env, handle, 'promote', 'approver-2', 'checked by hand');
     const result = await handle.result();
     expect(result).toMatchObject({ state: 'succeeded' });
@@ -142,7 +151,7 @@ describe('low traffic and human overrides', () => {
       await waitFor('weight 20', async () => (await handle.query(rolloutQuery)).weight === 20);
       await override(env, handle, 'pause', 'requester', 'looking at the logs');
       await waitForState(handle, 'paused');
-      await expect(override(env, handle, 'resume', 'requester')).rejects.toThrow(/four eyes/);
+      expect(await refusal(override(env, handle, 'resume', 'requester'))).toMatch(/four eyes/);
       await override(env, handle, 'resume', 'approver-2', 'logs fine');
       await waitForState(handle, 'progressing');
       await override(env, handle, 'abort', 'requester', 'changed my mind');
@@ -173,7 +182,7 @@ describe('low traffic and human overrides', () => {
       at: Date.now(),
       signature: { keyId: 'k', value: 'AAAA' },
     };
-    await expect(handle.executeUpdate(overrideUpdate, { args: [forged as never] })).rejects.toThrow(/not vouched for/);
+    expect(await refusal(handle.executeUpdate(overrideUpdate, { args: [forged as never] }))).toMatch(/not vouched for/);
     const denied = await audit(env.store.db).findOne({ 'object.id': s.deploymentId, outcome: 'denied' });
     expect(denied?.details).toMatchObject({ claimedActor: 'mallory' });
     await override(env, handle, 'abort', 'requester', 'done');
