@@ -1,5 +1,5 @@
 // The activities of every fleet, grouped by task queue:
-//   control: run history and the model registry (light, many at once);
+//   control: run history, the model registry and rollouts (light, many at once);
 //   gpu:     training;
 //   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks, monitoring windows.
 //   cpu:     ingest, validate, features, evaluate, optimise, batch inference chunks,
@@ -11,6 +11,7 @@ import { createDataActivities } from './data';
 import { createEvaluateActivities } from './evaluate';
 import { createHistoryActivities } from './history';
 import { createRegistryActivities } from './registry';
+import { createRolloutActivities } from './rollout';
 import { createTrainActivities } from './train';
 import { createCommandTrainerActivities } from './command-trainer';
 import { createDistributedActivities } from './distributed';
@@ -28,6 +29,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createHistoryActivities(deps),
     ...createApprovalActivities(deps),
     ...createRegistryActivities(deps),
+    ...createRolloutActivities(deps),
     ...createSearchActivities(deps),
     ...createBatchControlActivities(deps),
     ...createLifecycleControlActivities(deps),

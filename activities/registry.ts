@@ -1,6 +1,7 @@
 // Control queue: the model registry. One version per run (retries return the same version),
 // lineage on every version, the approval decision, and the atomic promotion that moves
-// `production` and records the previous holder.
+// `production` and records the previous holder (or, for a spec with `deploy`, stages the serving
+// artifact for the rollout workflow, which moves the aliases).
 import { recordApproval } from '../lib/store/approvals';
 import {
   addVersionArtifacts,
@@ -9,11 +10,34 @@ import {
   registerModelVersion,
   updateModelVersion,
 } from '../lib/store/models';
+import type { ArtifactRef } from '../lib/store/artifacts';
 import { updateRun } from '../lib/store/runs';
 import { codeVersion, currentAttempt, tracked, type ActivityDeps } from './common';
 import type { DecisionInput, PromoteInput, PromoteResult, RegisterInput, RegisterResult } from './types';
 
 export function createRegistryActivities(deps: ActivityDeps) {
+  /** Names the artifact servers run (`serving`: int8 when optimisation chose it, else the float export). */
+  const attachServing = async (input: PromoteInput): Promise<ArtifactRef> => {
+    const v = await getModelVersion(deps.store, input.model, input.version);
+    if (!v) throw new Error(`model '${input.model}' v${input.version} is not registered`);
+    const opt = input.optimisation;
+    const serving = opt?.serving ?? v.artifacts.onnx;
+    const extra: Record<string, typeof serving> = { serving };
+    for (const c of opt?.candidates ?? []) extra[`onnx_${c.kind}`] = c.ref; // both artifacts are kept
+    await addVersionArtifacts(deps.store, input.model, input.version, extra);
+    if (opt) {
+      await updateModelVersion(deps.store, input.model, input.version, {
+        optimisation: {
+          chosen: opt.chosen,
+          reason: opt.reason,
+          metricName: opt.metricName,
+          floatMetric: opt.floatMetric,
+          candidates: opt.candidates,
+        },
+      });
+    }
+    return serving;
+  };
   return {
     async registerCandidate(input: RegisterInput): Promise<RegisterResult> {
       return tracked(
@@ -89,30 +113,19 @@ export function createRegistryActivities(deps: ActivityDeps) {
       });
     },
 
+    /** A rollout's first step (the rollout moves the aliases): the serving artifact, nothing else. */
+    async stageServing(input: PromoteInput): Promise<{ serving: ArtifactRef }> {
+      return tracked(deps, input.runId, 'stage-serving', async () => ({ serving: await attachServing(input) }));
+    },
+
     async promote(input: PromoteInput): Promise<PromoteResult> {
       return tracked(
         deps,
         input.runId,
         'promote',
         async () => {
-          const v = await getModelVersion(deps.store, input.model, input.version);
-          if (!v) throw new Error(`model '${input.model}' v${input.version} is not registered`);
+          const serving = await attachServing(input);
           const opt = input.optimisation;
-          const serving = opt?.serving ?? v.artifacts.onnx;
-          const extra: Record<string, typeof serving> = { serving };
-          for (const c of opt?.candidates ?? []) extra[`onnx_${c.kind}`] = c.ref; // both artifacts are kept
-          await addVersionArtifacts(deps.store, input.model, input.version, extra);
-          if (opt) {
-            await updateModelVersion(deps.store, input.model, input.version, {
-              optimisation: {
-                chosen: opt.chosen,
-                reason: opt.reason,
-                metricName: opt.metricName,
-                floatMetric: opt.floatMetric,
-                candidates: opt.candidates,
-              },
-            });
-          }
           const moved = await moveAlias(deps.store, {
             name: input.model,
             alias: 'production',

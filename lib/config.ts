@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { MODEL_NAME_RE } from './spec/schema';
 import { REGION_HINT, REGION_RE } from './temporal/queues';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -224,6 +225,30 @@ export const CONFIG_VARS = {
     schema: z.coerce.number().int().min(100).max(600_000),
     default: '2000',
     doc: 'How often the inference server re-reads model aliases to follow promotions',
+  },
+  MLOPS_INFERENCE_FAULTS: {
+    schema: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z.record(
+          z.string().regex(new RegExp(`${MODEL_NAME_RE.source.slice(0, -1)}@[1-9]\\d{0,8}$`), '<model>@<version> keys'),
+          z
+            .object({
+              errorRate: z.number().min(0).max(1).default(0),
+              delayMs: z.number().int().min(0).max(60_000).default(0),
+            })
+            .strict()
+        )
+      ),
+    doc: 'TEST/CHAOS ONLY: faults injected into model versions, e.g. {"penguins@5":{"errorRate":0.3,"delayMs":40}} (off when unset; logged at start)',
   },
   MLOPS_PREDICTION_LOG_SAMPLE: {
     schema: z.coerce.number().min(0).max(1),

@@ -5,6 +5,7 @@ import { OUTPUT_LABEL, OUTPUT_PROBABILITIES, OUTPUT_VALUE, PACKED_NUMERIC } from
 import { createSession, ort } from '../lib/ml/ort';
 import type { ServedModel } from '../lib/store/served-model';
 import { Batcher, type BatchOptions } from './batcher';
+import { faultFor, withFault, type Fault, type Faults } from './faults';
 import type { ServingMetrics } from './metrics';
 import { modelSchema, type Block, type ModelSchema, type Prediction } from './protocol';
 
@@ -12,6 +13,8 @@ export interface LoadOptions {
   /** Off: every request is its own ONNX Runtime call. */
   batching: BatchOptions | null;
   metrics: ServingMetrics;
+  /** MLOPS_INFERENCE_FAULTS: versions made slow or failing on purpose (tests, chaos). */
+  faults?: Faults;
 }
 
 export class LoadedModel {
@@ -19,6 +22,7 @@ export class LoadedModel {
   private retired = false;
   private drained: (() => void) | undefined;
   private readonly batcher: Batcher<Block, Prediction> | null;
+  readonly fault: Fault | undefined;
 
   private constructor(
     readonly name: string,
@@ -29,6 +33,7 @@ export class LoadedModel {
     private readonly opts: LoadOptions
   ) {
     this.batcher = opts.batching ? new Batcher((blocks) => this.runBlocks(blocks), opts.batching) : null;
+    this.fault = faultFor(opts.faults, name, version);
   }
 
   /** Opens a model that loadServedModel has already verified. */
@@ -63,7 +68,9 @@ export class LoadedModel {
   }
 
   predict(block: Block): Promise<Prediction> {
-    return this.batcher ? this.batcher.submit(block, block.rows) : this.runBlocks([block]).then((p) => p[0]);
+    const run = () =>
+      this.batcher ? this.batcher.submit(block, block.rows) : this.runBlocks([block]).then((p) => p[0]);
+    return this.fault ? withFault(this.fault, this.name, this.version, run) : run();
   }
 
   /** One ONNX Runtime call over the concatenated rows of several requests, split back per request. */

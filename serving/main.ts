@@ -7,6 +7,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import http from 'node:http';
+import os from 'node:os';
 import { runPrimary } from '../api/cluster';
 import { createLogger, type Logger } from '../lib/telemetry/logger';
 import { loadConfig, secretValues, type Config } from '../lib/config';
@@ -56,12 +57,12 @@ export async function startInference(
     },
     (err) => log.warn('prediction_log indexes not created (retried at next start)', { error: (err as Error).message })
   );
-  const app = createInferenceApp(store, cfg, log);
+  const port = opts.port ?? cfg.MLOPS_INFERENCE_PORT;
+  const app = createInferenceApp(store, cfg, log, `${os.hostname()}:${port}:${process.pid}`);
   const server = http.createServer(app.handler);
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
-  const port = opts.port ?? cfg.MLOPS_INFERENCE_PORT;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -2,6 +2,7 @@
 // rules (base units, _total for counters), so promtool accepts them; labels are bounded: model
 // and version come from the registry, outcome and class from fixed or model-defined sets.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PREDICTION_VALUE_BOUNDS } from '../lib/store/deployments';
 
 export type Outcome = 'ok' | 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'unavailable' | 'error';
 
@@ -76,7 +77,37 @@ export function createServingMetrics() {
       name: `${p}predicted_value`,
       help: 'Predicted values of regressors',
       labelNames: ['model', 'version'] as const,
-      buckets: [-1000, -100, -10, -1, 0, 1, 10, 100, 1000, 10000],
+      buckets: [...PREDICTION_VALUE_BOUNDS],
+      registers: [registry],
+    }),
+    versionLatency: new Histogram({
+      name: `${p}version_duration_seconds`,
+      help: 'Request start to prediction, per version answering by model name (traffic: live, or shadow for mirrored copies)',
+      labelNames: ['model', 'version', 'traffic'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    shadow: new Counter({
+      name: `${p}shadow_requests_total`,
+      help: 'Mirrored requests to a shadow candidate by result: agreed, disagreed, error, dropped (too many in flight)',
+      labelNames: ['model', 'version', 'result'] as const,
+      registers: [registry],
+    }),
+    splitWeight: new Gauge({
+      name: `${p}split_candidate_weight`,
+      help: 'Percent of callers the candidate answers (0 while it is not loaded or in shadow mode)',
+      labelNames: ['model'] as const,
+      registers: [registry],
+    }),
+    splitRevision: new Gauge({
+      name: `${p}split_revision`,
+      help: 'Revision of the traffic split this server applies per model',
+      labelNames: ['model'] as const,
+      registers: [registry],
+    }),
+    statsDropped: new Counter({
+      name: `${p}serving_stats_dropped_total`,
+      help: 'Requests whose per-version statistics were dropped because the store stayed unreachable',
       registers: [registry],
     }),
     logWritten: new Counter({

@@ -6,7 +6,10 @@
 //   GET  /v2/models/{m}[/versions/{v}], …/ready; POST …/infer        token with `infer`
 //   GET  /metrics                                                     token with `read`
 // Every model answer names its version (body model_version, header x-model-version). Errors
-// are {"error": "..."}; a malformed body is always a 4xx, never a 5xx.
+// are {"error": "..."}; a malformed body is always a 4xx, never a 5xx. Requests for a model name
+// are split between stable and candidate by the caller key (x-mlops-caller, else the request id),
+// mirrored to a shadow candidate in shadow mode, and counted per version (version-stats.ts).
+import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -23,7 +26,10 @@ import type { TokenDoc } from '../lib/store/tokens';
 import { createServingMetrics, outcomeOf, type ServingMetrics } from './metrics';
 import { PredictionLog } from './prediction-log';
 import { decodeInputs, encodeOutputs, parseRequest, ProtocolError, selectOutputs, type ModelSchema } from './protocol';
-import { ServedModels } from './served-models';
+import { ServedModels, type Picked } from './served-models';
+import { InjectedFault } from './faults';
+import { ShadowMirror, sinceMs } from './shadow';
+import { VersionStats } from './version-stats';
 import type { LoadedModel } from './loaded-model';
 import { PACKAGE_ROOT } from '../lib/package-root';
 
@@ -48,13 +54,19 @@ export type ServingConfig = Pick<
   | 'MLOPS_PREDICTION_LOG_TTL_DAYS'
   | 'MLOPS_AUTH_FAILURE_LIMIT'
   | 'MLOPS_AUTH_FAILURE_WINDOW_S'
+  | 'MLOPS_INFERENCE_FAULTS'
 >;
+
+/** Header naming the caller whose requests should meet the same version of a split. */
+export const CALLER_HEADER = 'x-mlops-caller';
+const CALLER_KEY_MAX = 256;
 
 export interface InferenceApp {
   handler: http.RequestListener;
   models: ServedModels;
   metrics: ServingMetrics;
   predictionLog: PredictionLog;
+  stats: VersionStats;
   close(): Promise<void>;
 }
 
@@ -105,6 +117,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
+const versionOf = (m: LoadedModel) => ({ model: m.name, version: m.version });
+
 export function metadataOf(model: LoadedModel): Record<string, unknown> {
   const s: ModelSchema = model.schema;
   return {
@@ -123,18 +137,44 @@ export function metadataOf(model: LoadedModel): Record<string, unknown> {
   };
 }
 
+/** The first of a header's values, when it is short enough to be a key. */
+function headerKey(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const text = Array.isArray(v) ? v[0] : v;
+  return text && text.length <= CALLER_KEY_MAX ? text : undefined;
+}
+
 export function createInferenceApp(
   store: Pick<Store, 'db' | 'keyring'>,
   cfg: ServingConfig,
-  log: Logger
+  log: Logger,
+  /** This server in `serving_stats` and `serving_instances` (host:port:pid). */
+  serverId = `${os.hostname()}:${process.pid}`
 ): InferenceApp {
   const metrics = createServingMetrics();
   const batching =
     cfg.MLOPS_INFERENCE_BATCHING === '1'
       ? { maxRows: cfg.MLOPS_INFERENCE_BATCH_MAX_ROWS, delayMs: cfg.MLOPS_INFERENCE_BATCH_DELAY_MS }
       : null;
-  const models = new ServedModels(store, { batching, metrics, pollMs: cfg.MLOPS_INFERENCE_POLL_MS, log });
+  const faults = cfg.MLOPS_INFERENCE_FAULTS;
+  if (faults && Object.keys(faults).length) {
+    log.warn('FAULT INJECTION IS ON (MLOPS_INFERENCE_FAULTS): these versions are made slow or failing on purpose', {
+      faults,
+    });
+  }
+  const models = new ServedModels(store, {
+    batching,
+    metrics,
+    faults,
+    pollMs: cfg.MLOPS_INFERENCE_POLL_MS,
+    log,
+    serverId,
+  });
   models.start();
+  const stats = new VersionStats(store.db, serverId, metrics);
+  const statsTimer = setInterval(() => void stats.flush(), cfg.MLOPS_INFERENCE_POLL_MS);
+  statsTimer.unref();
+  const shadow = new ShadowMirror(stats, metrics);
   const predictionLog = new PredictionLog(
     store.db,
     {
@@ -185,7 +225,12 @@ export function createInferenceApp(
     return doc;
   }
 
-  async function modelRoute(req: http.IncomingMessage, m: RegExpExecArray, requestId: string): Promise<Reply> {
+  async function modelRoute(
+    req: http.IncomingMessage,
+    m: RegExpExecArray,
+    requestId: string,
+    started: bigint
+  ): Promise<Reply> {
     let name: string;
     let versionText: string | undefined;
     try {
@@ -206,21 +251,47 @@ export function createInferenceApp(
     // The body is read (and its size checked) before any model is loaded for it.
     const text = action === 'infer' ? await readBody(req, cfg.MLOPS_INFERENCE_MAX_BODY_BYTES) : '';
     const request = action === 'infer' ? parseRequest(text) : undefined;
-    let model: LoadedModel;
+    // Routed by name: split by caller key and counted per version. Pinned: neither.
+    const live = versionText === undefined;
+    let picked: Picked;
     try {
-      model = await models.acquire(name, versionText === undefined ? undefined : Number(versionText));
+      picked = live
+        ? await models.pick(
+            name,
+            headerKey(req, CALLER_HEADER) ?? request?.id ?? headerKey(req, 'x-request-id') ?? requestId,
+            action === 'infer'
+          )
+        : { model: await models.acquire(name, Number(versionText)), shadow: null };
     } catch (err) {
       if (action === 'ready' && err instanceof ProtocolError && err.status === 503) {
         return json(503, { name, ready: false, error: err.message });
       }
       throw err;
     }
+    const { model } = picked;
+    let mirrored = picked.shadow;
     try {
       if (action === 'ready') return { ...json(200, { name, ready: true }), model };
       if (!request) return { ...json(200, metadataOf(model)), model };
       const block = decodeInputs(model.schema, request, cfg.MLOPS_INFERENCE_MAX_ROWS);
       const wanted = selectOutputs(model.schema, request);
-      const prediction = await model.predict(block);
+      const predicted = model.predict(block);
+      if (mirrored) {
+        shadow.mirror(mirrored, block, predicted, started);
+        mirrored = null; // released by the mirror
+      }
+      let prediction;
+      try {
+        prediction = await predicted;
+      } catch (err) {
+        if (live) stats.record({ ...versionOf(model), shadow: false, latencyMs: sinceMs(started), error: true });
+        if (!(err instanceof InjectedFault)) {
+          log.error('model run failed', { model: model.name, version: model.version, error: (err as Error).message });
+        }
+        return { ...fail(500, `the model failed on this request (${(err as Error).message})`), model };
+      }
+      if (live)
+        stats.record({ ...versionOf(model), shadow: false, latencyMs: sinceMs(started), error: false, prediction });
       const body = {
         model_name: model.name,
         model_version: String(model.version),
@@ -244,10 +315,11 @@ export function createInferenceApp(
       throw err;
     } finally {
       model.release();
+      mirrored?.release();
     }
   }
 
-  async function route(req: http.IncomingMessage, path: string, requestId: string): Promise<Reply> {
+  async function route(req: http.IncomingMessage, path: string, requestId: string, started: bigint): Promise<Reply> {
     if (path === '/v2/health/live') return json(200, { live: true });
     if (path === '/v2/health/ready') return json(200, { ready: true });
     if (path === '/v2') return json(200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: [] });
@@ -261,7 +333,7 @@ export function createInferenceApp(
       };
     }
     const m = MODEL_ROUTE.exec(path);
-    if (m) return modelRoute(req, m, requestId);
+    if (m) return modelRoute(req, m, requestId, started);
     return fail(404, `no route ${req.method} ${path.slice(0, 100)}; see GET /v2 and /v2/models/{name}`);
   }
 
@@ -270,7 +342,7 @@ export function createInferenceApp(
     const requestId = randomUUID();
     const path = (req.url ?? '/').split('?')[0];
     const isInfer = req.method === 'POST' && path.endsWith('/infer');
-    route(req, path, requestId)
+    route(req, path, requestId, started)
       .catch((err): Reply => {
         if (err instanceof ProtocolError) return fail(err.status, err.message);
         log.error('inference request failed', { path, error: (err as Error).message });
@@ -306,8 +378,11 @@ export function createInferenceApp(
     models,
     metrics,
     predictionLog,
+    stats,
     async close() {
+      clearInterval(statsTimer);
       await models.stop();
+      await stats.flush();
       await predictionLog.close();
     },
   };

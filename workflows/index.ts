@@ -18,3 +18,6 @@ export type { LifecycleInput, LifecycleState } from './lifecycle';
 export { retrainTick } from './retrain-tick';
 export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
 export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';
+export { rollout } from './rollout';
+export type { RolloutInput, RolloutResult } from './rollout';
+export { overrideUpdate, rolloutQuery, rolloutWorkflowId } from './rollout-messages';

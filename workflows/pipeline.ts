@@ -1,7 +1,8 @@
 // The ML lifecycle as one durable workflow:
 //   ingest -> validate -> features (CPU) -> train (GPU) -> evaluate (CPU, vs the production champion)
 //   -> quality gate -> register candidate (control) -> human approval (signal, timeout)
-//   -> optimise int8 / prune (CPU) -> promote to `production` (control).
+//   -> optimise int8 / prune (CPU) -> promote to `production` (control), directly or, with a
+//   `deploy` block, through the rollout child workflow (workflows/rollout.ts).
 // Deterministic: no I/O here, only activities, timers and state. Bytes never pass through this
 // code (artifact references only). Every activity has an explicit retry policy and timeouts;
 // bad input fails at once (non-retryable types); transient faults retry with backoff.
@@ -13,6 +14,7 @@ import {
   condition,
   executeChild,
   isCancellation,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -28,6 +30,8 @@ import type { EvaluateResult, OptimiseResult, RegisterResult, TrainInput, TrainR
 import { commandTraining } from './command-training';
 import { distributedTraining } from './distributed-training';
 import { hyperparameterSearch } from './hyperparameter-search';
+import { rollout } from './rollout';
+import { rolloutWorkflowId } from './rollout-messages';
 import { evaluateGates, type GateResult } from '../lib/spec/gates';
 import type { RunSpec, RunSpecInput } from '../lib/spec/schema';
 import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
@@ -455,13 +459,34 @@ export async function pipeline(input: PipelineInput): Promise<PipelineResult> {
     }
 
     enter('promote');
-    const promoted = await acts.control.promote({
-      runId,
-      model: spec.model,
-      version: registered.version,
-      optimisation,
-      approver,
-    });
+    const promoteInput = { runId, model: spec.model, version: registered.version, optimisation, approver };
+    // v4: a spec with `deploy` reaches production through the rollout workflow (canary, blue-green
+    // or shadow); histories recorded before it, and specs without `deploy`, promote directly.
+    if (spec.deploy && patched('deploy-rollout')) {
+      const staged = await acts.control.stageServing(promoteInput);
+      const rolled = await executeChild(rollout, {
+        workflowId: rolloutWorkflowId(spec.model),
+        taskQueue: input.queues.control,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL, // a cancelled run rolls its rollout back
+        args: [
+          {
+            deploymentId: `${runId}-deploy`,
+            model: spec.model,
+            version: registered.version,
+            deploy: spec.deploy,
+            requestedBy: input.createdBy ?? `pipeline:${runId}`,
+            runId,
+            queues: { control: input.queues.control },
+          },
+        ],
+      });
+      if (rolled.state !== 'succeeded') {
+        return await finish('failed', `rollout ${rolled.deploymentId} ${rolled.state}: ${rolled.reason}`);
+      }
+      promotion = { version: rolled.version, previousVersion: rolled.stable, serving: staged.serving.uri };
+      return await finish('succeeded', null);
+    }
+    const promoted = await acts.control.promote(promoteInput);
     promotion = { version: promoted.version, previousVersion: promoted.previousVersion, serving: promoted.serving.uri };
     return await finish('succeeded', null);
   } catch (err) {

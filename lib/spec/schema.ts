@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { VIEW_REF_RE } from '../features/definition';
 import { datasetPathProblem } from '../ml/dataset/paths';
 import { REGION_HINT, REGION_RE } from '../temporal/queues';
-import { formatDuration, parseDuration } from './duration';
+import { deploySchema } from './deploy';
+import { durationField } from './duration-field';
 
 /** Model names double as registry keys and search-attribute values. */
 export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -17,26 +18,6 @@ export const DATASET_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const columnName = z.string().min(1, 'a column name').max(200, 'at most 200 characters');
 const fraction = (def: number) => z.number().min(0).max(1).default(def);
-
-const duration = (def: string, minMs: number, maxMs: number) =>
-  z
-    .union([z.string().max(40), z.number()])
-    .default(def)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; write e.g. "72h", "30m", "10s"` });
-        return z.NEVER;
-      }
-      if (ms < minMs || ms > maxMs) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be between ${formatDuration(minMs)} and ${formatDuration(maxMs)} (got ${formatDuration(ms)})`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
 
 const bundledDataset = z
   .object({ name: z.string().regex(DATASET_NAME_RE, 'a bundled dataset name, e.g. "penguins"') })
@@ -109,7 +90,7 @@ export const trainerSchema = z
     /** command trainer: free-form hyperparameters handed to the process in its params JSON. */
     params: z.record(z.string(), z.unknown()).default({}),
     /** command trainer: the process is killed (whole process group) after this long. */
-    timeout: duration('24h', 1_000, 7 * 86_400_000),
+    timeout: durationField('24h', 1_000, 7 * 86_400_000),
     /** linear = linear / logistic / softmax regression by task; mlp = ReLU hidden layers. */
     model: z.enum(['linear', 'mlp']).default('mlp'),
     hidden: z.array(z.number().int().min(1).max(4096)).max(8).default([32]),
@@ -223,7 +204,7 @@ export const runSpecSchema = z
       .object({
         required: z.boolean().default(true),
         /** How long the run waits for a decision before it ends `expired`. */
-        timeout: duration('72h', 1_000, 365 * 86_400_000),
+        timeout: durationField('72h', 1_000, 365 * 86_400_000),
       })
       .strict()
       .default({}),
@@ -238,6 +219,8 @@ export const runSpecSchema = z
       })
       .strict()
       .default({}),
+    /** How an approved version reaches production (docs/deployments.md); absent = direct promotion. */
+    deploy: deploySchema.optional(),
   })
   .strict();
 

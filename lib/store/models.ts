@@ -121,6 +121,7 @@ export interface AliasMove {
   _id: string;
   name: string;
   alias: string;
+  /** The new holder; 0 when the alias was removed (removeAlias). */
   version: number;
   previous: number | null;
   runId: string;
@@ -244,6 +245,21 @@ export interface MoveAliasInput {
   /** The run on whose behalf (for pipeline promotions), else any id for the history. */
   runId?: string;
   reason?: string;
+  /**
+   * Compare-and-set on the holder: the version expected to hold the alias now (null = nobody).
+   * Absent = whoever holds it. A different holder throws AliasConflictError and moves nothing.
+   */
+  expected?: number | null;
+}
+
+export class AliasConflictError extends Error {
+  constructor(name: string, alias: string, expected: number | null, actual: number | null) {
+    super(
+      `alias '${alias}' of model '${name}' is held by ${actual === null ? 'nobody' : `v${actual}`}, not ` +
+        `${expected === null ? 'nobody' : `v${expected}`} as expected: someone moved it meanwhile; check GET /v1/models/${name}`
+    );
+    this.name = 'AliasConflictError';
+  }
 }
 
 export interface MoveAliasResult {
@@ -268,6 +284,9 @@ export async function moveAlias(store: Pick<Store, 'db'>, input: MoveAliasInput)
     const current = model.aliases?.[input.alias];
     if (current && current.version === input.version)
       return { moved: false, holder: current, previous: current.previous };
+    if (input.expected !== undefined && (current?.version ?? null) !== input.expected) {
+      throw new AliasConflictError(input.name, input.alias, input.expected, current?.version ?? null);
+    }
     const holder: AliasHolder = {
       version: input.version,
       runId: input.runId ?? target.runId,
@@ -315,6 +334,42 @@ export async function moveAlias(store: Pick<Store, 'db'>, input: MoveAliasInput)
     return { moved: true, holder, previous: holder.previous };
   }
   throw new Error(`alias '${input.alias}' of model '${input.name}' kept changing; try again`);
+}
+
+/**
+ * Removes `alias` if `version` holds it (compare-and-set), recording the move; a no-op otherwise,
+ * so a retried rollback changes nothing. Returns whether it removed it.
+ */
+export async function removeAlias(
+  store: Pick<Store, 'db'>,
+  input: { name: string; alias: string; version: number; by: string; reason?: string }
+): Promise<boolean> {
+  const key = `aliases.${input.alias}`;
+  const model = await models(store.db).findOne({ _id: input.name });
+  const current = model?.aliases?.[input.alias];
+  if (!current || current.version !== input.version) return false;
+  const at = new Date();
+  const res = await models(store.db).updateOne(
+    { _id: input.name, [`${key}.version`]: current.version, [`${key}.since`]: current.since },
+    { $unset: { [key]: '' }, $set: { updatedAt: at } }
+  );
+  if (res.modifiedCount !== 1) return false;
+  await modelVersions(store.db).updateOne(
+    { _id: `${input.name}:${input.version}` },
+    { $pull: { aliases: input.alias }, $set: { updatedAt: at } }
+  );
+  await aliasMoves(store.db).insertOne({
+    _id: `${input.name}:${input.alias}:${at.getTime()}:removed`,
+    name: input.name,
+    alias: input.alias,
+    version: 0,
+    previous: input.version,
+    runId: current.runId,
+    by: input.by,
+    reason: input.reason,
+    at,
+  });
+  return true;
 }
 
 export async function getModel(store: Pick<Store, 'db'>, name: string): Promise<ModelDoc | null> {

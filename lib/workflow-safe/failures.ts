@@ -37,6 +37,12 @@ export const FAILURE = {
   BatchFailed: 'BatchFailed',
   /** Every trial of a hyperparameter search failed (the search workflow's own failure). */
   SearchFailed: 'SearchFailed',
+  /** A rollout cannot start or go on as asked (unknown version, already production, bad split). */
+  DeploymentError: 'DeploymentError',
+  /** An alias a rollout was to move by compare-and-set is held by another version than expected. */
+  DeploymentConflict: 'DeploymentConflict',
+  /** A rollout override the workflow refused (four eyes, no valid voucher, not allowed in this state). */
+  OverrideRefused: 'OverrideRefused',
   /** A pipeline run failed for a reason that carries no type of its own. */
   PipelineFailed: 'PipelineFailed',
 } as const;

@@ -29,15 +29,26 @@ export function penguinsSplit(): Penguins {
   return { train: slice(frame, s.train), test: slice(frame, s.test) };
 }
 
-/** Trains a small penguins classifier (seeded) and registers it as the next version of `name`. */
+const NEXT_SPECIES: Record<string, string> = { Adelie: 'Chinstrap', Chinstrap: 'Gentoo', Gentoo: 'Adelie' };
+
+/** The frame with every species renamed to the next one: a model trained on it predicts differently. */
+export function permutedLabels(frame: Frame): Frame {
+  const species = frame.columns.species as (string | null)[];
+  return { ...frame, columns: { ...frame.columns, species: species.map((s) => (s === null ? s : NEXT_SPECIES[s])) } };
+}
+
+/**
+ * Trains a small penguins classifier (seeded) and registers it as the next version of `name`;
+ * `permuted` trains it on permuted labels (a real model whose predictions differ).
+ */
 export async function registerPenguins(
   store: Store,
   name: string,
   data: Penguins,
-  opts: { seed?: number; promote?: boolean; hidden?: number[] } = {}
+  opts: { seed?: number; promote?: boolean; hidden?: number[]; permuted?: boolean } = {}
 ): Promise<{ version: ModelVersionDoc; onnx: Uint8Array }> {
   const runId = `run-${randomUUID().slice(0, 8)}`;
-  const model = await train(data.train, {
+  const model = await train(opts.permuted ? permutedLabels(data.train) : data.train, {
     task: 'classification',
     target: 'species',
     features: penguinsFeatures,

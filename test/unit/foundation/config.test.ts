@@ -60,3 +60,27 @@ describe('production mode', () => {
     );
   });
 });
+
+describe('MLOPS_INFERENCE_FAULTS', () => {
+  it('is off by default and parses <model>@<version> faults', () => {
+    expect(loadConfig({}).MLOPS_INFERENCE_FAULTS).toBeUndefined();
+    expect(
+      loadConfig({ MLOPS_INFERENCE_FAULTS: '{"penguins@5":{"errorRate":0.3,"delayMs":40},"a.b@2":{}}' })
+        .MLOPS_INFERENCE_FAULTS
+    ).toEqual({
+      'penguins@5': { errorRate: 0.3, delayMs: 40 },
+      'a.b@2': { errorRate: 0, delayMs: 0 },
+    });
+  });
+
+  it('refuses bad JSON, keys and fields', () => {
+    expect(() => loadConfig({ MLOPS_INFERENCE_FAULTS: '{penguins' })).toThrow(/MLOPS_INFERENCE_FAULTS=.*expected JSON/);
+    expect(() => loadConfig({ MLOPS_INFERENCE_FAULTS: '{"penguins":{}}' })).toThrow(/<model>@<version> keys/);
+    expect(() => loadConfig({ MLOPS_INFERENCE_FAULTS: '{"penguins@1":{"errorRate":2}}' })).toThrow(
+      /MLOPS_INFERENCE_FAULTS/
+    );
+    expect(() => loadConfig({ MLOPS_INFERENCE_FAULTS: '{"penguins@1":{"crash":true}}' })).toThrow(
+      /MLOPS_INFERENCE_FAULTS/
+    );
+  });
+});

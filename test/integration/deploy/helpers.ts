@@ -1,0 +1,200 @@
+// Shared setup of the rollout tests: real Temporal, real MongoDB wire and the real control
+// activities, a registered model whose v1 is production, and a stats feeder that writes
+// serving_stats the way inference servers do (per version, per window, $inc), so each test
+// decides what a good or a bad candidate looks like to the gates.
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../../lib/config';
+import { vouchOverride } from '../../../lib/crypto/approval-voucher';
+import { deploySchema, type DeploySpecInput } from '../../../lib/spec/deploy';
+import { openStore, type Store } from '../../../lib/store/db';
+import { LATENCY_BOUNDS_MS, servingStats, STATS_WINDOW_MS } from '../../../lib/store/deployments';
+import { moveAlias, registerModelVersion } from '../../../lib/store/models';
+import { createClient } from '../../../lib/temporal/connection';
+import type { OverrideAction } from '../../../lib/workflow-safe/deploy-override';
+import {
+  overrideUpdate,
+  rolloutQuery,
+  rolloutWorkflowId,
+  type RolloutStatus,
+} from '../../../workflows/rollout-messages';
+import type { RolloutInput, RolloutResult } from '../../../workflows/rollout';
+import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { StopWaiting, waitFor } from '../harness/wait';
+
+export interface RolloutEnv {
+  cfg: Config;
+  store: Store;
+  client: Client;
+  workers: TestWorkers;
+  close(): Promise<void>;
+}
+
+export async function rolloutEnv(): Promise<RolloutEnv> {
+  const cfg = testConfig();
+  const store = await openStore(cfg);
+  const client = await createClient(cfg);
+  const workers = await startTestWorkers(cfg, store, ['control']);
+  return {
+    cfg,
+    store,
+    client,
+    workers,
+    async close() {
+      await workers.shutdown();
+      await client.connection.close();
+      await store.close();
+    },
+  };
+}
+
+const fakeRef = (n: number) => ({
+  uri: `artifact://sha256/${String(n).padStart(64, '0')}`,
+  sha256: String(n).padStart(64, '0'),
+  bytes: 1,
+  mediaType: 'application/onnx',
+});
+
+/** A model with versions 1..n registered and v1 holding `production`. */
+export async function registeredModel(store: Store, versions = 2): Promise<string> {
+  const name = `m-${randomUUID().slice(0, 8)}`;
+  for (let v = 1; v <= versions; v++) {
+    await registerModelVersion(store, {
+      name,
+      runId: `${name}-run-${v}`,
+      metrics: {},
+      artifacts: { onnx: fakeRef(v) },
+      lineage: {
+        datasetSha256: 'x',
+        datasetSource: 'test',
+        datasetRows: 1,
+        spec: {},
+        codeVersion: 'test',
+        parentRun: `${name}-run-${v}`,
+        trainer: {},
+        features: [],
+        target: 'y',
+        task: 'classification',
+        artifacts: {},
+      },
+    });
+  }
+  await moveAlias(store, { name, alias: 'production', version: 1, by: 'test' });
+  return name;
+}
+
+/** What one version answers per tick: requests, errors, the latency bucket, the predicted labels. */
+export interface Traffic {
+  requests: number;
+  errors?: number;
+  latencyMs?: number;
+  predictions?: Record<string, number>;
+}
+
+/** Writes stats for each version every 100 ms (as inference servers flush) until stopped. */
+export function feedStats(store: Store, model: string, perVersion: Record<number, Traffic>): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const now = Date.now();
+      const windowStart = new Date(now - (now % STATS_WINDOW_MS));
+      for (const [v, t] of Object.entries(perVersion)) {
+        const bucket = LATENCY_BOUNDS_MS.findIndex((b) => (t.latencyMs ?? 1) <= b);
+        const inc: Record<string, number> = {
+          requests: t.requests,
+          errors: t.errors ?? 0,
+          [`latency.${bucket < 0 ? LATENCY_BOUNDS_MS.length : bucket}`]: t.requests,
+        };
+        for (const [label, n] of Object.entries(t.predictions ?? { a: t.requests })) inc[`predictions.${label}`] = n;
+        await servingStats(store.db).updateOne(
+          { _id: `${model}:${v}:test:${windowStart.getTime()}` },
+          {
+            $setOnInsert: { model, version: Number(v), server: 'test', windowStart, shadow: false },
+            $inc: inc,
+          },
+          { upsert: true }
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/** Fast settings: a 1.5 s bake, checks every 300 ms, 20 requests decide. */
+export function fastDeploy(overrides: DeploySpecInput = {}): DeploySpecInput {
+  return {
+    steps: [20, 50, 100],
+    bake: '1500ms',
+    checkEvery: '300ms',
+    inconclusiveAfter: '2s',
+    rollbackWindow: '2s',
+    serverTimeout: '5s',
+    gates: { minRequests: 20, maxErrorRate: 0.05, maxP99Ms: 100, maxPredictionShift: 0.2 },
+    ...overrides,
+  };
+}
+
+export type RolloutHandle = WorkflowHandle<(input: RolloutInput) => Promise<RolloutResult>>;
+
+export async function startRollout(
+  env: RolloutEnv,
+  model: string,
+  deploy: DeploySpecInput,
+  opts: { version?: number; requestedBy?: string } = {}
+): Promise<RolloutHandle> {
+  const version = opts.version ?? 2;
+  const input: RolloutInput = {
+    deploymentId: `${model}-v${version}-${randomUUID().slice(0, 6)}`,
+    model,
+    version,
+    deploy: deploySchema.parse(deploy),
+    requestedBy: opts.requestedBy ?? 'requester',
+    runId: null,
+    queues: { control: env.cfg.queues.control },
+    options: { retryInitialInterval: '200 milliseconds' },
+  };
+  return env.client.workflow.start('rollout', {
+    taskQueue: env.cfg.queues.control,
+    workflowId: rolloutWorkflowId(model),
+    args: [input],
+  }) as never;
+}
+
+/** Sends an override as the API does: vouched for with the store's keyring. */
+export async function override(
+  env: RolloutEnv,
+  handle: RolloutHandle,
+  action: OverrideAction,
+  actor: string,
+  reason = 'test'
+) {
+  const s = await handle.query(rolloutQuery);
+  return handle.executeUpdate(overrideUpdate, {
+    args: [vouchOverride(env.store.keyring!, s.deploymentId, { action, actor, reason })],
+  });
+}
+
+export async function waitForState(
+  handle: RolloutHandle,
+  state: RolloutStatus['state'],
+  timeoutMs = 60_000
+): Promise<RolloutStatus> {
+  return waitFor(
+    `rollout state ${state}`,
+    async () => {
+      const s = await handle.query(rolloutQuery);
+      if (s.state === state) return s;
+      if (['succeeded', 'rolled_back', 'aborted', 'failed'].includes(s.state)) {
+        throw new StopWaiting(`rollout ended ${s.state}: ${s.reason}`);
+      }
+      return undefined;
+    },
+    timeoutMs
+  );
+}
