@@ -224,7 +224,7 @@ export const CONFIG_VARS = {
   MLOPS_INFERENCE_POLL_MS: {
     schema: z.coerce.number().int().min(100).max(600_000),
     default: '2000',
-    doc: 'How often the inference server re-reads model aliases to follow promotions',
+    doc: 'How often the inference server re-reads model aliases and traffic splits (and flushes per-version stats)',
   },
   MLOPS_INFERENCE_FAULTS: {
     schema: z

@@ -9,55 +9,24 @@
 //   npx tsx bench/serving/online.ts [--duration 3] [--workers 1]
 //
 // Prints a table and writes bench/results/serving-online.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { exportOnnx, quantizeInt8, train, type FeatureSpec, type Frame } from '../../lib/ml';
 import { PIPELINE_EXPORT } from '../../lib/ml/export';
 import { createSession, ort } from '../../lib/ml/ort';
-import { loadConfig, type Config } from '../../lib/config';
-import { MEDIA, putArtifact } from '../../lib/store/artifacts';
-import { openStore, type Store } from '../../lib/store/db';
-import { moveAlias, registerModelVersion } from '../../lib/store/models';
 import { createToken } from '../../lib/store/tokens';
-import { provisionTools } from '../../tools/provision';
-import { repoScript } from '../../tools/stack/child';
-import { freePort } from '../../tools/stack/ports';
-import { startMongoServer } from '../../tools/stack/services';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { percentile, runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
 import { table, teacherData } from '../ml/common';
+import { combine, embeddedStore, registerOnnx, ROOT, withServer } from './common';
 
-const ROOT = path.resolve(__dirname, '../..');
 const CONCURRENCY = [1, 8, 64];
 const durationMs = arg('duration', 3) * 1000;
 const workers = arg('workers', 1);
 /** Rounds each measurement is split into (see the main loop). */
 const ROUNDS = 4;
-
-/** Rounds of one measurement as one result: total rate, median p50/p90/p99 of the rounds. */
-function combine(rounds: LoadResult[]): LoadResult {
-  const median = (k: 'p50' | 'p90' | 'p99' | 'mean') => {
-    const v = rounds.map((r) => r[k]).sort((a, b) => a - b);
-    return v[v.length >> 1];
-  };
-  const statuses: Record<string, number> = {};
-  for (const r of rounds) for (const [s, n] of Object.entries(r.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
-  return {
-    name: rounds[0].name,
-    requests: rounds.reduce((a, r) => a + r.requests, 0),
-    errors: rounds.reduce((a, r) => a + r.errors, 0),
-    statuses,
-    rps: Math.round(rounds.reduce((a, r) => a + r.rps, 0) / rounds.length),
-    p50: median('p50'),
-    p90: median('p90'),
-    p99: median('p99'),
-    max: Math.max(...rounds.map((r) => r.max)),
-    mean: median('mean'),
-  };
-}
 
 interface Bench {
   name: string;
@@ -167,79 +136,13 @@ async function floor(b: Bench, concurrency: number, ms: number): Promise<LoadRes
   };
 }
 
-async function register(store: Store, b: Bench): Promise<void> {
-  const ref = await putArtifact(store, b.onnx, MEDIA.onnx, { kind: 'onnx' });
-  const runId = `bench-${b.name}-${randomUUID().slice(0, 6)}`;
-  const { version } = await registerModelVersion(store, {
-    name: b.name,
-    runId,
-    metrics: {},
-    artifacts: { onnx: ref, serving: ref },
-    lineage: {
-      datasetSha256: '0'.repeat(64),
-      datasetSource: 'bench',
-      datasetRows: b.frame.length,
-      spec: {},
-      codeVersion: 'bench',
-      parentRun: runId,
-      trainer: {},
-      features: b.features,
-      target: 'y',
-      task: 'classification',
-      artifacts: { onnx: ref.sha256, serving: ref.sha256 },
-    },
-  });
-  await moveAlias(store, { name: b.name, alias: 'production', version: version.version, by: 'bench' });
-}
-
-async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url: string) => Promise<T>): Promise<T> {
-  const port = await freePort();
-  const child = repoScript('inference', path.join(ROOT, 'serving/main.ts'), {
-    env: {
-      ...process.env,
-      MONGODB_URI: cfg.MONGODB_URI,
-      MONGODB_DB: cfg.MONGODB_DB,
-      MLOPS_DATA_DIR: cfg.dataDir,
-      MLOPS_INFERENCE_PORT: String(port),
-      MLOPS_INFERENCE_WORKERS: String(workers),
-      MLOPS_PREDICTION_LOG_SAMPLE: '0',
-      MLOPS_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    sink: () => undefined,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await child.waitUntil(async () => (await fetch(`${url}/v2/health/ready`)).ok, 60_000, 'inference ready');
-    return await fn(url);
-  } finally {
-    await child.stop(5_000);
-  }
-}
-
 (async () => {
   const log = (s: string) => console.error(`[bench] ${s}`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
-  const base = loadConfig();
-  const bin = (await provisionTools(base, log)).ferretdb;
-  const mongoPort = await freePort();
-  const mongo = await startMongoServer({
-    bin,
-    host: '127.0.0.1',
-    port: mongoPort,
-    dataDir: path.join(dir, 'ferretdb'),
-  });
-  const cfg = loadConfig({
-    ...process.env,
-    MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/`,
-    MONGODB_DB: 'bench_serving',
-    MLOPS_DATA_DIR: path.join(dir, 'data'),
-  });
-  const store = await openStore(cfg);
+  const { cfg, store, close } = await embeddedStore('bench_serving', log);
   try {
     log('training penguins and the 64-feature MLP');
     const benches = await models();
-    for (const b of benches) await register(store, b);
+    for (const b of benches) await registerOnnx(store, b.name, b.onnx, b.features, b.frame.length);
     const { token } = await createToken(store.db, {
       name: 'bench',
       subject: 'bench',
@@ -253,8 +156,9 @@ async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url:
     };
     // Both servers run at once and every measurement is split into rounds that alternate floor,
     // batching on and batching off, so that background load on a shared machine hits all alike.
-    await withServer(cfg, { MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
-      withServer(cfg, { MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
+    const workerEnv = { MLOPS_INFERENCE_WORKERS: String(workers) };
+    await withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
+      withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
         add(
           '-',
           'http_rtt (GET /v2/health/live)',
@@ -321,9 +225,7 @@ async function withServer<T>(cfg: Config, env: Record<string, string>, fn: (url:
     console.log(JSON.stringify(out, null, 1));
     console.log(table(rows));
   } finally {
-    await store.close();
-    await mongo.stop(5_000);
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 })().catch((err) => {
   console.error(err);

@@ -1,0 +1,139 @@
+// What the serving benchmarks share: an embedded MongoDB-wire server (FerretDB on a free port)
+// with a store on it, registering an exported model as a version, the inference server as a
+// child process, and folding the rounds of one measurement into one result.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { FeatureSpec } from '../../lib/ml';
+import { loadConfig, type Config } from '../../lib/config';
+import { MEDIA, putArtifact } from '../../lib/store/artifacts';
+import { openStore, type Store } from '../../lib/store/db';
+import { moveAlias, registerModelVersion } from '../../lib/store/models';
+import { provisionTools } from '../../tools/provision';
+import { repoScript } from '../../tools/stack/child';
+import { freePort } from '../../tools/stack/ports';
+import { startMongoServer } from '../../tools/stack/services';
+import type { LoadResult } from '../api/load';
+
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** Rounds of one measurement as one result: total rate, median p50/p90/p99 of the rounds. */
+export function combine(rounds: LoadResult[]): LoadResult {
+  const median = (k: 'p50' | 'p90' | 'p99' | 'mean') => {
+    const v = rounds.map((r) => r[k]).sort((a, b) => a - b);
+    return v[v.length >> 1];
+  };
+  const statuses: Record<string, number> = {};
+  for (const r of rounds) for (const [s, n] of Object.entries(r.statuses)) statuses[s] = (statuses[s] ?? 0) + n;
+  return {
+    name: rounds[0].name,
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    statuses,
+    rps: Math.round(rounds.reduce((a, r) => a + r.rps, 0) / rounds.length),
+    p50: median('p50'),
+    p90: median('p90'),
+    p99: median('p99'),
+    max: Math.max(...rounds.map((r) => r.max)),
+    mean: median('mean'),
+  };
+}
+
+export interface EmbeddedStore {
+  cfg: Config;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** FerretDB on a free port in a temporary folder, and a store on database `db`. */
+export async function embeddedStore(db: string, log: (s: string) => void): Promise<EmbeddedStore> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-serving-'));
+  const bin = (await provisionTools(loadConfig(), log)).ferretdb;
+  const mongoPort = await freePort();
+  const mongo = await startMongoServer({
+    bin,
+    host: '127.0.0.1',
+    port: mongoPort,
+    dataDir: path.join(dir, 'ferretdb'),
+  });
+  const cfg = loadConfig({
+    ...process.env,
+    MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/`,
+    MONGODB_DB: db,
+    MLOPS_DATA_DIR: path.join(dir, 'data'),
+  });
+  const store = await openStore(cfg);
+  return {
+    cfg,
+    store,
+    async close() {
+      await store.close();
+      await mongo.stop(5_000);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Registers an exported model as the next version of `name` (promoted to production unless told not to). */
+export async function registerOnnx(
+  store: Store,
+  name: string,
+  onnx: Uint8Array,
+  features: FeatureSpec[],
+  rows: number,
+  promote = true
+): Promise<number> {
+  const ref = await putArtifact(store, onnx, MEDIA.onnx, { kind: 'onnx' });
+  const runId = `bench-${name}-${randomUUID().slice(0, 6)}`;
+  const { version } = await registerModelVersion(store, {
+    name,
+    runId,
+    metrics: {},
+    artifacts: { onnx: ref, serving: ref },
+    lineage: {
+      datasetSha256: '0'.repeat(64),
+      datasetSource: 'bench',
+      datasetRows: rows,
+      spec: {},
+      codeVersion: 'bench',
+      parentRun: runId,
+      trainer: {},
+      features,
+      target: 'y',
+      task: 'classification',
+      artifacts: { onnx: ref.sha256, serving: ref.sha256 },
+    },
+  });
+  if (promote) await moveAlias(store, { name, alias: 'production', version: version.version, by: 'bench' });
+  return version.version;
+}
+
+/** The inference server (serving/main.ts) as a child process on a free port, for the length of `fn`. */
+export async function withServer<T>(
+  cfg: Config,
+  env: Record<string, string>,
+  fn: (url: string) => Promise<T>
+): Promise<T> {
+  const port = await freePort();
+  const child = repoScript('inference', path.join(ROOT, 'serving/main.ts'), {
+    env: {
+      ...process.env,
+      MONGODB_URI: cfg.MONGODB_URI,
+      MONGODB_DB: cfg.MONGODB_DB,
+      MLOPS_DATA_DIR: cfg.dataDir,
+      MLOPS_INFERENCE_PORT: String(port),
+      MLOPS_PREDICTION_LOG_SAMPLE: '0',
+      MLOPS_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    sink: () => undefined,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await child.waitUntil(async () => (await fetch(`${url}/v2/health/ready`)).ok, 60_000, 'inference ready');
+    return await fn(url);
+  } finally {
+    await child.stop(5_000);
+  }
+}
