@@ -132,16 +132,18 @@ function bodies(): (i: number) => string {
       const base = plainOf(r.concurrency);
       return {
         variant: r.variant,
-        c: r.concurrency,
+        c: String(r.concurrency),
         'req/s': r.rps,
         'p50 ms': r.p50,
         'p99 ms': r.p99,
         'p50 added ms': r.variant === 'plain' ? '-' : (r.p50 - base.p50).toFixed(3),
         'p99 added ms': r.variant === 'plain' ? '-' : (r.p99 - base.p99).toFixed(3),
         'p50 vs plain': (r.p50 / base.p50).toFixed(2),
-        non200: Object.entries(r.statuses)
-          .filter(([s]) => s !== '200')
-          .reduce((a, [, n]) => a + n, r.errors),
+        non200: String(
+          Object.entries(r.statuses)
+            .filter(([s]) => s !== '200')
+            .reduce((a, [, n]) => a + n, r.errors)
+        ),
       };
     });
     const out = {
