@@ -8,18 +8,12 @@
 //   npx tsx bench/deploy/split-latency.ts [--duration 4] [--concurrency 1,8]
 //
 // Prints a table and writes bench/results/deploy-split-latency.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { exportOnnx, train } from '../../lib/ml';
-import { PIPELINE_EXPORT } from '../../lib/ml/export';
 import { trafficSplits, type TrafficSplitDoc } from '../../lib/store/deployments';
 import { createToken } from '../../lib/store/tokens';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { runLoad, type LoadResult } from '../api/load';
-import { table } from '../ml/common';
 import { arg } from '../stack';
-import { combine, embeddedStore, registerOnnx, ROOT, withServer } from '../serving/common';
+import { combine, embeddedStore, notOk, penguinsOnnx, registerOnnx, report, withServer } from '../serving/common';
 
 const durationMs = arg('duration', 4) * 1000;
 const concurrencyArg = process.argv.indexOf('--concurrency');
@@ -33,23 +27,6 @@ const SPLITS: Record<Variant, Pick<TrafficSplitDoc, 'candidate' | 'candidateWeig
   split: { candidate: 2, candidateWeight: 50, mode: 'split' },
   shadow: { candidate: 2, candidateWeight: 0, mode: 'shadow' },
 };
-
-async function penguinsOnnx(seed: number): Promise<Uint8Array> {
-  const model = await train(penguins(), {
-    task: 'classification',
-    target: 'species',
-    features: penguinsFeatures,
-    model: { kind: 'mlp', hidden: [16] },
-    epochs: 20,
-    batchSize: 32,
-    learningRate: 0.02,
-    l2: 0,
-    patience: 0,
-    validationFraction: 0,
-    seed,
-  });
-  return exportOnnx(model, {}, PIPELINE_EXPORT);
-}
 
 /** One-row v2 bodies with distinct request ids (the split's caller key when no header is sent). */
 function bodies(): (i: number) => string {
@@ -132,33 +109,22 @@ function bodies(): (i: number) => string {
       const base = plainOf(r.concurrency);
       return {
         variant: r.variant,
-        c: r.concurrency,
+        c: String(r.concurrency),
         'req/s': r.rps,
         'p50 ms': r.p50,
         'p99 ms': r.p99,
         'p50 added ms': r.variant === 'plain' ? '-' : (r.p50 - base.p50).toFixed(3),
         'p99 added ms': r.variant === 'plain' ? '-' : (r.p99 - base.p99).toFixed(3),
         'p50 vs plain': (r.p50 / base.p50).toFixed(2),
-        non200: Object.entries(r.statuses)
-          .filter(([s]) => s !== '200')
-          .reduce((a, [, n]) => a + n, r.errors),
+        'not 200': String(notOk(r)),
       };
     });
-    const out = {
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model,
-        loadAverage: os.loadavg(),
-        note: 'load generator and server share these cores',
-      },
-      durationMs,
-      rounds: ROUNDS,
-      results,
-    };
-    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(ROOT, 'bench/results/deploy-split-latency.json'), JSON.stringify(out, null, 2));
-    console.log(JSON.stringify(out, null, 1));
-    console.log(table(rows));
+    report(
+      'deploy-split-latency.json',
+      'load generator and server share these cores',
+      { durationMs, rounds: ROUNDS, results },
+      rows
+    );
   } finally {
     await close();
   }

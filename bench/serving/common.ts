@@ -1,11 +1,13 @@
 // What the serving benchmarks share: an embedded MongoDB-wire server (FerretDB on a free port)
 // with a store on it, registering an exported model as a version, the inference server as a
 // child process, and folding the rounds of one measurement into one result.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { FeatureSpec } from '../../lib/ml';
+import { exportOnnx, train, type FeatureSpec } from '../../lib/ml';
+import { PIPELINE_EXPORT } from '../../lib/ml/export';
+import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { loadConfig, type Config } from '../../lib/config';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore, type Store } from '../../lib/store/db';
@@ -15,6 +17,7 @@ import { repoScript } from '../../tools/stack/child';
 import { freePort } from '../../tools/stack/ports';
 import { startMongoServer } from '../../tools/stack/services';
 import type { LoadResult } from '../api/load';
+import { table } from '../ml/common';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -38,6 +41,48 @@ export function combine(rounds: LoadResult[]): LoadResult {
     max: Math.max(...rounds.map((r) => r.max)),
     mean: median('mean'),
   };
+}
+
+/** Answers that were not 200, and requests that got no answer. */
+export function notOk(r: LoadResult): number {
+  return Object.entries(r.statuses)
+    .filter(([s]) => s !== '200')
+    .reduce((a, [, n]) => a + n, r.errors);
+}
+
+/** Prints the results as JSON (with the machine they ran on) and a table, and writes bench/results/<file>. */
+export function report(
+  file: string,
+  note: string,
+  fields: Record<string, unknown>,
+  rows: Record<string, string | number>[]
+) {
+  const out = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverage: os.loadavg(), note },
+    ...fields,
+  };
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results', file), JSON.stringify(out, null, 2));
+  console.log(JSON.stringify(out, null, 1));
+  console.log(table(rows));
+}
+
+/** The penguins classifier the serving benchmarks run (MLP 16), exported as the pipeline exports it. */
+export async function penguinsOnnx(seed: number): Promise<Uint8Array> {
+  const model = await train(penguins(), {
+    task: 'classification',
+    target: 'species',
+    features: penguinsFeatures,
+    model: { kind: 'mlp', hidden: [16] },
+    epochs: 20,
+    batchSize: 32,
+    learningRate: 0.02,
+    l2: 0,
+    patience: 0,
+    validationFraction: 0,
+    seed,
+  });
+  return exportOnnx(model, {}, PIPELINE_EXPORT);
 }
 
 export interface EmbeddedStore {

@@ -9,9 +9,6 @@
 //   npx tsx bench/serving/online.ts [--duration 3] [--workers 1]
 //
 // Prints a table and writes bench/results/serving-online.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { exportOnnx, quantizeInt8, train, type FeatureSpec, type Frame } from '../../lib/ml';
 import { PIPELINE_EXPORT } from '../../lib/ml/export';
 import { createSession, ort } from '../../lib/ml/ort';
@@ -19,8 +16,8 @@ import { createToken } from '../../lib/store/tokens';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { percentile, runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
-import { table, teacherData } from '../ml/common';
-import { combine, embeddedStore, registerOnnx, ROOT, withServer } from './common';
+import { teacherData } from '../ml/common';
+import { combine, embeddedStore, notOk, penguinsOnnx, registerOnnx, report, withServer } from './common';
 
 const CONCURRENCY = [1, 8, 64];
 const durationMs = arg('duration', 3) * 1000;
@@ -37,19 +34,6 @@ interface Bench {
 
 async function models(): Promise<Bench[]> {
   const p = penguins();
-  const penguinsModel = await train(p, {
-    task: 'classification',
-    target: 'species',
-    features: penguinsFeatures,
-    model: { kind: 'mlp', hidden: [16] },
-    epochs: 20,
-    batchSize: 32,
-    learningRate: 0.02,
-    l2: 0,
-    patience: 0,
-    validationFraction: 0,
-    seed: 1,
-  });
   const { frame, features } = teacherData(5_000, 64, 10, 3);
   const mlp = await train(frame, {
     task: 'classification',
@@ -66,7 +50,7 @@ async function models(): Promise<Bench[]> {
   });
   const mlpFloat = exportOnnx(mlp, {}, PIPELINE_EXPORT);
   return [
-    { name: 'penguins', onnx: exportOnnx(penguinsModel, {}, PIPELINE_EXPORT), features: penguinsFeatures, frame: p },
+    { name: 'penguins', onnx: await penguinsOnnx(1), features: penguinsFeatures, frame: p },
     { name: 'mlp64', onnx: mlpFloat, features, frame },
     { name: 'mlp64-int8', onnx: quantizeInt8(mlpFloat), features, frame },
   ];
@@ -202,28 +186,15 @@ async function floor(b: Bench, concurrency: number, ms: number): Promise<LoadRes
       'req/s': r.rps,
       'p50 ms': r.p50,
       'p99 ms': r.p99,
-      errors:
-        r.errors +
-        Object.entries(r.statuses)
-          .filter(([s]) => s !== '200')
-          .reduce((a, [, n]) => a + n, 0),
+      errors: notOk(r),
       'vs floor req/s': r.model === '-' ? '-' : (r.rps / floorOf(r.model, r.concurrency).rps).toFixed(2),
     }));
-    const out = {
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model,
-        loadAverage: os.loadavg(),
-        note: 'load generator, server and floor share these cores',
-      },
-      durationMs,
-      serverWorkers: workers,
-      results,
-    };
-    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(ROOT, 'bench/results/serving-online.json'), JSON.stringify(out, null, 2));
-    console.log(JSON.stringify(out, null, 1));
-    console.log(table(rows));
+    report(
+      'serving-online.json',
+      'load generator, server and floor share these cores',
+      { durationMs, serverWorkers: workers, results },
+      rows
+    );
   } finally {
     await close();
   }
