@@ -95,9 +95,6 @@ export interface RecordInput {
   patch?: Omit<DeploymentPatch, 'endedAt' | 'lastGate'> & { ended?: boolean };
 }
 
-/** How recent a server's heartbeat must be for the rollout to wait for it. */
-export const SERVER_LIVE_MS = 15_000;
-
 const refused = (message: string, type: string = FAILURE.DeploymentError) =>
   ApplicationFailure.create({ message, type, nonRetryable: true });
 
@@ -166,7 +163,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
     async awaitServers(input: AwaitServersInput): Promise<AwaitServersResult> {
       const deadline = Date.now() + input.timeoutMs;
       for (;;) {
-        const s = await serversState(deps.store, { ...input, liveWithinMs: SERVER_LIVE_MS });
+        const s = await serversState(deps.store, input);
         if (s.behind.length === 0) return { ready: true, ...s };
         if (Date.now() >= deadline) return { ready: false, ...s };
         heartbeat({ behind: s.behind });

@@ -20,6 +20,7 @@ import { asyncHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
+import { deploymentRoutes } from './routes/deployments';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { runRoutes, runsSnapshot } from './routes/runs';
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...auditRoutes(ctx),
     ...codecRoutes(ctx),
     ...batchRoutes(ctx),
+    ...deploymentRoutes(ctx),
     ...sessionRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));

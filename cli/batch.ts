@@ -5,17 +5,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from './config';
 import { bar } from './format';
-import { need, str, type Ctx } from './main';
+import { need, number, str, type Ctx } from './main';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
-
-function number(flag: string | boolean | undefined, name: string): number | undefined {
-  const s = str(flag);
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${s}"`);
-  return n;
-}
 
 function progressLine(b: any): string {
   const p = b.progress ?? {};

@@ -8,6 +8,7 @@ import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
 import { isTerminalStatus } from '../lib/workflow-safe/statuses';
+import { deploy } from './deploy';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -51,6 +52,15 @@ Batch predictions (docs/batch-inference.md)
   batch watch ID              progress bar until the batch ends
   batch download ID           [--errors] [-o FILE]   (stdout without -o)
   batch cancel ID
+Deployments (docs/deployments.md; approver role to start and override)
+  deploy start MODEL --version N  [--strategy canary|blue-green|shadow] [--steps 5,25,50,100]
+                              [--bake 10m] [--check-every 10s] [--max-error-rate R]
+                              [--max-p99-ms MS] [--max-prediction-shift JS] [--min-requests N]
+                              [--rollback-window 10m] [--inconclusive-after 30m] [--watch]
+  deploy list                 [--model M] [--status STATE] [--limit N]
+  deploy show ID              steps, weights and every decision with its numbers
+  deploy watch ID             the weight and the gates live, until the rollout ends
+  deploy pause|resume|promote|abort ID --reason TEXT   (resume/promote: not your own rollout)
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -66,7 +76,7 @@ Configuration (first match wins)
            config file, then <MLOPS_DATA_DIR or ./data>/admin-token
   config file: $MLOPS_CONFIG or ~/.config/mlops/config.json
 
-Exit codes: 0 ok, 1 the API refused or failed, 2 usage error, 3 watched run or batch did not succeed.
+Exit codes: 0 ok, 1 the API refused or failed, 2 usage error, 3 watched run, batch or rollout did not succeed.
 `;
 
 export interface Ctx {
@@ -115,6 +125,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         output: { type: 'string', short: 'o' },
         rows: { type: 'string' },
         'inference-url': { type: 'string' },
+        strategy: { type: 'string' },
+        steps: { type: 'string' },
+        bake: { type: 'string' },
+        'check-every': { type: 'string' },
+        'max-p99-ms': { type: 'string' },
+        'max-prediction-shift': { type: 'string' },
+        'min-requests': { type: 'string' },
+        'rollback-window': { type: 'string' },
+        'inconclusive-after': { type: 'string' },
       },
     });
   } catch (err) {
@@ -158,6 +177,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'runs') return await runs(ctx, command, args);
     if (group === 'models') return await models(ctx, command, args);
     if (group === 'batch') return await batch(ctx, command, args);
+    if (group === 'deploy') return await deploy(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -203,6 +223,15 @@ export function need(args: string[], n: number, usage: string): string[] {
 
 export function str(v: string | boolean | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A numeric flag, or undefined when absent. */
+export function number(flag: string | boolean | undefined, name: string): number | undefined {
+  const s = str(flag);
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${s}"`);
+  return n;
 }
 
 async function runs(ctx: Ctx, command: string | undefined, args: string[]): Promise<number> {

@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   'runs:cancel',
   'runs:approve',
   'models:alias', // move an alias such as production
+  'deployments:manage', // start a rollout, pause / resume / promote / abort one
   'tokens:manage',
   'audit:read',
   'infer', // the inference server's model routes (metadata, ready, infer)
@@ -21,7 +22,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   predictor: ['infer'],
   viewer: ['read'],
   scientist: ['read', 'runs:start', 'runs:cancel', 'infer'],
-  approver: ['read', 'runs:approve', 'infer'],
+  approver: ['read', 'runs:approve', 'deployments:manage', 'infer'],
   admin: PERMISSIONS,
 };
 

@@ -5,7 +5,7 @@
 import type { Collection } from 'mongodb';
 import type { Store } from '../store/db';
 import { isDuplicateKey } from '../store/errors';
-import { trafficSplits, type TrafficSplitDoc } from '../store/deployments';
+import { instanceModel, liveServingInstances, trafficSplits, type TrafficSplitDoc } from '../store/deployments';
 
 export interface SplitChange {
   model: string;
@@ -57,15 +57,6 @@ export async function readSplit(store: Pick<Store, 'db'>, model: string): Promis
   return trafficSplits(store.db).findOne({ _id: model });
 }
 
-/** What an inference server reports of itself in `serving_instances` (written by serving/). */
-export interface ServingInstanceView {
-  _id: string;
-  at: Date;
-  models?: Record<string, { loaded?: number[]; splitRevision?: number }>;
-}
-
-export const SERVING_INSTANCES = 'serving_instances';
-
 export interface ServersState {
   /** Servers whose heartbeat is recent enough to count as live. */
   live: string[];
@@ -73,20 +64,22 @@ export interface ServersState {
   behind: string[];
 }
 
-/** Which live servers have loaded `version` (when given) and applied split `revision`. */
+/**
+ * Which live servers have loaded `version` (when given) and applied split `revision`. No live
+ * server at all is not "ready" (the rollout must not move on silence); `behind` then says so.
+ */
 export async function serversState(
   store: Pick<Store, 'db'>,
-  q: { model: string; version: number | null; revision: number; liveWithinMs: number; now?: number }
+  q: { model: string; version: number | null; revision: number }
 ): Promise<ServersState> {
-  const since = new Date((q.now ?? Date.now()) - q.liveWithinMs);
-  const docs = await store.db
-    .collection<ServingInstanceView>(SERVING_INSTANCES)
-    .find({ at: { $gte: since } })
-    .toArray();
+  const docs = await liveServingInstances(store.db);
   const behind = docs.filter((d) => {
-    const m = d.models?.[q.model];
-    if (!m || (m.splitRevision ?? 0) < q.revision) return true;
-    return q.version !== null && !(m.loaded ?? []).includes(q.version);
+    const m = instanceModel(d, q.model);
+    if (!m || m.splitRevision < q.revision) return true;
+    return q.version !== null && !m.loaded.includes(q.version);
   });
-  return { live: docs.map((d) => d._id), behind: behind.map((d) => d._id) };
+  return {
+    live: docs.map((d) => d._id),
+    behind: docs.length === 0 ? ['(no live inference server)'] : behind.map((d) => d._id),
+  };
 }

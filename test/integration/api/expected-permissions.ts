@@ -49,7 +49,22 @@ const starters = (cell: Cell): Record<Role, Cell> => ({
   approver: deny,
   admin: cell,
 });
+/** Approvers and admins (rolling out versions and overriding rollouts). */
+const deployers = (cell: Cell): Record<Role, Cell> => ({
+  predictor: deny,
+  viewer: deny,
+  scientist: deny,
+  approver: cell,
+  admin: cell,
+});
 const noModel = { status: 404, detail: /penguins-table/ };
+const noDeploymentId = 'deployment-table-none';
+const noDeployment = { status: 404, detail: /No deployment deployment-table-none/ };
+const overrideRow = (action: string): Row => ({
+  anonymous: 'deny',
+  request: { path: `/v1/deployments/${noDeploymentId}/${action}`, body: { reason: 'table' } },
+  roles: deployers(noDeployment),
+});
 const noBatchId = 'batch-table-none';
 const noBatch = { status: 404, detail: /No batch prediction batch-table-none/ };
 const payloads = { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] };
@@ -191,4 +206,20 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     request: { path: `/v1/batch-predictions/${noBatchId}/cancel`, body: {} },
     roles: starters(noBatch),
   },
+
+  'GET /v1/deployments': { anonymous: 'deny', roles: everyone() },
+  'GET /v1/deployments/:id': {
+    anonymous: 'deny',
+    request: { path: `/v1/deployments/${noDeploymentId}` },
+    roles: everyone(noDeployment),
+  },
+  'POST /v1/deployments': {
+    anonymous: 'deny',
+    request: { body: { model: 'penguins-table', version: 1 } },
+    roles: deployers(noModel),
+  },
+  'POST /v1/deployments/:id/pause': overrideRow('pause'),
+  'POST /v1/deployments/:id/resume': overrideRow('resume'),
+  'POST /v1/deployments/:id/promote': overrideRow('promote'),
+  'POST /v1/deployments/:id/abort': overrideRow('abort'),
 };

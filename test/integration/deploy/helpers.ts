@@ -1,14 +1,22 @@
 // Shared setup of the rollout tests: real Temporal, real MongoDB wire and the real control
 // activities, a registered model whose v1 is production, and a stats feeder that writes
 // serving_stats the way inference servers do (per version, per window, $inc), so each test
-// decides what a good or a bad candidate looks like to the gates.
+// decides what a good or a bad candidate looks like to the gates, and a simulated server that
+// reports every split loaded and applied (the real-server tests use real inference servers).
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../../lib/config';
 import { vouchOverride } from '../../../lib/crypto/approval-voucher';
 import { deploySchema, type DeploySpecInput } from '../../../lib/spec/deploy';
 import { openStore, type Store } from '../../../lib/store/db';
-import { LATENCY_BOUNDS_MS, servingStats, STATS_WINDOW_MS } from '../../../lib/store/deployments';
+import {
+  fieldKey,
+  LATENCY_BOUNDS_MS,
+  servingInstances,
+  servingStats,
+  STATS_WINDOW_MS,
+  trafficSplits,
+} from '../../../lib/store/deployments';
 import { moveAlias, registerModelVersion } from '../../../lib/store/models';
 import { createClient } from '../../../lib/temporal/connection';
 import type { OverrideAction } from '../../../lib/workflow-safe/deploy-override';
@@ -30,17 +38,50 @@ export interface RolloutEnv {
   close(): Promise<void>;
 }
 
-export async function rolloutEnv(): Promise<RolloutEnv> {
+/**
+ * A stand-in for live inference servers where the test has none: one serving_instances document
+ * that has loaded every version a split names and applies each split revision as soon as it exists.
+ */
+export function simulatedServer(store: Store): { stop(): Promise<void> } {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const splits = await trafficSplits(store.db).find({}).toArray();
+      const models = Object.fromEntries(
+        splits.map((x) => [
+          fieldKey(x._id),
+          { loaded: [x.stable, ...(x.candidate === null ? [] : [x.candidate])], splitRevision: x.revision },
+        ])
+      );
+      await servingInstances(store.db).updateOne(
+        { _id: 'simulated' },
+        { $set: { at: new Date(), pollMs: 100, models } },
+        { upsert: true }
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+export async function rolloutEnv(opts: { simulateServers?: boolean } = {}): Promise<RolloutEnv> {
   const cfg = testConfig();
   const store = await openStore(cfg);
   const client = await createClient(cfg);
   const workers = await startTestWorkers(cfg, store, ['control']);
+  const simulated = opts.simulateServers === false ? null : simulatedServer(store);
   return {
     cfg,
     store,
     client,
     workers,
     async close() {
+      await simulated?.stop();
       await workers.shutdown();
       await client.connection.close();
       await store.close();

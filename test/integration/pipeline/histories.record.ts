@@ -1,4 +1,5 @@
-// Records one history per way a pipeline run ends (succeeded, rejected, expired, failed) with the
+// Records one history per way a pipeline run ends (succeeded, rejected, expired, failed), a run that
+// deploys through the rollout workflow, and canary rollouts that promote and roll back, with the
 // current workflow code, encrypted with the replay key, as histories/pipeline-<outcome>-<tag>.json.
 // Run it when a release changes the workflow, and commit the files next to the older ones (they
 // guard patched()):   MLOPS_HISTORY_TAG=v4 npm run record:histories
@@ -6,10 +7,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { workflowBundle } from '../harness/env';
 import { HISTORIES_DIR as HISTORIES, REPLAY_KEY, replayHistory } from './committed-histories';
 import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
+import { fastDeploy, feedStats, registeredModel, startRollout, type RolloutEnv } from '../deploy/helpers';
+import { rolloutWorkflowId } from '../../../workflows/rollout-messages';
 
 const TAG = process.env.MLOPS_HISTORY_TAG;
 
@@ -54,6 +58,40 @@ describe('record pipeline histories', () => {
         path.join(HISTORIES, `pipeline-${names[i]}-${TAG}.json`),
         JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
       );
+    }
+  });
+
+  const save = async (h: WorkflowHandle, name: string) => {
+    const history = await h.fetchHistory();
+    await replayHistory(workflowBundle(), history, h.workflowId);
+    writeFileSync(
+      path.join(HISTORIES, `${name}-${TAG}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
+    );
+  };
+
+  it('records a run deployed through a rollout, and canary rollouts that promote and roll back', async () => {
+    if (!TAG || !/^[a-z0-9-]{1,20}$/.test(TAG)) throw new Error('Set MLOPS_HISTORY_TAG to the release, e.g. v4.');
+    const spec = penguinsSpec({ dataset: { name: 'penguins' }, deploy: fastDeploy() });
+    const run = await startPipeline(env, spec);
+    await waitForStatus(run, 'awaiting_approval');
+    await decide(env, run, { decision: 'approve', approver: 'carol' });
+    expect((await run.result()).status).toBe('succeeded');
+    await save(run, 'pipeline-deployed');
+    await save(env.client.workflow.getHandle(rolloutWorkflowId(spec.model)), 'rollout-first-version');
+
+    const renv = env as unknown as RolloutEnv;
+    const good = { requests: 10, latencyMs: 5, predictions: { a: 6, b: 4 } };
+    for (const [name, candidate, state] of [
+      ['rollout-canary-promoted', good, 'succeeded'],
+      ['rollout-canary-rolled-back', { ...good, errors: 5 }, 'rolled_back'],
+    ] as const) {
+      const model = await registeredModel(env.store);
+      const feed = feedStats(env.store, model, { 1: good, 2: candidate });
+      const h = await startRollout(renv, model, fastDeploy());
+      expect((await h.result()).state).toBe(state);
+      await feed.stop();
+      await save(h, name);
     }
   });
 });
