@@ -22,6 +22,7 @@ import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { lifecycleWorkflowId, RETRAIN_TRIGGER_SIGNAL } from '../../../lib/workflow-safe/lifecycle';
 import type { MonitorWindowResult } from '../../../activities/monitoring';
 import { Browser } from '../foundation/browser';
+import { runCli } from '../../../cli/main';
 import { waitFor } from '../harness/wait';
 import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
 import { profileFrame } from '../../../lib/monitoring/profile';
@@ -206,6 +207,16 @@ describe('monitoring windows', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.text).toBe(html);
+    // `mlops monitor show`: a row per feature, with its sparkline.
+    let out = '';
+    const code = await runCli(['monitor', 'show', model], {
+      env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: api.tokens.viewer, MLOPS_CONFIG: '/nonexistent/none.json' },
+      stdout: (t) => (out += t),
+      stderr: (t) => (out += t),
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('DATASET DRIFT');
+    for (const f of penguinsFeatures) expect(out).toMatch(new RegExp(`^${f.name} .*[▁▂▃▄▅▆▇█]$`, 'm'));
     expectProblem(
       await call(api, 'GET', `/v1/models/${model}/monitoring/2000-01-01T00:00:00.000Z/html`, {
         token: api.tokens.viewer,
