@@ -9,6 +9,7 @@ import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
 import { isTerminalStatus } from '../lib/workflow-safe/statuses';
 import { deploy } from './deploy';
+import { monitor } from './monitor';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -61,6 +62,11 @@ Deployments (docs/deployments.md; approver role to start and override)
   deploy show ID              steps, weights and every decision with its numbers
   deploy watch ID             the weight and the gates live, until the rollout ends
   deploy pause|resume|promote|abort ID --reason TEXT   (resume/promote: not your own rollout)
+Monitoring (docs/monitoring.md)
+  monitor show MODEL          drift per feature with a sparkline over recent windows
+                              [--limit N windows]
+  monitor pause MODEL         [--reason TEXT]   pause its monitoring schedule
+  monitor resume MODEL        [--reason TEXT]
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -178,6 +184,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'models') return await models(ctx, command, args);
     if (group === 'batch') return await batch(ctx, command, args);
     if (group === 'deploy') return await deploy(ctx, command, args);
+    if (group === 'monitor') return await monitor(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -17,22 +17,27 @@ import {
 } from '../../../lib/monitoring/schedule';
 import { readArtifact } from '../../../lib/store/artifacts';
 import { listAudit } from '../../../lib/store/audit';
-import { feedback, listMonitoringReports } from '../../../lib/store/monitoring';
+import { listMonitoringReports } from '../../../lib/store/monitoring';
 import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { lifecycleWorkflowId, RETRAIN_TRIGGER_SIGNAL } from '../../../lib/workflow-safe/lifecycle';
 import type { MonitorWindowResult } from '../../../activities/monitoring';
 import { Browser } from '../foundation/browser';
+import { runCli } from '../../../cli/main';
 import { waitFor } from '../harness/wait';
 import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
 import { profileFrame } from '../../../lib/monitoring/profile';
 import { penguinsRequest } from '../serving/helpers';
 import { monitoringEnv, sample, send, type MonitoringEnv } from './helpers';
+import { call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
 let env: MonitoringEnv;
+let api: TestApi;
 beforeAll(async () => {
   env = await monitoringEnv();
+  api = await startTestApi({ cfg: env.cfg });
 }, 180_000);
 afterAll(async () => {
+  await api?.close();
   await env?.close();
 });
 
@@ -140,15 +145,31 @@ describe('monitoring windows', () => {
     const ids = await send(env, model, frame, 10);
     // Labels for every request: the true species of its 10 rows.
     const species = frame.columns.species as (string | null)[];
-    await feedback(env.store.db).insertMany(
-      ids.map((requestId, k) => ({
-        _id: `${model}:${requestId}`,
-        model,
-        requestId,
-        labels: species.slice(k * 10, k * 10 + 10).map((s) => s ?? ''),
-        at: new Date(),
-        by: 'test',
-      }))
+    const items = ids.map((requestId, k) => ({
+      requestId,
+      labels: species.slice(k * 10, k * 10 + 10).map((x) => x ?? ''),
+    }));
+    const sent = await call(api, 'POST', `/v1/models/${model}/feedback`, {
+      token: api.tokens.predictor,
+      body: { items },
+    });
+    expect(sent.body).toEqual({ accepted: ids.length, created: ids.length, replaced: 0 });
+    // Validated at the edge: one of label / labels, at most 1000 requests per call.
+    const both = await call(api, 'POST', `/v1/models/${model}/feedback`, {
+      token: api.tokens.predictor,
+      body: { items: [{ requestId: ids[0], label: 'x', labels: ['x'] }] },
+    });
+    expectProblem(both, 400);
+    expect(both.text).toContain('either `label`');
+    // (1001 requests are over the edge's 2000-keys cap before the schema's 1000: 413.)
+    const many = Array.from({ length: 1001 }, (_, i) => ({ requestId: `r${i}`, label: 'x' }));
+    expectProblem(
+      await call(api, 'POST', `/v1/models/${model}/feedback`, { token: api.tokens.predictor, body: { items: many } }),
+      413
+    );
+    expectProblem(
+      await call(api, 'POST', `/v1/models/nope-${model}/feedback`, { token: api.tokens.predictor, body: { items } }),
+      404
     );
     await logged(model, ids.length);
     const r = await monitorNow(model);
@@ -176,6 +197,32 @@ describe('monitoring windows', () => {
     await monitorNow(model);
     const [report] = await listMonitoringReports(env.store, model, 1);
     const html = (await readArtifact(env.store, report.html!)).toString('utf8');
+    // Through the API: the latest report with its history, and the same page by window end.
+    const shown = await call(api, 'GET', `/v1/models/${model}/monitoring`, { token: api.tokens.viewer });
+    expect(shown.body).toMatchObject({ model, latest: { id: report._id, drifted: true }, schedule: null });
+    expect(shown.body.history[0].features).toHaveLength(penguinsFeatures.length);
+    const page = await call(api, 'GET', `/v1/models/${model}/monitoring/${report.window.to.toISOString()}/html`, {
+      token: api.tokens.viewer,
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.text).toBe(html);
+    // `mlops monitor show`: a row per feature, with its sparkline.
+    let out = '';
+    const code = await runCli(['monitor', 'show', model], {
+      env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: api.tokens.viewer, MLOPS_CONFIG: '/nonexistent/none.json' },
+      stdout: (t) => (out += t),
+      stderr: (t) => (out += t),
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('DATASET DRIFT');
+    for (const f of penguinsFeatures) expect(out).toMatch(new RegExp(`^${f.name} .*[▁▂▃▄▅▆▇█]$`, 'm'));
+    expectProblem(
+      await call(api, 'GET', `/v1/models/${model}/monitoring/2000-01-01T00:00:00.000Z/html`, {
+        token: api.tokens.viewer,
+      }),
+      404
+    );
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'report-'));
     const file = path.join(dir, 'report.html');
@@ -214,7 +261,11 @@ describe('monitoring schedule', () => {
     expect(fired).toMatchObject({ scheduleId: monitorScheduleId(model), paused: false });
     expect(fired!.recentRuns.length).toBeGreaterThan(0);
 
-    expect(await setMonitorSchedulePaused(env.client, model, true, 'maintenance')).toBe(true);
+    const pausedByApi = await call(api, 'POST', `/v1/models/${model}/monitoring/pause`, {
+      token: api.tokens.scientist,
+      body: { note: 'maintenance' },
+    });
+    expect(pausedByApi.body).toEqual({ model, paused: true, note: 'maintenance' });
     const paused = await describeMonitorSchedule(env.client, model);
     expect(paused).toMatchObject({ paused: true, note: 'maintenance' });
     const runsWhenPaused = paused!.recentRuns.length;
@@ -223,7 +274,10 @@ describe('monitoring schedule', () => {
     // A policy change keeps the pause.
     expect(await syncMonitorSchedule(env.client, model, { every: 60_000 }, queues)).toBe('updated');
     expect((await describeMonitorSchedule(env.client, model))!.paused).toBe(true);
-    expect(await setMonitorSchedulePaused(env.client, model, false, 'back')).toBe(true);
+    expect(
+      (await call(api, 'POST', `/v1/models/${model}/monitoring/resume`, { token: api.tokens.scientist, body: {} }))
+        .status
+    ).toBe(200);
     expect((await describeMonitorSchedule(env.client, model))!.paused).toBe(false);
 
     expect(await syncMonitorSchedule(env.client, model, undefined, queues)).toBe('deleted');
