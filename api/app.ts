@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
+import { policyRoutes, RAW_BODY_PATHS } from './routes/policy';
 import { runRoutes, runsSnapshot } from './routes/runs';
 import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
@@ -99,6 +100,10 @@ export function createApp(deps: AppDeps): MlopsApp {
       limit: limits.maxBodyBytes,
       strict: true,
       type: ['application/json', 'application/*+json'],
+      // Webhook signatures cover the raw bytes, so those routes keep them.
+      verify: (req, _res, buf) => {
+        if (RAW_BODY_PATHS.some((p) => req.url?.startsWith(p))) (req as { rawBody?: Buffer }).rawBody = buf;
+      },
     })
   );
 
@@ -112,7 +117,8 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...auditRoutes(ctx),
     ...codecRoutes(ctx),
     ...batchRoutes(ctx),
-    ...sessionRoutes(ctx)
+    ...sessionRoutes(ctx),
+    ...policyRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));
 
