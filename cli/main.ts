@@ -7,6 +7,7 @@ import { DEFAULT_INFERENCE_URL, predict } from './predict';
 import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
+import { policy } from './policy';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -50,6 +51,10 @@ Batch predictions (docs/batch-inference.md)
   batch watch ID              progress bar until the batch ends
   batch download ID           [--errors] [-o FILE]   (stdout without -o)
   batch cancel ID
+Lifecycle policy (docs/retraining.md)
+  policy set MODEL POLICY.json|-   monitoring and retraining triggers (scientist or admin)
+  policy show MODEL
+
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -159,6 +164,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'runs') return await runs(ctx, command, args);
     if (group === 'models') return await models(ctx, command, args);
     if (group === 'batch') return await batch(ctx, command, args);
+    if (group === 'policy') return await policy(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -337,7 +343,7 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
   }
 }
 
-function readSpec(file: string): string {
+export function readSpec(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

@@ -2,6 +2,10 @@
 // and read, and the git webhook is authenticated by its signature alone (bad signature -> 401 and
 // nothing started; a replayed delivery -> 409), GitLab's token works, the branch filter applies.
 import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../../cli/main';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { createClient } from '../../../lib/temporal/connection';
 import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
@@ -38,10 +42,10 @@ const github = (raw: string, signature: string, delivery = randomUUID()) =>
     headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': delivery },
   });
 
-async function lifecycleExists(): Promise<boolean> {
+async function lifecycleExists(name = model): Promise<boolean> {
   const client = await createClient(api.cfg);
   try {
-    await client.workflow.getHandle(lifecycleWorkflowId(model)).describe();
+    await client.workflow.getHandle(lifecycleWorkflowId(name)).describe();
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -118,5 +122,55 @@ describe('retrain triggers over HTTP', () => {
     });
     expect(good.status).toBe(202);
     expect(good.body.models).toEqual([model]);
+  });
+
+  it('POST /v1/datasets/{name}/events signals the models whose policy watches the dataset', async () => {
+    const watcher = `feed-${randomUUID().slice(0, 6)}`;
+    const spec = { model: watcher, dataset: { name: 'penguins' }, target: 'species' };
+    const body = { retrain: { onData: { dataset: 'penguins-feed', checkEvery: 0 }, spec } };
+    expect((await call(api, 'PUT', `/v1/models/${watcher}/policy`, { token: api.tokens.admin, body })).status).toBe(
+      200
+    );
+    const r = await call(api, 'POST', '/v1/datasets/penguins-feed/events', {
+      token: api.tokens.scientist,
+      body: { sha256: 'c'.repeat(64) },
+    });
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ dataset: 'penguins-feed', sha256: 'c'.repeat(64), models: [watcher] });
+    expect(await lifecycleExists(watcher)).toBe(true);
+    const bad = await call(api, 'POST', '/v1/datasets/penguins-feed/events', {
+      token: api.tokens.scientist,
+      body: { sha256: 'x' },
+    });
+    expect(bad.status).toBe(400);
+    const client = await createClient(api.cfg);
+    await client.workflow.getHandle(lifecycleWorkflowId(watcher)).terminate('test over');
+    await client.connection.close();
+  });
+
+  it('mlops policy set and show', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-policy-'));
+    const file = path.join(dir, 'policy.json');
+    const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
+    await writeFile(file, JSON.stringify({ retrain: { onDrift: true, maxPerDay: 3, spec } }));
+    const run = async (args: string[], token: string) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(args, {
+        env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: token, MLOPS_CONFIG: path.join(dir, 'none.json') },
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        sleep: async () => undefined,
+      });
+      return { code, stdout, stderr };
+    };
+    const set = await run(['policy', 'set', model, file], api.tokens.scientist);
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(set.stdout).toMatch(/retrain: {2}on drift; cooldown 21600000 ms, at most 3\/day/);
+    const show = await run(['policy', 'show', model], api.tokens.viewer);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/policy revision 2, by sam/);
+    const denied = await run(['policy', 'set', model, file], api.tokens.viewer);
+    expect(denied.code).toBe(1);
   });
 });
