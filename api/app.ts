@@ -23,6 +23,7 @@ import { codecCors, codecRoutes } from './routes/codec';
 import { deploymentRoutes } from './routes/deployments';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
+import { policyRoutes, RAW_BODY_PATHS } from './routes/policy';
 import { runRoutes, runsSnapshot } from './routes/runs';
 import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
@@ -101,6 +102,10 @@ export function createApp(deps: AppDeps): MlopsApp {
       limit: limits.maxBodyBytes,
       strict: true,
       type: ['application/json', 'application/*+json'],
+      // Webhook signatures cover the raw bytes, so those routes keep them.
+      verify: (req, _res, buf) => {
+        if (RAW_BODY_PATHS.some((p) => req.url?.startsWith(p))) (req as { rawBody?: Buffer }).rawBody = buf;
+      },
     })
   );
 
@@ -116,7 +121,8 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...codecRoutes(ctx),
     ...batchRoutes(ctx),
     ...deploymentRoutes(ctx),
-    ...sessionRoutes(ctx)
+    ...sessionRoutes(ctx),
+    ...policyRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));
 

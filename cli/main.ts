@@ -10,6 +10,7 @@ import { batch } from './batch';
 import { isTerminalStatus } from '../lib/workflow-safe/statuses';
 import { deploy } from './deploy';
 import { monitor } from './monitor';
+import { policy } from './policy';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -67,6 +68,10 @@ Monitoring (docs/monitoring.md)
                               [--limit N windows]
   monitor pause MODEL         [--reason TEXT]   pause its monitoring schedule
   monitor resume MODEL        [--reason TEXT]
+Lifecycle policy (docs/retraining.md)
+  policy set MODEL POLICY.json|-   monitoring and retraining triggers (scientist or admin)
+  policy show MODEL
+
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -185,6 +190,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'batch') return await batch(ctx, command, args);
     if (group === 'deploy') return await deploy(ctx, command, args);
     if (group === 'monitor') return await monitor(ctx, command, args);
+    if (group === 'policy') return await policy(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -372,7 +378,7 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
   }
 }
 
-function readSpec(file: string): string {
+export function readSpec(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {

@@ -265,6 +265,16 @@ export const CONFIG_VARS = {
     default: '1000',
     doc: 'Prediction log entries held in memory awaiting a write; beyond it entries are dropped and counted',
   },
+  MLOPS_GIT_HOOK_SECRETS: {
+    schema: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+=[^,\s]{16,}(,[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+=[^,\s]{16,})*$/,
+        'owner/repo=secret pairs, comma-separated, each secret at least 16 characters'
+      ),
+    doc: 'Secrets of POST /v1/hooks/git per repository, `owner/repo=secret` comma-separated (GitHub webhook secret or GitLab token); unset = the hook refuses every delivery',
+    secret: true,
+  },
   MLOPS_TRAIN_MEMORY_MB: {
     schema: z.coerce.number().int().min(16).max(1_048_576),
     default: '4096',

@@ -82,9 +82,9 @@ export function enabledTriggers(
             ? null
             : `the policy does not retrain on dataset '${t.dataset}'`
           : t.kind === 'commit'
-            ? policy.onCommit && policy.onCommit.branch === t.branch
+            ? policy.onCommit && policy.onCommit.branch === t.branch && policy.onCommit.repository === t.repository
               ? null
-              : `the policy does not retrain on commits to '${t.branch}'`
+              : `the policy does not retrain on commits to ${t.repository} '${t.branch}'`
             : policy.onDrift
               ? null
               : 'retrain.onDrift is false';

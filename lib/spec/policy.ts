@@ -78,7 +78,11 @@ export const retrainPolicySchema = z
       .strict()
       .optional(),
     onCommit: z
-      .object({ branch: z.string().min(1).max(255).default('main') })
+      .object({
+        /** The repository whose pushes retrain (its secret is in MLOPS_GIT_HOOK_SECRETS). */
+        repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name, e.g. "acme/penguins"'),
+        branch: z.string().min(1).max(255).default('main'),
+      })
       .strict()
       .optional(),
     onDrift: z.boolean().default(false),

@@ -222,4 +222,31 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
   'POST /v1/deployments/:id/resume': overrideRow('resume'),
   'POST /v1/deployments/:id/promote': overrideRow('promote'),
   'POST /v1/deployments/:id/abort': overrideRow('abort'),
+  // A policy starts runs by itself, so setting one needs what starting a run needs.
+  'PUT /v1/models/:name/policy': {
+    anonymous: 'deny',
+    request: {
+      path: '/v1/models/penguins-table/policy',
+      body: { retrain: { spec: { model: 'penguins-table', dataset: { name: 'penguins' }, target: 'species' } } },
+    },
+    roles: starters(ok()),
+  },
+  'GET /v1/models/:name/policy': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-no-policy/policy' },
+    roles: everyone({ status: 404, detail: /penguins-no-policy' has no policy/ }),
+  },
+  'POST /v1/datasets/:name/events': {
+    anonymous: 'deny',
+    request: { path: '/v1/datasets/table-none/events', body: { sha256: 'a'.repeat(64) } },
+    roles: starters(ok(202)),
+  },
+  // No bearer token: the delivery's signature authenticates it, so a caller without one (token or
+  // not) is refused by the handler with 401.
+  'POST /v1/hooks/git': {
+    anonymous: 'public',
+    anonymousStatus: 401,
+    request: { body: { ref: 'refs/heads/main' } },
+    roles: everyone({ status: 401, detail: /X-Hub-Signature-256/ }, { status: 401, detail: /X-Hub-Signature-256/ }),
+  },
 };

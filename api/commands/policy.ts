@@ -1,0 +1,81 @@
+// Setting and reading a model's lifecycle policy, apart from HTTP (api/routes/policy.ts calls
+// these): validate, store, audit, then make the schedules match. The one place schedules follow a
+// policy write is syncSchedules() below.
+import type { Client } from '@temporalio/client';
+import { syncRetrainSchedules } from '../../lib/lifecycle/schedule';
+import type { ModelPolicy } from '../../lib/spec/policy';
+import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
+import type { AuditInput } from '../../lib/store/audit';
+import type { ApiContext } from '../context';
+import { problems } from '../errors';
+
+type Audit = (entry: Omit<AuditInput, 'actor' | 'requestId' | 'ip'>) => Promise<void>;
+
+export function policyView(doc: ModelPolicyDoc) {
+  return {
+    model: doc._id,
+    policy: doc.policy,
+    revision: doc.revision,
+    updatedAt: doc.updatedAt,
+    updatedBy: doc.updatedBy,
+  };
+}
+
+/** A policy retrains only its own model (a 400 otherwise). */
+export function checkPolicyModel(model: string, policy: ModelPolicy): void {
+  const spec = policy.retrain?.spec;
+  if (spec && spec.model !== model) {
+    throw problems.badRequest(
+      `retrain.spec.model is '${spec.model}' but the policy is for '${model}'; a model's policy retrains that model.`
+    );
+  }
+}
+
+/**
+ * Makes every schedule of the model follow its policy. Retraining's are synced here; the
+ * monitoring schedule (lib/monitoring/schedule.ts syncMonitorSchedule(client, model,
+ * policy.monitor)) joins here too, so one write moves both.
+ */
+export async function syncSchedules(ctx: ApiContext, client: Client, model: string, policy: ModelPolicy) {
+  const retrain = await syncRetrainSchedules(client, model, policy.retrain, ctx.cfg.queues.control);
+  return { retrain };
+}
+
+export async function setPolicy(
+  ctx: ApiContext,
+  input: { model: string; policy: ModelPolicy; subject: string },
+  audit: Audit
+) {
+  const { policy } = input;
+  checkPolicyModel(input.model, policy);
+  const client = await ctx.temporal.client(); // before the write: no stored policy without its schedules
+  const doc = await putModelPolicy(ctx.store, input.model, policy, input.subject);
+  const schedules = await syncSchedules(ctx, client, input.model, policy);
+  await audit({
+    action: 'model.policy.set',
+    object: { type: 'model', id: input.model },
+    details: {
+      revision: doc.revision,
+      retrain: policy.retrain
+        ? {
+            schedule: policy.retrain.schedule ?? null,
+            onData: policy.retrain.onData?.dataset ?? null,
+            onCommit: policy.retrain.onCommit ?? null,
+            onDrift: policy.retrain.onDrift,
+            cooldown: policy.retrain.cooldown,
+            maxPerDay: policy.retrain.maxPerDay,
+          }
+        : null,
+      monitor: policy.monitor ? { every: policy.monitor.every, window: policy.monitor.window } : null,
+    },
+  });
+  return { ...policyView(doc), schedules };
+}
+
+export async function showPolicy(ctx: ApiContext, model: string) {
+  const doc = await getModelPolicy(ctx.store, model);
+  if (!doc) {
+    throw problems.notFound(`Model '${model}' has no policy; set one with PUT /v1/models/${model}/policy.`);
+  }
+  return policyView(doc);
+}

@@ -1,0 +1,96 @@
+// Retrain triggers that arrive over HTTP, apart from HTTP: a dataset change announced by
+// POST /v1/datasets/{name}/events, and a git push delivered to POST /v1/hooks/git. Each finds the
+// models whose policy asks for it and signals-with-start their lifecycle workflows, which decide.
+import type { Client } from '@temporalio/client';
+import { signalRetrainTrigger } from '../../lib/lifecycle/trigger';
+import { parseHookSecrets, pushOf, verifyGithubSignature, verifyGitlabToken } from '../../lib/lifecycle/webhook';
+import { recordGitDelivery } from '../../lib/store/git-deliveries';
+import { modelPolicies } from '../../lib/store/policies';
+import type { RetrainTrigger } from '../../lib/workflow-safe/lifecycle';
+import type { ApiContext } from '../context';
+import { problems } from '../errors';
+
+async function signalAll(ctx: ApiContext, client: Client, models: string[], trigger: RetrainTrigger) {
+  for (const model of models) {
+    await signalRetrainTrigger(client, { model, taskQueue: ctx.cfg.queues.control }, trigger);
+  }
+}
+
+export async function datasetEvent(ctx: ApiContext, input: { dataset: string; sha256: string }) {
+  const client = await ctx.temporal.client();
+  const docs = await modelPolicies(ctx.store.db)
+    .find({ 'policy.retrain.onData.dataset': input.dataset }, { projection: { _id: 1 } })
+    .toArray();
+  const models = docs.map((d) => d._id);
+  await signalAll(ctx, client, models, {
+    kind: 'data',
+    dataset: input.dataset,
+    sha256: input.sha256,
+    at: new Date().toISOString(),
+  });
+  return { dataset: input.dataset, sha256: input.sha256, models };
+}
+
+export interface GitDelivery {
+  raw: Buffer | undefined;
+  header(name: string): string | undefined;
+}
+
+/** Verifies, de-duplicates and applies one webhook delivery (GitHub or GitLab). */
+export async function gitPush(ctx: ApiContext, d: GitDelivery) {
+  const secrets = parseHookSecrets(ctx.cfg.MLOPS_GIT_HOOK_SECRETS);
+  const raw = d.raw ?? Buffer.alloc(0);
+  const gitlab = d.header('x-gitlab-token') !== undefined;
+  const repo = gitlab
+    ? verifyGitlabToken(d.header('x-gitlab-token'), secrets)
+    : verifyGithubSignature(raw, d.header('x-hub-signature-256'), secrets);
+  if (!repo) {
+    throw problems.unauthorized(
+      gitlab
+        ? 'X-Gitlab-Token matches no repository secret in MLOPS_GIT_HOOK_SECRETS.'
+        : 'X-Hub-Signature-256 is missing or wrong: sign the raw JSON body with the repository secret set in MLOPS_GIT_HOOK_SECRETS.'
+    );
+  }
+  const event = gitlab ? d.header('x-gitlab-event') : d.header('x-github-event');
+  const deliveryId = gitlab
+    ? (d.header('x-gitlab-event-uuid') ?? d.header('idempotency-key'))
+    : d.header('x-github-delivery');
+  if (!deliveryId || !/^[A-Za-z0-9-]{1,100}$/.test(deliveryId)) {
+    throw problems.badRequest(`${gitlab ? 'X-Gitlab-Event-UUID' : 'X-GitHub-Delivery'} is missing or not an id.`);
+  }
+  if (event === 'ping') return { status: 200, body: { delivery: deliveryId, repository: repo, accepted: 'ping' } };
+  if (event !== 'push' && event !== 'Push Hook') {
+    throw problems.unprocessable(`Only push events retrain; this delivery is '${event ?? 'unnamed'}'.`);
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw problems.badRequest('The delivery body is not JSON; set the webhook content type to application/json.');
+  }
+  const push = pushOf(payload);
+  if (!push) throw problems.unprocessable('The payload is not a push to a branch (or deletes the branch).');
+  if (push.repository !== repo) {
+    throw problems.unauthorized(`The delivery is signed for ${repo} but describes ${push.repository}.`);
+  }
+  const client = await ctx.temporal.client(); // a 503 before the id is spent, so the sender's retry counts
+  if (!(await recordGitDelivery(ctx.store, deliveryId, repo))) {
+    throw problems.conflict(`Delivery ${deliveryId} was received before; a replayed delivery starts nothing.`);
+  }
+  const docs = await modelPolicies(ctx.store.db)
+    .find(
+      { 'policy.retrain.onCommit.repository': push.repository, 'policy.retrain.onCommit.branch': push.branch },
+      { projection: { _id: 1 } }
+    )
+    .toArray();
+  const models = docs.map((x) => x._id);
+  await signalAll(ctx, client, models, {
+    kind: 'commit',
+    repository: push.repository,
+    branch: push.branch,
+    sha: push.sha,
+    deliveryId,
+    at: new Date().toISOString(),
+  });
+  return { status: 202, body: { delivery: deliveryId, ...push, models } };
+}

@@ -1,0 +1,50 @@
+// `mlops policy`: set a model's lifecycle policy from a JSON file (or stdin) and show it
+// (PUT/GET /v1/models/{name}/policy; docs/retraining.md describes the fields).
+import { readFileSync } from 'node:fs';
+import { UsageError } from './config';
+import { need, readSpec, type Ctx } from './main';
+
+function showPolicy(p: any): string {
+  const r = p.policy?.retrain;
+  const lines = [`model:    ${p.model} (policy revision ${p.revision}, by ${p.updatedBy} at ${p.updatedAt})`];
+  if (r) {
+    const on = [
+      r.schedule ? `schedule ${r.schedule}` : null,
+      r.onData ? `data ${r.onData.dataset}` : null,
+      r.onCommit ? `commits to ${r.onCommit.repository} ${r.onCommit.branch}` : null,
+      r.onDrift ? 'drift' : null,
+    ].filter(Boolean);
+    lines.push(`retrain:  on ${on.join(', ') || 'nothing'}; cooldown ${r.cooldown} ms, at most ${r.maxPerDay}/day`);
+  } else lines.push('retrain:  off');
+  lines.push(
+    `monitor:  ${p.policy?.monitor ? `every ${p.policy.monitor.every} ms over ${p.policy.monitor.window} ms` : 'off'}`
+  );
+  for (const s of p.schedules?.retrain ?? []) lines.push(`schedule: ${s.scheduleId} ${s.state}`);
+  return lines.join('\n');
+}
+
+export async function policy(ctx: Ctx, command: string | undefined, args: string[]): Promise<number> {
+  switch (command) {
+    case 'set': {
+      const [model, file] = need(args, 2, 'policy set MODEL POLICY.json|-');
+      const text = file === '-' ? (ctx.io.readStdin ?? (() => readFileSync(0, 'utf8')))() : readSpec(file);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON`);
+      }
+      const r = (await ctx.http.request('PUT', `/v1/models/${encodeURIComponent(model)}/policy`, { body })).body;
+      ctx.out(r, () => showPolicy(r));
+      return 0;
+    }
+    case 'show': {
+      const [model] = need(args, 1, 'policy show MODEL');
+      const r = (await ctx.http.request('GET', `/v1/models/${encodeURIComponent(model)}/policy`)).body;
+      ctx.out(r, () => showPolicy(r));
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown policy command "${command ?? ''}"`);
+  }
+}

@@ -1,0 +1,176 @@
+// The HTTP side of retraining on a real API, Temporal and MongoDB-wire server: the policy is set
+// and read, and the git webhook is authenticated by its signature alone (bad signature -> 401 and
+// nothing started; a replayed delivery -> 409), GitLab's token works, the branch filter applies.
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../../../cli/main';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { createClient } from '../../../lib/temporal/connection';
+import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
+import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
+
+const SECRET = `hook-secret-${randomUUID()}`;
+const REPO = 'acme/penguins';
+const SHA = 'a'.repeat(39) + 'b';
+let api: TestApi;
+const model = `hook-${randomUUID().slice(0, 6)}`;
+
+beforeAll(async () => {
+  api = await startTestApi({
+    cfg: apiTestConfig({ MLOPS_GIT_HOOK_SECRETS: `other/repo=${'x'.repeat(20)},${REPO}=${SECRET}` }),
+  });
+});
+afterAll(async () => {
+  const client = await createClient(api.cfg);
+  await client.workflow
+    .getHandle(lifecycleWorkflowId(model))
+    .terminate('test over')
+    .catch(() => undefined);
+  await client.connection.close();
+  await api?.close();
+});
+
+const push = (branch = 'main') =>
+  JSON.stringify({ ref: `refs/heads/${branch}`, after: SHA, repository: { full_name: REPO }, commits: [] });
+const sign = (raw: string, secret = SECRET) => 'sha256=' + createHmac('sha256', secret).update(raw).digest('hex');
+const github = (raw: string, signature: string, delivery = randomUUID()) =>
+  call(api, 'POST', '/v1/hooks/git', {
+    rawBody: raw,
+    token: null,
+    headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': delivery },
+  });
+
+async function lifecycleExists(name = model): Promise<boolean> {
+  const client = await createClient(api.cfg);
+  try {
+    await client.workflow.getHandle(lifecycleWorkflowId(name)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+describe('retrain triggers over HTTP', () => {
+  it('sets and reads the policy; retrain.spec.model must be the model', async () => {
+    const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
+    const body = { retrain: { onCommit: { repository: REPO, branch: 'main' }, cooldown: '1h', spec } };
+    const put = await call(api, 'PUT', `/v1/models/${model}/policy`, { token: api.tokens.scientist, body });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({
+      model,
+      revision: 1,
+      updatedBy: 'sam',
+      policy: { retrain: { cooldown: 3_600_000, maxPerDay: 2 } },
+    });
+    const got = await call(api, 'GET', `/v1/models/${model}/policy`, { token: api.tokens.viewer });
+    expect(got.body.policy.retrain.onCommit).toEqual({ repository: REPO, branch: 'main' });
+    const other = await call(api, 'PUT', `/v1/models/${model}/policy`, {
+      token: api.tokens.scientist,
+      body: { retrain: { spec: { ...spec, model: 'someone-else' } } },
+    });
+    expect(other.status).toBe(400);
+    expect(other.body.detail).toMatch(/retrain.spec.model is 'someone-else'/);
+  });
+
+  it('refuses a bad signature with 401 and starts nothing', async () => {
+    const raw = push();
+    for (const sig of [sign(raw, 'wrong-secret-wrong-secret'), sign(raw + ' '), 'sha1=abc', '']) {
+      const r = await github(raw, sig);
+      expect(r.status).toBe(401);
+    }
+    // Signed for another repository's secret while claiming this one.
+    expect((await github(raw, sign(raw, 'x'.repeat(20)))).status).toBe(401);
+    expect(await lifecycleExists()).toBe(false);
+    expect(await api.store.db.collection('git_deliveries').countDocuments()).toBe(0);
+  });
+
+  it('accepts a signed push once, refuses its replay, and filters by branch', async () => {
+    const raw = push();
+    const delivery = randomUUID();
+    const ok = await github(raw, sign(raw), delivery);
+    expect(ok.status).toBe(202);
+    expect(ok.body).toMatchObject({ repository: REPO, branch: 'main', sha: SHA, models: [model] });
+    expect(await lifecycleExists()).toBe(true);
+    const replay = await github(raw, sign(raw), delivery);
+    expect(replay.status).toBe(409);
+    expect(replay.body.detail).toMatch(/received before/);
+    const dev = push('dev');
+    const other = await github(dev, sign(dev));
+    expect(other.status).toBe(202);
+    expect(other.body.models).toEqual([]);
+    expect(api.logLines.join('\n')).not.toContain(SECRET);
+  });
+
+  it("accepts GitLab's X-Gitlab-Token", async () => {
+    const raw = JSON.stringify({ ref: 'refs/heads/main', checkout_sha: SHA, project: { path_with_namespace: REPO } });
+    const headers = { 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': randomUUID() };
+    const bad = await call(api, 'POST', '/v1/hooks/git', {
+      rawBody: raw,
+      token: null,
+      headers: { ...headers, 'x-gitlab-token': 'nope' },
+    });
+    expect(bad.status).toBe(401);
+    const good = await call(api, 'POST', '/v1/hooks/git', {
+      rawBody: raw,
+      token: null,
+      headers: { ...headers, 'x-gitlab-token': SECRET },
+    });
+    expect(good.status).toBe(202);
+    expect(good.body.models).toEqual([model]);
+  });
+
+  it('POST /v1/datasets/{name}/events signals the models whose policy watches the dataset', async () => {
+    const watcher = `feed-${randomUUID().slice(0, 6)}`;
+    const spec = { model: watcher, dataset: { name: 'penguins' }, target: 'species' };
+    const body = { retrain: { onData: { dataset: 'penguins-feed', checkEvery: 0 }, spec } };
+    expect((await call(api, 'PUT', `/v1/models/${watcher}/policy`, { token: api.tokens.admin, body })).status).toBe(
+      200
+    );
+    const r = await call(api, 'POST', '/v1/datasets/penguins-feed/events', {
+      token: api.tokens.scientist,
+      body: { sha256: 'c'.repeat(64) },
+    });
+    expect(r.status).toBe(202);
+    expect(r.body).toEqual({ dataset: 'penguins-feed', sha256: 'c'.repeat(64), models: [watcher] });
+    expect(await lifecycleExists(watcher)).toBe(true);
+    const bad = await call(api, 'POST', '/v1/datasets/penguins-feed/events', {
+      token: api.tokens.scientist,
+      body: { sha256: 'x' },
+    });
+    expect(bad.status).toBe(400);
+    const client = await createClient(api.cfg);
+    await client.workflow.getHandle(lifecycleWorkflowId(watcher)).terminate('test over');
+    await client.connection.close();
+  });
+
+  it('mlops policy set and show', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-policy-'));
+    const file = path.join(dir, 'policy.json');
+    const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
+    await writeFile(file, JSON.stringify({ retrain: { onDrift: true, maxPerDay: 3, spec } }));
+    const run = async (args: string[], token: string) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(args, {
+        env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: token, MLOPS_CONFIG: path.join(dir, 'none.json') },
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        sleep: async () => undefined,
+      });
+      return { code, stdout, stderr };
+    };
+    const set = await run(['policy', 'set', model, file], api.tokens.scientist);
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(set.stdout).toMatch(/retrain: {2}on drift; cooldown 21600000 ms, at most 3\/day/);
+    const show = await run(['policy', 'show', model], api.tokens.viewer);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/policy revision 2, by sam/);
+    const denied = await run(['policy', 'set', model, file], api.tokens.viewer);
+    expect(denied.code).toBe(1);
+  });
+});
