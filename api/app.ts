@@ -20,6 +20,7 @@ import { asyncHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
+import { featureRoutes } from './routes/features';
 import { modelRoutes } from './routes/models';
 import { runRoutes, runsSnapshot } from './routes/runs';
 import { sessionRoutes } from './routes/session';
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...auditRoutes(ctx),
     ...codecRoutes(ctx),
     ...batchRoutes(ctx),
+    ...featureRoutes(ctx),
     ...sessionRoutes(ctx)
   );
   app.use('/codec', codecCors(deps.cfg));

@@ -11,5 +11,6 @@ export type { SearchInput, SearchResult, TrialResult } from './hyperparameter-se
 export { batchInference, batchInferenceWindow } from './batch-inference';
 export type { BatchInferenceInput, BatchResult } from './batch-inference';
 export { batchChunkDoneSignal, batchProgressQuery } from './batch-messages';
-export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
+export { featureMaterialization } from './feature-materialization';
+export { materializationProgressQuery } from './feature-messages';
 export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';

@@ -52,6 +52,7 @@ const starters = (cell: Cell): Record<Role, Cell> => ({
 const noModel = { status: 404, detail: /penguins-table/ };
 const noBatchId = 'batch-table-none';
 const noBatch = { status: 404, detail: /No batch prediction batch-table-none/ };
+const noView = { status: 404, detail: /No feature view table_view/ };
 const payloads = { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] };
 
 export const EXPECTED_PERMISSIONS: Record<string, Row> = {
@@ -164,5 +165,24 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     anonymous: 'deny',
     request: { path: `/v1/batch-predictions/${noBatchId}/cancel`, body: {} },
     roles: starters(noBatch),
+  },
+
+  // Feature store: the table's view does not exist, so allowed callers hear that from the handler.
+  'GET /v1/features': { anonymous: 'deny', roles: everyone() },
+  'POST /v1/features': { anonymous: 'deny', request: { body: { entities: [], views: [] } }, roles: starters(ok()) },
+  'GET /v1/features/:view': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view' },
+    roles: everyone(noView),
+  },
+  'POST /v1/features/:view/materialize': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view/materialize', body: { start: '2026-01-01', end: '2026-01-02' } },
+    roles: starters(noView),
+  },
+  'GET /v1/features/:view/materializations/:id': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view/materializations/fm-table_view-v1-none' },
+    roles: everyone({ status: 404, detail: /No materialization fm-table_view-v1-none/ }),
   },
 };
