@@ -7,6 +7,7 @@ import { DEFAULT_INFERENCE_URL, predict } from './predict';
 import { ApiError, createHttp, type Http } from './http';
 import { ago, bar, duration, metricsLine, table } from './format';
 import { batch } from './batch';
+import { features } from './features';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -50,6 +51,13 @@ Batch predictions (docs/batch-inference.md)
   batch watch ID              progress bar until the batch ends
   batch download ID           [--errors] [-o FILE]   (stdout without -o)
   batch cancel ID
+Feature store (docs/features.md)
+  features apply FILE.json|-  entities and feature views; each view versioned by content
+  features list               latest version of every view
+  features show VIEW          versions, schema, freshness, last materialization
+  features materialize VIEW --start T --end T   offline partitions + online store,
+                              with a progress bar [--version N] [--partition 1d]
+                              [--parallelism N]
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -116,6 +124,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         output: { type: 'string', short: 'o' },
         rows: { type: 'string' },
         'inference-url': { type: 'string' },
+        start: { type: 'string' },
+        end: { type: 'string' },
+        partition: { type: 'string' },
+        parallelism: { type: 'string' },
       },
     });
   } catch (err) {
@@ -159,6 +171,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'runs') return await runs(ctx, command, args);
     if (group === 'models') return await models(ctx, command, args);
     if (group === 'batch') return await batch(ctx, command, args);
+    if (group === 'features') return await features(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {
