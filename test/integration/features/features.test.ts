@@ -21,6 +21,7 @@ import type {
 } from '../../../workflows/feature-materialization';
 import { call, startTestApi, type TestApi } from '../api/helpers';
 import { spawnTestFleet } from '../harness/env';
+import { spawnInference, type InferenceChild } from '../serving/helpers';
 import { StopWaiting, waitFor } from '../harness/wait';
 import { alive } from '../fleets/helpers';
 import { pipelineEnv, type PipelineEnv } from '../pipeline/helpers';
@@ -31,6 +32,7 @@ const T0 = Date.UTC(2026, 0, 1);
 const ENTITIES = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, '0')}`);
 let env: PipelineEnv;
 let api: TestApi;
+let inference: InferenceChild | undefined;
 const fleet: Child[] = [];
 const partitionLines: { start: number; pid: number }[] = [];
 
@@ -63,7 +65,7 @@ const view = (over: Record<string, unknown> = {}) => ({
   entity: 'customer',
   source: { path: 'orders.csv' },
   timestamp: 'event_time',
-  ttl: '30d',
+  ttl: '400d', // the events are in January 2026: still live when the inference test reads them
   features: [
     { name: 'amount' },
     { name: 'log_amount', log: 'amount' },
@@ -95,6 +97,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await inference?.child.stop(5_000);
   await Promise.all(fleet.map((c) => c.stop(5_000)));
   await api?.close();
   await env?.close();
@@ -146,7 +149,7 @@ test('bad definitions are refused with the field and the fix; versions follow th
   const shown = await call(api, 'GET', '/v1/features/customer_stats', { token: api.tokens.viewer });
   expect(shown.body).toMatchObject({
     ref: 'customer_stats@v2',
-    ttlMs: 30 * DAY,
+    ttlMs: 400 * DAY,
     lastMaterialization: null,
     freshness: null,
   });
@@ -251,7 +254,7 @@ test('a materialization killed mid-way resumes: every partition once; a re-run i
   expect(shown.body.freshness.materializedUntil).toBe(new Date(input.end).toISOString());
 }, 240_000);
 
-test('a run trained from a feature view records the view versions and the materialization in its lineage', async () => {
+test('a run trained from a feature view records its view versions, reaches production, and serves by entity id', async () => {
   const model = `churn-${randomUUID().slice(0, 6)}`;
   const started = await call(api, 'POST', '/v1/runs', {
     token: api.tokens.scientist,
@@ -277,6 +280,7 @@ test('a run trained from a feature view records the view versions and the materi
     180_000
   );
   const version = (await modelVersions(api.store.db).findOne({ runId }))!;
+  const def = (await getFeatureView(api.store, { name: 'customer_stats', version: 2 }))!;
   const m = (await featureMaterializations(api.store.db).findOne({ view: 'customer_stats', status: 'succeeded' }))!;
   expect(version.lineage.featureViews).toEqual([
     {
@@ -299,4 +303,54 @@ test('a run trained from a feature view records the view versions and the materi
     'refund_rate',
     'spend_2d',
   ]);
-}, 240_000);
+
+  // Approved, it holds `production`; the inference server fills features in from the online store.
+  const approved = await call(api, 'POST', `/v1/runs/${runId}/approval`, {
+    token: api.tokens.approver,
+    body: { decision: 'approve' },
+  });
+  expect(approved.status).toBe(202);
+  await waitFor('run succeeded', async () => {
+    const r = await call(api, 'GET', `/v1/runs/${runId}`, { token: api.tokens.viewer });
+    return r.body.status === 'succeeded' ? r.body : undefined;
+  });
+  expect(
+    (await call(api, 'GET', `/v1/models/${model}`, { token: api.tokens.viewer })).body.aliases.production
+  ).toMatchObject({
+    version: version.version,
+  });
+  inference = await spawnInference(env.cfg);
+  const infer = async (body: unknown) => {
+    const res = await fetch(`${inference!.url}/v2/models/${model}/infer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.tokens.predictor}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const ids = ['c01', 'c07', 'nobody'];
+  const byId = await infer({ inputs: [{ name: 'customer_id', shape: [3], datatype: 'BYTES', data: ids }] });
+  expect(byId.status).toBe(200);
+  const docs = await Promise.all(
+    ids.map((c) => onlineFeatures(api.store.db).findOne({ _id: onlineId('customer_stats', 2, c) }))
+  );
+  expect(byId.body.parameters.feature_timestamps).toEqual({
+    'customer_stats@v2': [docs[0]!.t.toISOString(), docs[1]!.t.toISOString(), null],
+  });
+  const names = def.view.features.map((f) => f.name);
+  const columns = names.map((n) => ({
+    name: n,
+    shape: [3],
+    datatype: 'FP32',
+    data: docs.map((d) => (d ? d.values[n] : null)),
+  }));
+  const byColumns = await infer({ inputs: columns });
+  expect(byColumns.status).toBe(200);
+  expect(byColumns.body.parameters).toBeUndefined();
+  expect(byId.body.outputs).toEqual(byColumns.body.outputs);
+  const noKey = await infer({ inputs: [{ name: 'region', shape: [1], datatype: 'BYTES', data: ['eu'] }] });
+  expect(noKey).toMatchObject({
+    status: 400,
+    body: { error: expect.stringMatching(/or the entity key input\(s\) 'customer_id' of view customer_stats@v2/) },
+  });
+}, 300_000);
