@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { deploymentRoutes } from './routes/deployments';
+import { featureRoutes } from './routes/features';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { policyRoutes, RAW_BODY_PATHS } from './routes/policy';
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): MlopsApp {
     ...codecRoutes(ctx),
     ...batchRoutes(ctx),
     ...deploymentRoutes(ctx),
+    ...featureRoutes(ctx),
     ...sessionRoutes(ctx),
     ...policyRoutes(ctx)
   );

@@ -11,6 +11,7 @@ import { isTerminalStatus } from '../lib/workflow-safe/statuses';
 import { deploy } from './deploy';
 import { monitor } from './monitor';
 import { policy } from './policy';
+import { features } from './features';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -72,6 +73,13 @@ Lifecycle policy (docs/retraining.md)
   policy set MODEL POLICY.json|-   monitoring and retraining triggers (scientist or admin)
   policy show MODEL
 
+Feature store (docs/features.md)
+  features apply FILE.json|-  entities and feature views; each view versioned by content
+  features list               latest version of every view
+  features show VIEW          versions, schema, freshness, last materialization
+  features materialize VIEW --start T --end T   offline partitions + online store,
+                              with a progress bar [--version N] [--partition 1d]
+                              [--parallelism N]
 Predictions (inference server: --inference-url, MLOPS_INFERENCE_URL, http://127.0.0.1:8090)
   predict MODEL --rows FILE.jsonl|-   one JSON object per line, keyed by column name;
                               prints the label and class probabilities per row
@@ -145,6 +153,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         'min-requests': { type: 'string' },
         'rollback-window': { type: 'string' },
         'inconclusive-after': { type: 'string' },
+        start: { type: 'string' },
+        end: { type: 'string' },
+        partition: { type: 'string' },
+        parallelism: { type: 'string' },
       },
     });
   } catch (err) {
@@ -191,6 +203,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     if (group === 'deploy') return await deploy(ctx, command, args);
     if (group === 'monitor') return await monitor(ctx, command, args);
     if (group === 'policy') return await policy(ctx, command, args);
+    if (group === 'features') return await features(ctx, command, args);
     throw new UsageError(`unknown command group "${group}"`);
   } catch (err) {
     if (err instanceof UsageError) {

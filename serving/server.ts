@@ -30,6 +30,8 @@ import { ServedModels, type Picked } from './served-models';
 import { InjectedFault } from './faults';
 import { ShadowMirror, sinceMs } from './shadow';
 import { VersionStats } from './version-stats';
+import { ServedModels } from './served-models';
+import { OnlineFeatures } from './online-features';
 import type { LoadedModel } from './loaded-model';
 import { PACKAGE_ROOT } from '../lib/package-root';
 
@@ -185,6 +187,7 @@ export function createInferenceApp(
     metrics
   );
   const tokens = new TokenCache(store.db, 5_000, TOKEN_STALE_MS);
+  const onlineFeatures = new OnlineFeatures(store);
   const limiter = new FailureLimiter(cfg.MLOPS_AUTH_FAILURE_LIMIT, cfg.MLOPS_AUTH_FAILURE_WINDOW_S * 1000);
 
   async function authorize(req: http.IncomingMessage, permission: Permission): Promise<TokenDoc | Reply> {
@@ -273,7 +276,9 @@ export function createInferenceApp(
     try {
       if (action === 'ready') return { ...json(200, { name, ready: true }), model };
       if (!request) return { ...json(200, metadataOf(model)), model };
-      const block = decodeInputs(model.schema, request, cfg.MLOPS_INFERENCE_MAX_ROWS);
+      // Entity ids instead of feature columns: filled in from the online store (docs/features.md).
+      const online = await onlineFeatures.fill(model, request);
+      const block = decodeInputs(model.schema, online?.request ?? request, cfg.MLOPS_INFERENCE_MAX_ROWS);
       const wanted = selectOutputs(model.schema, request);
       const predicted = model.predict(block);
       if (mirrored) {
@@ -297,6 +302,7 @@ export function createInferenceApp(
         model_version: String(model.version),
         id: request.id ?? requestId,
         outputs: encodeOutputs(prediction, wanted),
+        ...(online ? { parameters: { feature_timestamps: online.timestamps } } : {}),
       };
       if (predictionLog.sampled()) {
         predictionLog.record({

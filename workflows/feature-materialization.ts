@@ -4,11 +4,12 @@
 // the CPU queue at most `parallelism` at once, each heartbeating and retried on a lost worker.
 // A partition is recorded once, after its artifact and online upserts are written, so a killed
 // worker's partition is redone in full and never counted twice. Progress is a query.
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { CpuActivities } from '../activities';
 import { planPartitions } from '../lib/workflow-safe/feature-partitions';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
+import { materializationProgressQuery, type MaterializationProgress } from './feature-messages';
 
 export interface FeatureMaterializationInput {
   materializationId: string;
@@ -18,22 +19,13 @@ export interface FeatureMaterializationInput {
   end: number;
   partitionMs: number;
   parallelism: number;
-  queues: { cpu: string };
+  queues: { control: string; cpu: string };
   options?: { heartbeatTimeout?: Duration; retryInitialInterval?: Duration };
-}
-
-export interface MaterializationProgress {
-  partitionsDone: number;
-  partitionsTotal: number;
-  rows: number;
-  skipped: number;
 }
 
 export interface FeatureMaterializationResult extends MaterializationProgress {
   materializationId: string;
 }
-
-export const materializationProgressQuery = defineQuery<MaterializationProgress>('materializationProgress');
 
 export async function featureMaterialization(
   input: FeatureMaterializationInput

@@ -17,6 +17,8 @@ export { modelLifecycle, retrainTriggerSignal } from './lifecycle';
 export type { LifecycleInput, LifecycleState } from './lifecycle';
 export { retrainTick } from './retrain-tick';
 export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
+export { featureMaterialization } from './feature-materialization';
+export { materializationProgressQuery } from './feature-messages';
 export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';
 export { rollout } from './rollout';
 export type { RolloutInput, RolloutResult } from './rollout';

@@ -95,19 +95,21 @@ export async function listFeatureViewVersions(store: Pick<Store, 'db'>, name: st
   return featureViews(store.db).find({ name }).sort({ version: -1 }).limit(1_000).toArray();
 }
 
-/** The latest version of every view (names sorted), at most `limit`. */
+/** The latest version of every view (names sorted), at most `limit` views. */
 export async function listLatestFeatureViews(store: Pick<Store, 'db'>, limit = 500): Promise<FeatureViewDoc[]> {
-  // A $group over all versions keeps to what FerretDB v1 supports; the number of views is small.
-  const latest = await featureViews(store.db)
-    .aggregate<{ _id: string; version: number }>([
-      { $group: { _id: '$name', version: { $max: '$version' } } },
-      { $sort: { _id: 1 } },
-      { $limit: limit },
-    ])
+  // Names and versions only (small), newest first per name; FerretDB v1 has no $max accumulator.
+  const all = await featureViews(store.db)
+    .find({}, { projection: { name: 1, version: 1 } })
+    .sort({ name: 1, version: -1 })
+    .limit(100_000)
     .toArray();
-  if (latest.length === 0) return [];
+  const ids: string[] = [];
+  all.forEach((d, i) => {
+    if (ids.length < limit && d.name !== all[i - 1]?.name) ids.push(d._id);
+  });
+  if (ids.length === 0) return [];
   const docs = await featureViews(store.db)
-    .find({ _id: { $in: latest.map((l) => viewId(l._id, l.version)) } })
+    .find({ _id: { $in: ids } })
     .toArray();
   return docs.sort((a, b) => (a.name < b.name ? -1 : 1));
 }

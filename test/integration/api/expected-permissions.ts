@@ -67,6 +67,7 @@ const overrideRow = (action: string): Row => ({
 });
 const noBatchId = 'batch-table-none';
 const noBatch = { status: 404, detail: /No batch prediction batch-table-none/ };
+const noView = { status: 404, detail: /No feature view table_view/ };
 const payloads = { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] };
 
 export const EXPECTED_PERMISSIONS: Record<string, Row> = {
@@ -248,5 +249,22 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     anonymousStatus: 401,
     request: { body: { ref: 'refs/heads/main' } },
     roles: everyone({ status: 401, detail: /X-Hub-Signature-256/ }, { status: 401, detail: /X-Hub-Signature-256/ }),
+  // Feature store: the table's view does not exist, so allowed callers hear that from the handler.
+  'GET /v1/features': { anonymous: 'deny', roles: everyone() },
+  'POST /v1/features': { anonymous: 'deny', request: { body: { entities: [], views: [] } }, roles: starters(ok()) },
+  'GET /v1/features/:view': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view' },
+    roles: everyone(noView),
+  },
+  'POST /v1/features/:view/materialize': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view/materialize', body: { start: '2026-01-01', end: '2026-01-02' } },
+    roles: starters(noView),
+  },
+  'GET /v1/features/:view/materializations/:id': {
+    anonymous: 'deny',
+    request: { path: '/v1/features/table_view/materializations/fm-table_view-v1-none' },
+    roles: everyone({ status: 404, detail: /No materialization fm-table_view-v1-none/ }),
   },
 };
