@@ -30,7 +30,6 @@ import { ServedModels, type Picked } from './served-models';
 import { InjectedFault } from './faults';
 import { ShadowMirror, sinceMs } from './shadow';
 import { VersionStats } from './version-stats';
-import { ServedModels } from './served-models';
 import { OnlineFeatures } from './online-features';
 import type { LoadedModel } from './loaded-model';
 import { PACKAGE_ROOT } from '../lib/package-root';

@@ -16,7 +16,6 @@ export type { MonitorModelInput } from './monitor';
 export { modelLifecycle, retrainTriggerSignal } from './lifecycle';
 export type { LifecycleInput, LifecycleState } from './lifecycle';
 export { retrainTick } from './retrain-tick';
-export { featureMaterialization, materializationProgressQuery } from './feature-materialization';
 export { featureMaterialization } from './feature-materialization';
 export { materializationProgressQuery } from './feature-messages';
 export type { FeatureMaterializationInput, FeatureMaterializationResult } from './feature-materialization';

@@ -249,6 +249,7 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     anonymousStatus: 401,
     request: { body: { ref: 'refs/heads/main' } },
     roles: everyone({ status: 401, detail: /X-Hub-Signature-256/ }, { status: 401, detail: /X-Hub-Signature-256/ }),
+  },
   // Feature store: the table's view does not exist, so allowed callers hear that from the handler.
   'GET /v1/features': { anonymous: 'deny', roles: everyone() },
   'POST /v1/features': { anonymous: 'deny', request: { body: { entities: [], views: [] } }, roles: starters(ok()) },
