@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './log';
 import { type ApiMetrics, createMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';
-import { asyncHandler, type RouteDef } from './route';
+import { routeHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
@@ -26,6 +26,7 @@ import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 import type { TemporalGateway } from './temporal';
+import { parseRequest } from './validation';
 
 export interface ApiLimits {
   /** Largest request body in bytes (default cfg.MLOPS_MAX_BODY_BYTES). */
@@ -124,7 +125,7 @@ export function createApp(deps: AppDeps): MlopsApp {
       ? [r.sessionCookie ? cookieAuth : auth, requirePermission(r.permission)]
       : [];
     chain.push(...edgeGuards(r.method, r.path));
-    app[r.method](r.path, ...chain, asyncHandler(r.handler));
+    app[r.method](r.path, ...chain, routeHandler(r, parseRequest));
     const entry = byPath.get(r.path) ?? { methods: new Set<string>(), public: false };
     entry.methods.add(r.method.toUpperCase());
     entry.public ||= r.permission === null;

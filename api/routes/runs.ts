@@ -5,21 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { runSpecSchema, safeParseRunSpec, type RunSpec } from '../../lib/spec';
+import { runSpecSchema, type RunSpec } from '../../lib/spec';
 import { ResidencyError, runRegion } from '../../lib/spec/residency';
 import type { Config } from '../../lib/config';
 import { eventId, runEvents } from '../../lib/store/events';
 import { getRunMetrics } from '../../lib/store/metrics';
-import {
-  createRun,
-  decodeRunCursor,
-  getRun,
-  RUN_STATUSES,
-  runs,
-  TERMINAL_STATUSES,
-  updateRun,
-  type RunDoc,
-} from '../../lib/store/runs';
+import { createRun, getRun, RUN_STATUSES, runs, TERMINAL_STATUSES, updateRun, type RunDoc } from '../../lib/store/runs';
 import { principal } from '../auth';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
@@ -36,18 +27,8 @@ import {
   startPipeline,
 } from '../pipeline';
 import { vouch } from '../../lib/crypto/approval-voucher';
-import type { RouteDef } from '../route';
-import {
-  checkJsonShape,
-  decodeCursor,
-  encodeCursor,
-  ID_RE,
-  MODEL_NAME_RE,
-  parseBody,
-  parseQuery,
-  pathParam,
-  q,
-} from '../validation';
+import { defineRoute, type RouteDef } from '../route';
+import { encodeCursor, ID_RE, MODEL_NAME_RE, param, q } from '../validation';
 import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
 import { regionQueues } from '../../lib/temporal/queues';
@@ -59,14 +40,16 @@ const listQuery = z
     status: z.enum(RUN_STATUSES).optional(),
     model: q.id(MODEL_NAME_RE),
     stage: z.string().regex(STAGE_RE, 'a stage name, e.g. train').optional(),
-    from: q.date().describe('createdAt at or after this time'),
+    from: q.date().describe('createdAt at or after this time (before `to` when both are given)'),
     to: q.date().describe('createdAt before this time'),
     limit: q.limit(100, 20),
-    cursor: q.cursor(),
+    cursor: q.cursor(z.tuple([z.number().int(), z.string().regex(ID_RE)])),
   })
   .strict();
 
-const eventsQuery = z.object({ limit: q.limit(1000, 200), cursor: q.cursor() }).strict();
+const eventsQuery = z
+  .object({ limit: q.limit(1000, 200), cursor: q.cursor(z.object({ skip: z.number().int().min(0).max(10_000_000) })) })
+  .strict();
 const metricsQuery = z
   .object({
     series: z
@@ -85,7 +68,13 @@ export const approvalBody = z
 
 const cancelBody = z.object({ reason: z.string().max(500).optional() }).strict();
 
-const runIdParam = { name: 'id', description: 'Run id (= workflow id)', pattern: ID_RE.source };
+const startedRunSchema = z.object({ runId: z.string(), status: z.literal('running'), location: z.string() });
+export type StartedRunJson = z.infer<typeof startedRunSchema>;
+const decisionSchema = z.object({ runId: z.string(), decision: approvalBody.shape.decision, approver: z.string() });
+export type DecisionJson = z.infer<typeof decisionSchema>;
+
+const runParams = z.object({ id: param.id(ID_RE, 'Run id (= workflow id)') });
+const runLink = { getRun: { operationId: 'getRun', parameters: { id: '$response.body#/runId' } } };
 
 /** The spec with the region it runs in (its own, or its dataset's); 422 when it may not run anywhere. */
 function withRegion(cfg: Config, spec: RunSpec): RunSpec {
@@ -104,10 +93,6 @@ export function newRunId(): string {
   return `run-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
 }
 
-function runIdOf(req: Parameters<RouteDef['handler']>[0]): string {
-  return pathParam(req, 'id', ID_RE, 'Run id');
-}
-
 async function mustGetRun(ctx: ApiContext, runId: string): Promise<RunDoc> {
   const doc = await getRun(ctx.store, runId);
   if (!doc) throw problems.notFound(`No run ${runId}. List runs with GET /v1/runs.`);
@@ -123,7 +108,7 @@ function effectiveStatus(doc: RunDoc, live: Record<string, unknown> | null): str
 export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
   const reader = new RunReader(ctx.store, runCacheMs);
   return [
-    {
+    defineRoute({
       method: 'post',
       path: '/v1/runs',
       operationId: 'startRun',
@@ -137,27 +122,14 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       responses: {
         202: {
           description: 'Accepted: the run is starting',
-          schema: {
-            type: 'object',
-            properties: { runId: { type: 'string' }, status: { type: 'string' }, location: { type: 'string' } },
-          },
+          schema: startedRunSchema,
           headers: { Location: '/v1/runs/{runId}', 'Idempotent-Replayed': 'true on a replay' },
+          links: runLink,
         },
-        ...problemResponses(400, 401, 403, 413, 415, 422, 503),
+        ...problemResponses(422, 503),
       },
-      async handler(req, res) {
-        if (req.body === undefined || !req.is('application/json')) {
-          throw problems.unsupportedMedia('Send the run spec as JSON with Content-Type: application/json.');
-        }
-        checkJsonShape(req.body);
-        const parsed = safeParseRunSpec(req.body);
-        if (!parsed.ok) {
-          const errors = parsed.problems
-            .slice(0, 20)
-            .map((p) => ({ path: p.path ? `body.${p.path}` : 'body', message: p.message }));
-          throw problems.badRequest(`Invalid run spec: ${errors[0].path}: ${errors[0].message}`, { errors });
-        }
-        const spec = withRegion(ctx.cfg, parsed.spec);
+      async handler({ body }, req, res) {
+        const spec = withRegion(ctx.cfg, body);
         const me = principal(res);
 
         const {
@@ -210,8 +182,8 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
         res.status(202).location(location).json({ runId, status: 'running', location });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/runs',
       operationId: 'listRuns',
@@ -219,39 +191,27 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       tag: 'runs',
       permission: 'read',
       query: listQuery,
-      responses: {
-        200: { description: 'A page of runs', schema: pageOf(runSummarySchema) },
-        ...problemResponses(400, 401),
-      },
-      async handler(req, res) {
-        const query = parseQuery(listQuery, req);
+      responses: { 200: { description: 'A page of runs', schema: pageOf(runSummarySchema) } },
+      async handler({ query }, _req, res) {
         if (query.from && query.to && query.from >= query.to) {
           throw problems.badRequest('from must be before to.', {
             errors: [{ path: 'query.from', message: 'after to' }],
           });
         }
-        if (query.cursor !== undefined) {
-          try {
-            decodeRunCursor(query.cursor);
-          } catch {
-            decodeCursor('!', z.never()); // throws the invalid-cursor problem
-          }
-        }
-        const page = await reader.list({ ...query });
+        const page = await reader.list({ ...query, cursor: query.cursor && encodeCursor(query.cursor) });
         res.json(page);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/runs/:id',
       operationId: 'getRun',
       summary: 'Show a run: stored history merged with live workflow state',
       tag: 'runs',
       permission: 'read',
-      params: [runIdParam],
-      responses: { 200: { description: 'The run', schema: runDetailSchema }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        const runId = runIdOf(req);
+      params: runParams,
+      responses: { 200: { description: 'The run', schema: runDetailSchema }, ...problemResponses(404) },
+      async handler({ params: { id: runId } }, _req, res) {
         const doc = await mustGetRun(ctx, runId);
         let live: Record<string, unknown> | null = null;
         if (!TERMINAL_STATUSES.includes(doc.status)) {
@@ -267,57 +227,52 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         const stage = typeof live?.stage === 'string' ? live.stage : doc.stage;
         res.json({ ...view, status: effectiveStatus(doc, live), stage, live });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/runs/:id/events',
       operationId: 'listRunEvents',
       summary: 'Step events of a run (attempts, durations, errors), in start order',
       tag: 'runs',
       permission: 'read',
-      params: [runIdParam],
+      params: runParams,
       query: eventsQuery,
       responses: {
         200: { description: 'A page of events', schema: pageOf(eventSchema) },
-        ...problemResponses(400, 401, 404),
+        ...problemResponses(404),
       },
-      async handler(req, res) {
-        const runId = runIdOf(req);
-        const query = parseQuery(eventsQuery, req);
-        const cur = decodeCursor(query.cursor, z.object({ skip: z.number().int().min(0).max(10_000_000) }));
-        const skip = cur?.skip ?? 0;
+      async handler({ params: { id: runId }, query }, _req, res) {
+        const skip = query.cursor?.skip ?? 0;
         const run = await mustGetRun(ctx, runId);
         const all = await reader.events(run);
         const page = all.slice(skip, skip + query.limit);
         const nextCursor = all.length > skip + query.limit ? encodeCursor({ skip: skip + page.length }) : null;
         res.json({ items: page.map((e) => ({ id: eventId(e.runId, e.step, e.attempt), ...e })), nextCursor });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/runs/:id/metrics',
       operationId: 'listRunMetrics',
       summary: 'Metric series of a run (per epoch or round)',
       tag: 'runs',
       permission: 'read',
-      params: [runIdParam],
+      params: runParams,
       query: metricsQuery,
       responses: {
         200: {
           description: 'Points ordered by series, then step',
-          schema: { type: 'object', properties: { items: { type: 'array', items: metricPointSchema } } },
+          schema: z.object({ items: z.array(metricPointSchema) }),
         },
-        ...problemResponses(400, 401, 404),
+        ...problemResponses(404),
       },
-      async handler(req, res) {
-        const runId = runIdOf(req);
-        const query = parseQuery(metricsQuery, req);
+      async handler({ params: { id: runId }, query }, _req, res) {
         const points = await getRunMetrics(ctx.store, runId, query.series);
         if (points.length === 0) await mustGetRun(ctx, runId);
         res.json({ items: points.map(metricView) });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/runs/:id/approval',
       operationId: 'decideRun',
@@ -326,21 +281,13 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         'The approver is the subject of the token, never a body field. Four eyes: the subject that started the run may not decide on it (403). The API signs the decision and the workflow checks it again before taking it; 409 when the workflow refuses it.',
       tag: 'runs',
       permission: 'runs:approve',
-      params: [runIdParam],
+      params: runParams,
       body: approvalBody,
       responses: {
-        202: {
-          description: 'Decision taken by the workflow',
-          schema: {
-            type: 'object',
-            properties: { runId: { type: 'string' }, decision: { type: 'string' }, approver: { type: 'string' } },
-          },
-        },
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503),
+        202: { description: 'Decision taken by the workflow', schema: decisionSchema, links: runLink },
+        ...problemResponses(404, 409, 503),
       },
-      async handler(req, res) {
-        const runId = runIdOf(req);
-        const body = parseBody(approvalBody, req);
+      async handler({ params: { id: runId }, body }, req, res) {
         const me = principal(res);
         const doc = await mustGetRun(ctx, runId);
         const action = body.decision === 'approve' ? 'run.approve' : 'run.reject';
@@ -384,8 +331,8 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         });
         res.status(202).json({ runId, decision: body.decision, approver: me.subject });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/runs/:id/cancel',
       operationId: 'cancelRun',
@@ -393,21 +340,14 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       description: 'Scientists may cancel runs they started; admins any run. The body is optional.',
       tag: 'runs',
       permission: 'runs:cancel',
-      params: [runIdParam],
+      params: runParams,
       body: cancelBody,
+      bodyOptional: true,
       responses: {
-        202: {
-          description: 'Cancellation requested',
-          schema: { type: 'object', properties: { runId: { type: 'string' } } },
-        },
-        ...problemResponses(400, 401, 403, 404, 409, 503),
+        202: { description: 'Cancellation requested', schema: z.object({ runId: z.string() }), links: runLink },
+        ...problemResponses(404, 409, 503),
       },
-      async handler(req, res) {
-        const runId = runIdOf(req);
-        const body =
-          req.body !== undefined && req.headers['content-length'] !== '0' && req.is('application/json')
-            ? parseBody(cancelBody, req)
-            : {};
+      async handler({ params: { id: runId }, body }, req, res) {
         const me = principal(res);
         const doc = await mustGetRun(ctx, runId);
         if (me.role !== 'admin' && doc.createdBy !== me.subject) {
@@ -440,7 +380,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         });
         res.status(202).json({ runId });
       },
-    },
+    }),
   ];
 }
 
