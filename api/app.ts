@@ -7,13 +7,14 @@ import type { Store } from '../lib/store/db';
 import { ensureAuditIndexes } from '../lib/store/audit';
 import { ensureIdempotencyIndexes } from '../lib/store/idempotency';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
+import { readRunStats } from '../lib/store/run-stats';
 import { ensureTokenIndexes, upsertAdminToken } from '../lib/store/tokens';
 import { authenticate, requirePermission, TokenCache } from './auth';
 import { edgeGuards } from './edge-guards';
 import { type ApiContext, makeAudit } from './context';
 import { notFoundHandler, problemHandler, problems } from './errors';
 import { createLogger, type Logger } from './log';
-import { type ApiMetrics, createMetrics } from './metrics';
+import { type ApiMetrics, cached, createMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';
 import { routeHandler, type RouteDef } from './route';
@@ -21,7 +22,7 @@ import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
 import { modelRoutes } from './routes/models';
-import { runRoutes, runsSnapshot } from './routes/runs';
+import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps): MlopsApp {
   };
   const log = deps.log ?? createLogger({ level: deps.cfg.MLOPS_LOG_LEVEL });
   const db = deps.store.db;
-  const metrics = deps.metrics ?? createMetrics(runsSnapshot(db, limits.metricsCacheMs));
+  const metrics = deps.metrics ?? createMetrics(cached(() => readRunStats(db), limits.metricsCacheMs));
   const ctx: ApiContext = {
     cfg: deps.cfg,
     store: deps.store,

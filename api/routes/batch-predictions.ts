@@ -1,29 +1,22 @@
 // Batch predictions: start a `batchInference` job over a CSV under the datasets root (with
-// Idempotency-Key), show it (stored document merged with the workflow's live progress query),
-// stream its ordered output and its errors file, cancel it (its starter or an admin).
-import { randomBytes } from 'node:crypto';
+// Idempotency-Key; api/commands/start-batch.ts), show it (stored document merged with the
+// workflow's live progress query), stream its ordered output and its errors file, cancel it
+// (its starter or an admin: lib/auth/policies.ts).
 import type { Response } from 'express';
 import { z } from 'zod';
 import { readManifest, streamParts } from '../../lib/batch/manifest';
 import { OUTPUT_FORMATS } from '../../lib/batch/score';
 import { datasetPathProblem } from '../../lib/ml/dataset/paths';
 import { ArtifactIntegrityError } from '../../lib/store/artifacts';
-import {
-  BATCH_STATUSES,
-  BATCH_TERMINAL,
-  createBatch,
-  getBatch,
-  updateBatch,
-  type BatchDoc,
-} from '../../lib/store/batch-predictions';
-import { getAliasVersion, getModelVersion } from '../../lib/store/models';
-import { ServedModelNotFoundError, type ModelRef } from '../../lib/store/served-model';
+import { cancelRefusal } from '../../lib/auth/policies';
+import { BATCH_STATUSES, BATCH_TERMINAL, getBatch, type BatchDoc } from '../../lib/store/batch-predictions';
 import type { BatchProgress } from '../../workflows/batch-messages';
-import { principal } from '../auth';
-import { batchProgress, cancelBatch, startBatch } from '../batch';
+import { batchProgress, cancelBatch } from '../batch';
+import { callerOf, refuse } from '../commands/caller';
+import { startBatch } from '../commands/start-batch';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { idempotencyHeader, idempotentId } from '../idempotency';
+import { idempotencyHeader } from '../idempotency';
 import { defineRoute, type RouteDef } from '../route';
 import { documented } from '../zod-json-schema';
 import { ALIAS_RE, ID_RE, MODEL_NAME_RE, param } from '../validation';
@@ -106,10 +99,6 @@ const batchSchema = z.object({
 export type BatchJson = z.infer<typeof batchSchema>;
 const startedBatchSchema = z.object({ batchId: z.string(), status: z.literal('queued'), location: z.string() });
 export type StartedBatchJson = z.infer<typeof startedBatchSchema>;
-
-export function newBatchId(): string {
-  return `batch-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-}
 
 function view(doc: BatchDoc, live: BatchProgress | null) {
   const rowsTotal = live?.rowsTotal ?? doc.rowsTotal ?? null;
@@ -228,79 +217,12 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(422, 503),
       },
       async handler({ body }, req, res) {
-        const me = principal(res);
-        const ref: ModelRef =
-          body.version !== undefined ? { version: body.version } : { alias: body.alias ?? 'production' };
-        // Early, clear answer for a model that cannot be served; the workflow pins and verifies it.
-        const v =
-          ref.version !== undefined
-            ? await getModelVersion(ctx.store, body.model, ref.version)
-            : await getAliasVersion(ctx.store, body.model, ref.alias);
-        if (!v) throw problems.unprocessable(new ServedModelNotFoundError(body.model, ref).message + '.');
-        const {
-          id: batchId,
-          replayed,
-          key,
-        } = await idempotentId(ctx, req, `${me.subject}:batch`, newBatchId(), {
-          noun: 'batch',
-          field: 'batchId',
+        const { batchId, replayed } = await startBatch(ctx, callerOf(ctx, req, res), {
+          batch: body,
+          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
         });
-        await createBatch(ctx.store, {
-          batchId,
-          model: body.model,
-          requested: ref.version !== undefined ? { version: ref.version } : { alias: ref.alias },
-          input: { path: body.input },
-          format: body.format,
-          ...(body.idColumn !== undefined ? { idColumn: body.idColumn } : {}),
-          maxErrorRate: body.maxErrorRate,
-          createdBy: me.subject,
-        });
-        let started: boolean;
-        try {
-          const client = await ctx.temporal.client();
-          started = await startBatch(
-            client,
-            {
-              batchId,
-              model: body.model,
-              ref,
-              input: { path: body.input },
-              format: body.format,
-              idColumn: body.idColumn,
-              maxErrorRate: body.maxErrorRate,
-              queues: { control: ctx.cfg.queues.control, cpu: ctx.cfg.queues.cpu },
-              limits: { chunkRows: body.chunkRows, parallelism: body.parallelism },
-            },
-            me.subject
-          );
-        } catch (err) {
-          if (!replayed) {
-            await updateBatch(ctx.store, batchId, {
-              status: 'failed',
-              error: { message: 'The workflow could not be started (Temporal unreachable); start the batch again.' },
-            }).catch(() => undefined);
-          }
-          ctx.log.error('batch workflow start failed', {
-            batchId,
-            error: err instanceof Error ? err.message : String(err),
-          });
-          throw problems.unavailable(
-            'Temporal did not accept the batch; retry shortly (with the same Idempotency-Key).',
-            {
-              extra: { cause: 'temporal', batchId },
-              headers: { 'Retry-After': '5' },
-            }
-          );
-        }
-        if (started) {
-          await ctx.audit(req, res, {
-            action: 'batch.start',
-            object: { type: 'batch_prediction', id: batchId },
-            details: { model: body.model, ...ref, input: body.input, ...(key ? { idempotencyKey: key } : {}) },
-          });
-        }
         const location = `/v1/batch-predictions/${batchId}`;
-        if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
+        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.status(202).location(location).json({ batchId, status: 'queued', location });
       },
     }),
@@ -356,19 +278,10 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       },
       async handler({ params }, req, res) {
         const doc = await mustGet(params.id);
-        const me = principal(res);
+        const caller = callerOf(ctx, req, res);
         const object = { type: 'batch_prediction', id: doc.batchId };
-        if (me.role !== 'admin' && doc.createdBy !== me.subject) {
-          await ctx.audit(req, res, {
-            action: 'batch.cancel',
-            object,
-            outcome: 'denied',
-            details: { reason: 'not-owner' },
-          });
-          throw problems.forbidden(
-            `Batch ${doc.batchId} was started by someone else; only they or an admin may cancel it.`
-          );
-        }
+        const refusal = cancelRefusal(caller.who, { noun: 'batch', id: doc.batchId, createdBy: doc.createdBy });
+        if (refusal) await refuse(caller, { action: 'batch.cancel', object }, refusal, (m) => problems.forbidden(m));
         const ended = () =>
           problems.conflict(`Batch ${doc.batchId} already ended (${doc.status}); there is nothing to cancel.`, {
             extra: { batchStatus: doc.status },
@@ -376,7 +289,7 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         if (BATCH_TERMINAL.includes(doc.status)) throw ended();
         const client = await ctx.temporal.client();
         if (!(await cancelBatch(client, doc.batchId))) throw ended();
-        await ctx.audit(req, res, { action: 'batch.cancel', object });
+        await caller.audit({ action: 'batch.cancel', object });
         res.status(202).json({ batchId: doc.batchId });
       },
     }),

@@ -5,14 +5,14 @@ import { ArtifactIntegrityError, ArtifactNotFoundError, readArtifact } from '../
 import {
   getAliasHistory,
   getModel,
-  getModelVersion,
   listModels,
   listModelVersions,
-  moveAlias,
   type ModelDoc,
   type ModelVersionDoc,
 } from '../../lib/store/models';
-import { principal } from '../auth';
+import { callerOf } from '../commands/caller';
+import { mustGetVersion } from '../commands/model-lookup';
+import { moveAlias } from '../commands/move-alias';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
@@ -142,19 +142,6 @@ const versionLink = (version: string) => ({
 });
 
 export function modelRoutes(ctx: ApiContext): RouteDef[] {
-  const mustVersion = async (name: string, version: number): Promise<ModelVersionDoc> => {
-    const v = await getModelVersion(ctx.store, name, version);
-    if (!v) {
-      const m = await getModel(ctx.store, name);
-      throw problems.notFound(
-        m
-          ? `Model ${name} has no version ${version} (latest is ${m.latestVersion}).`
-          : `No model ${name}. List models with GET /v1/models.`
-      );
-    }
-    return v;
-  };
-
   return [
     defineRoute({
       method: 'get',
@@ -210,7 +197,7 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       params: versionParams,
       responses: { 200: { description: 'The version', schema: versionSchema }, ...problemResponses(404) },
       async handler({ params: { name, version } }, _req, res) {
-        res.json(versionView(await mustVersion(name, version)));
+        res.json(versionView(await mustGetVersion(ctx, name, version)));
       },
     }),
     defineRoute({
@@ -233,39 +220,7 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 409),
       },
       async handler({ params: { name, alias }, body }, req, res) {
-        const me = principal(res);
-        const target = await mustVersion(name, body.version);
-        if (target.status === 'rejected' || target.status === 'expired') {
-          throw problems.conflict(`Version ${body.version} of ${name} is ${target.status}; it cannot hold an alias.`, {
-            extra: { versionStatus: target.status },
-          });
-        }
-        if (alias === 'production' && !['approved', 'promoted'].includes(target.status)) {
-          throw problems.conflict(
-            `Version ${body.version} of ${name} is ${target.status}; production may only point at an approved version. Approve its run first.`,
-            { extra: { versionStatus: target.status } }
-          );
-        }
-        const result = await moveAlias(ctx.store, {
-          name,
-          alias,
-          version: body.version,
-          by: me.subject,
-          reason: body.reason,
-        });
-        if (result.moved) {
-          await ctx.audit(req, res, {
-            action: 'model.alias.move',
-            object: { type: 'model', id: name },
-            details: {
-              alias,
-              version: body.version,
-              previous: result.previous?.version ?? null,
-              ...(body.reason ? { reason: body.reason } : {}),
-            },
-          });
-        }
-        res.json({ name, alias, moved: result.moved, holder: result.holder, previous: result.previous });
+        res.json(await moveAlias(ctx, callerOf(ctx, req, res), { name, alias, ...body }));
       },
     }),
     defineRoute({
@@ -289,7 +244,7 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 500),
       },
       async handler({ params: { name, version }, query }, req, res) {
-        const v = await mustVersion(name, version);
+        const v = await mustGetVersion(ctx, name, version);
         const role = query.role ?? (v.artifacts.serving ? 'serving' : 'onnx');
         const ref = v.artifacts[role];
         if (!ref) {

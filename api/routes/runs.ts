@@ -1,37 +1,26 @@
-// Pipeline runs: start (with Idempotency-Key), list (filters, cursor), show (stored history
-// merged with the workflow's live `status` query), events, metrics, approval (four eyes:
-// the subject that started a run may not decide on it) and cancel (a scientist may cancel
-// only the runs they started; admin any).
-import { randomBytes } from 'node:crypto';
-import type { Db } from 'mongodb';
+// Pipeline runs over HTTP: start (with Idempotency-Key), list (filters, cursor), show (stored
+// history merged with the workflow's live `status` query), events, metrics, approval and cancel.
+// Handlers parse (the declaration), authorise (the role; policies in the commands), run a
+// command from api/commands/ (the only writers) and present its result.
 import { z } from 'zod';
-import { runSpecSchema, type RunSpec } from '../../lib/spec';
-import { ResidencyError, runRegion } from '../../lib/spec/residency';
-import type { Config } from '../../lib/config';
-import { eventId, runEvents } from '../../lib/store/events';
+import { runSpecSchema } from '../../lib/spec';
+import { eventId } from '../../lib/store/events';
 import { getRunMetrics } from '../../lib/store/metrics';
-import { createRun, getRun, RUN_STATUSES, runs, TERMINAL_STATUSES, updateRun, type RunDoc } from '../../lib/store/runs';
-import { principal } from '../auth';
+import { RUN_STATUSES, TERMINAL_STATUSES } from '../../lib/store/runs';
+import { callerOf } from '../commands/caller';
+import { cancelRun } from '../commands/cancel-run';
+import { decideRun } from '../commands/decide-run';
+import { effectiveStatus, mustGetRun } from '../commands/run-lookup';
+import { startRun } from '../commands/start-run';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { idempotencyHeader, idempotentId } from '../idempotency';
-import type { MetricsSnapshot } from '../metrics';
-import { cached } from '../metrics';
-import { RunReader } from '../run-reads';
-import {
-  ApprovalRefusedError,
-  cancelPipeline,
-  decideApproval,
-  isNotFound,
-  liveState,
-  startPipeline,
-} from '../pipeline';
-import { vouch } from '../../lib/crypto/approval-voucher';
+import { idempotencyHeader } from '../idempotency';
+import { liveState } from '../pipeline';
 import { defineRoute, type RouteDef } from '../route';
+import { RunReader } from '../run-reads';
 import { encodeCursor, ID_RE, MODEL_NAME_RE, param, q } from '../validation';
 import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
-import { regionQueues } from '../../lib/temporal/queues';
 
 const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -76,35 +65,6 @@ export type DecisionJson = z.infer<typeof decisionSchema>;
 const runParams = z.object({ id: param.id(ID_RE, 'Run id (= workflow id)') });
 const runLink = { getRun: { operationId: 'getRun', parameters: { id: '$response.body#/runId' } } };
 
-/** The spec with the region it runs in (its own, or its dataset's); 422 when it may not run anywhere. */
-function withRegion(cfg: Config, spec: RunSpec): RunSpec {
-  try {
-    const region = runRegion(cfg, spec);
-    return region ? { ...spec, region } : spec;
-  } catch (err) {
-    if (!(err instanceof ResidencyError)) throw err;
-    throw problems.unprocessable(`Run refused: ${err.message}.`, {
-      errors: [{ path: 'body.region', message: err.message }],
-    });
-  }
-}
-
-export function newRunId(): string {
-  return `run-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-}
-
-async function mustGetRun(ctx: ApiContext, runId: string): Promise<RunDoc> {
-  const doc = await getRun(ctx.store, runId);
-  if (!doc) throw problems.notFound(`No run ${runId}. List runs with GET /v1/runs.`);
-  return doc;
-}
-
-/** The live status value when the workflow reports one, else the stored status. */
-function effectiveStatus(doc: RunDoc, live: Record<string, unknown> | null): string {
-  const s = live?.status;
-  return typeof s === 'string' && (RUN_STATUSES as readonly string[]).includes(s) ? s : doc.status;
-}
-
 export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
   const reader = new RunReader(ctx.store, runCacheMs);
   return [
@@ -129,57 +89,12 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         ...problemResponses(422, 503),
       },
       async handler({ body }, req, res) {
-        const spec = withRegion(ctx.cfg, body);
-        const me = principal(res);
-
-        const {
-          id: runId,
-          replayed,
-          key,
-        } = await idempotentId(ctx, req, me.subject, newRunId(), {
-          noun: 'run',
-          field: 'runId',
+        const { runId, replayed } = await startRun(ctx, reader, callerOf(ctx, req, res), {
+          spec: body,
+          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
         });
-
-        await createRun(ctx.store, { runId, model: spec.model, spec, createdBy: me.subject });
-        await reader.indexCreated(runId);
-        const client = await ctx.temporal.client();
-        let started: boolean;
-        try {
-          started = await startPipeline(client, {
-            runId,
-            spec,
-            region: spec.region,
-            queues: regionQueues(ctx.cfg.queues, spec.region),
-            createdBy: me.subject,
-          });
-        } catch (err) {
-          if (!replayed) {
-            await updateRun(ctx.store, runId, {
-              status: 'failed',
-              stage: 'queued',
-              error: { message: 'The workflow could not be started (Temporal unreachable); start the run again.' },
-            }).catch(() => undefined);
-          }
-          ctx.log.error('workflow start failed', { runId, error: err instanceof Error ? err.message : String(err) });
-          throw problems.unavailable(
-            'Temporal did not accept the run; retry shortly (with the same Idempotency-Key).',
-            {
-              extra: { cause: 'temporal', runId },
-              headers: { 'Retry-After': '5' },
-            }
-          );
-        }
-        if (started) {
-          ctx.metrics.runsStarted.inc();
-          await ctx.audit(req, res, {
-            action: 'run.start',
-            object: { type: 'run', id: runId },
-            details: { model: spec.model, ...(key ? { idempotencyKey: key } : {}) },
-          });
-        }
         const location = `/v1/runs/${runId}`;
-        if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
+        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.status(202).location(location).json({ runId, status: 'running', location });
       },
     }),
@@ -288,48 +203,7 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         ...problemResponses(404, 409, 503),
       },
       async handler({ params: { id: runId }, body }, req, res) {
-        const me = principal(res);
-        const doc = await mustGetRun(ctx, runId);
-        const action = body.decision === 'approve' ? 'run.approve' : 'run.reject';
-        if (doc.createdBy && doc.createdBy === me.subject) {
-          await ctx.audit(req, res, {
-            action,
-            object: { type: 'run', id: runId },
-            outcome: 'denied',
-            details: { reason: 'four-eyes' },
-          });
-          throw problems.forbidden(
-            `Four eyes: ${me.subject} started run ${runId} and may not ${body.decision} it. Ask another approver.`,
-            { extra: { reason: 'four-eyes' } }
-          );
-        }
-        const client = await ctx.temporal.client();
-        const state = await liveState(client, runId).catch(() => {
-          throw problems.unavailable('Temporal is unreachable; retry shortly.', { extra: { cause: 'temporal' } });
-        });
-        const status = state.found && state.open ? effectiveStatus(doc, state.live) : doc.status;
-        const waiting = state.found && state.open && (status === 'awaiting_approval' || state.live?.pendingApproval);
-        if (!waiting) {
-          throw problems.conflict(
-            `Run ${runId} is ${status}, not awaiting_approval; only a run waiting for approval can be decided.`,
-            { extra: { runStatus: status } }
-          );
-        }
-        const keyring = ctx.store.keyring;
-        if (!keyring) throw problems.unavailable('The API holds no keyring, so it cannot vouch for the decision.');
-        const vouched = vouch(keyring, runId, { decision: body.decision, approver: me.subject, comment: body.comment });
-        try {
-          await decideApproval(client, runId, vouched);
-        } catch (err) {
-          if (!(err instanceof ApprovalRefusedError)) throw err;
-          throw problems.conflict(`Run ${runId}: ${err.message}.`, { extra: { reason: 'refused-by-workflow' } });
-        }
-        await ctx.audit(req, res, {
-          action,
-          object: { type: 'run', id: runId },
-          details: { ...(body.comment ? { comment: body.comment } : {}), model: doc.model },
-        });
-        res.status(202).json({ runId, decision: body.decision, approver: me.subject });
+        res.status(202).json(await decideRun(ctx, callerOf(ctx, req, res), { runId, ...body }));
       },
     }),
     defineRoute({
@@ -348,71 +222,9 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         ...problemResponses(404, 409, 503),
       },
       async handler({ params: { id: runId }, body }, req, res) {
-        const me = principal(res);
-        const doc = await mustGetRun(ctx, runId);
-        if (me.role !== 'admin' && doc.createdBy !== me.subject) {
-          await ctx.audit(req, res, {
-            action: 'run.cancel',
-            object: { type: 'run', id: runId },
-            outcome: 'denied',
-            details: { reason: 'not-owner' },
-          });
-          throw problems.forbidden(`Run ${runId} was started by someone else; only they or an admin may cancel it.`);
-        }
-        if (TERMINAL_STATUSES.includes(doc.status)) {
-          throw problems.conflict(`Run ${runId} already ended (${doc.status}); there is nothing to cancel.`, {
-            extra: { runStatus: doc.status },
-          });
-        }
-        const client = await ctx.temporal.client();
-        try {
-          await cancelPipeline(client, runId);
-        } catch (err) {
-          if (isNotFound(err)) {
-            throw problems.conflict(`Run ${runId} is not running any more; there is nothing to cancel.`);
-          }
-          throw err;
-        }
-        await ctx.audit(req, res, {
-          action: 'run.cancel',
-          object: { type: 'run', id: runId },
-          details: body.reason ? { reason: body.reason } : undefined,
-        });
+        await cancelRun(ctx, callerOf(ctx, req, res), { runId, reason: body.reason });
         res.status(202).json({ runId });
       },
     }),
   ];
-}
-
-/** Runs by status and completed-stage totals for /metrics, read at most every `ttlMs`. */
-export function runsSnapshot(db: Db, ttlMs: number): () => Promise<MetricsSnapshot> {
-  return cached(async () => {
-    // Two pipelines, not one $group with two $sum accumulators: FerretDB v1 returns 0 for
-    // a second $sum in the same $group.
-    const [byStatus, stageCounts, stageMs] = await Promise.all([
-      runs(db)
-        .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])
-        .toArray(),
-      runEvents(db)
-        .aggregate<{ _id: string; n: number }>([
-          { $match: { status: 'completed' } },
-          { $group: { _id: '$step', n: { $sum: 1 } } },
-        ])
-        .toArray(),
-      runEvents(db)
-        .aggregate<{ _id: string; ms: number }>([
-          { $match: { status: 'completed' } },
-          { $group: { _id: '$step', ms: { $sum: '$durationMs' } } },
-        ])
-        .toArray(),
-    ]);
-    const msByStep = new Map(stageMs.map((s) => [s._id, s.ms]));
-    const stages = stageCounts.map((s) => ({ ...s, ms: msByStep.get(s._id) ?? 0 }));
-    const runsByStatus: Record<string, number> = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0]));
-    for (const r of byStatus) if (typeof r._id === 'string') runsByStatus[r._id] = r.n;
-    const stageTotals: MetricsSnapshot['stages'] = {};
-    for (const s of stages)
-      if (typeof s._id === 'string') stageTotals[s._id] = { count: s.n, seconds: (s.ms ?? 0) / 1000 };
-    return { runsByStatus, stages: stageTotals };
-  }, ttlMs);
 }

@@ -2,7 +2,9 @@
 // nowhere else; lists and lookups show ids, names, subjects and roles.
 import { z } from 'zod';
 import { ROLES } from '../../lib/auth/roles';
-import { createToken, getToken, listTokens, revokeToken } from '../../lib/store/tokens';
+import { getToken, listTokens } from '../../lib/store/tokens';
+import { callerOf } from '../commands/caller';
+import { issueToken, withdrawToken } from '../commands/tokens';
 import { principal } from '../auth';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
@@ -80,20 +82,7 @@ export function tokenRoutes(ctx: ApiContext): RouteDef[] {
         },
       },
       async handler({ body }, req, res) {
-        const me = principal(res);
-        const subject = body.subject ?? body.name;
-        const { token, info } = await createToken(ctx.db, {
-          name: body.name,
-          subject,
-          role: body.role,
-          createdBy: me.tokenId,
-          expiresAt: body.expiresInDays ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null,
-        });
-        await ctx.audit(req, res, {
-          action: 'token.create',
-          object: { type: 'token', id: info._id },
-          details: { name: info.name, subject: info.subject, role: info.role },
-        });
+        const { token, info } = await issueToken(ctx, callerOf(ctx, req, res), body);
         res
           .status(201)
           .location(`/v1/tokens/${info._id}`)
@@ -151,10 +140,7 @@ export function tokenRoutes(ctx: ApiContext): RouteDef[] {
       params: tokenParams,
       responses: { 204: { description: 'Revoked' }, ...problemResponses(404) },
       async handler({ params: { id } }, req, res) {
-        const info = await revokeToken(ctx.db, id);
-        if (!info) throw problems.notFound(`No active token ${id}. It may be revoked already.`);
-        ctx.tokenCache.invalidate();
-        await ctx.audit(req, res, { action: 'token.revoke', object: { type: 'token', id } });
+        await withdrawToken(ctx, callerOf(ctx, req, res), id);
         res.status(204).end();
       },
     }),
