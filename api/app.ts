@@ -7,16 +7,17 @@ import type { Store } from '../lib/store/db';
 import { ensureAuditIndexes } from '../lib/store/audit';
 import { ensureIdempotencyIndexes } from '../lib/store/idempotency';
 import { ensurePipelineIndexes } from '../lib/store/pipeline';
+import { readRunStats } from '../lib/store/run-stats';
 import { ensureTokenIndexes, upsertAdminToken } from '../lib/store/tokens';
 import { authenticate, requirePermission, TokenCache } from './auth';
 import { edgeGuards } from './edge-guards';
 import { type ApiContext, makeAudit } from './context';
 import { notFoundHandler, problemHandler, problems } from './errors';
 import { createLogger, type Logger } from '../lib/telemetry/logger';
-import { type ApiMetrics, createMetrics } from './metrics';
+import { type ApiMetrics, cached, createMetrics } from './metrics';
 import { buildOpenApi } from './openapi';
 import { FailureLimiter } from './rate-limit';
-import { asyncHandler, type RouteDef } from './route';
+import { routeHandler, type RouteDef } from './route';
 import { auditRoutes } from './routes/audit';
 import { batchRoutes } from './routes/batch-predictions';
 import { codecCors, codecRoutes } from './routes/codec';
@@ -25,11 +26,12 @@ import { featureRoutes } from './routes/features';
 import { modelRoutes } from './routes/models';
 import { monitoringRoutes } from './routes/monitoring';
 import { policyRoutes, RAW_BODY_PATHS } from './routes/policy';
-import { runRoutes, runsSnapshot } from './routes/runs';
+import { runRoutes } from './routes/runs';
 import { sessionRoutes } from './routes/session';
 import { systemRoutes } from './routes/system';
 import { tokenRoutes } from './routes/tokens';
 import type { TemporalGateway } from './temporal';
+import { parseRequest } from './validation';
 
 export interface ApiLimits {
   /** Largest request body in bytes (default cfg.MLOPS_MAX_BODY_BYTES). */
@@ -74,7 +76,7 @@ export function createApp(deps: AppDeps): MlopsApp {
   };
   const log = deps.log ?? createLogger({ level: deps.cfg.MLOPS_LOG_LEVEL });
   const db = deps.store.db;
-  const metrics = deps.metrics ?? createMetrics(runsSnapshot(db, limits.metricsCacheMs));
+  const metrics = deps.metrics ?? createMetrics(cached(() => readRunStats(db), limits.metricsCacheMs));
   const ctx: ApiContext = {
     cfg: deps.cfg,
     store: deps.store,
@@ -136,7 +138,7 @@ export function createApp(deps: AppDeps): MlopsApp {
       ? [r.sessionCookie ? cookieAuth : auth, requirePermission(r.permission)]
       : [];
     chain.push(...edgeGuards(r.method, r.path));
-    app[r.method](r.path, ...chain, asyncHandler(r.handler));
+    app[r.method](r.path, ...chain, routeHandler(r, parseRequest));
     const entry = byPath.get(r.path) ?? { methods: new Set<string>(), public: false };
     entry.methods.add(r.method.toUpperCase());
     entry.public ||= r.permission === null;

@@ -31,21 +31,24 @@ export class ProblemError extends Error {
   }
 }
 
-const make =
-  (status: number, type: string, title: string) =>
-  (detail: string, more: Omit<ProblemInit, 'status' | 'type' | 'title' | 'detail'> = {}) =>
+/**
+ * Every problem type the API can answer, by status: the OpenAPI document lists them on each
+ * response (api/routes/schemas.ts), so a client can branch on `type` from the document alone.
+ */
+export const PROBLEM_TYPES: Record<number, { type: string; title: string }[]> = {};
+
+const make = (status: number, type: string, title: string) => {
+  (PROBLEM_TYPES[status] ??= []).push({ type, title });
+  return (detail: string, more: Omit<ProblemInit, 'status' | 'type' | 'title' | 'detail'> = {}) =>
     new ProblemError({ status, type, title, detail, ...more });
+};
+
+const unauthorized = make(401, 'unauthorized', 'Authentication required');
+const tooManyRequests = make(429, 'too-many-requests', 'Too many requests');
 
 export const problems = {
   badRequest: make(400, 'invalid-request', 'Invalid request'),
-  unauthorized: (detail: string) =>
-    new ProblemError({
-      status: 401,
-      type: 'unauthorized',
-      title: 'Authentication required',
-      detail,
-      headers: { 'WWW-Authenticate': 'Bearer realm="mlops"' },
-    }),
+  unauthorized: (detail: string) => unauthorized(detail, { headers: { 'WWW-Authenticate': 'Bearer realm="mlops"' } }),
   forbidden: make(403, 'forbidden', 'Forbidden'),
   notFound: make(404, 'not-found', 'Not found'),
   methodNotAllowed: make(405, 'method-not-allowed', 'Method not allowed'),
@@ -54,15 +57,11 @@ export const problems = {
   unsupportedMedia: make(415, 'unsupported-media-type', 'Unsupported media type'),
   unprocessable: make(422, 'unprocessable', 'Request cannot be processed'),
   tooManyRequests: (detail: string, retryAfterSeconds: number) =>
-    new ProblemError({
-      status: 429,
-      type: 'too-many-requests',
-      title: 'Too many requests',
-      detail,
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-    }),
+    tooManyRequests(detail, { headers: { 'Retry-After': String(retryAfterSeconds) } }),
   unavailable: make(503, 'unavailable', 'Service unavailable'),
+  notReady: make(503, 'not-ready', 'Not ready'),
   integrity: make(500, 'integrity-error', 'Stored data failed its integrity check'),
+  internal: make(500, 'internal', 'Internal server error'),
 };
 
 export function sendProblem(res: Response, init: ProblemInit): void {
@@ -131,11 +130,11 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       path: req.path,
       error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
     });
-    sendProblem(res, {
-      status: 500,
-      type: 'internal',
-      title: 'Internal server error',
-      detail: `The server failed to handle the request. Quote request id ${res.locals.requestId} when reporting it.`,
-    });
+    sendProblem(
+      res,
+      problems.internal(
+        `The server failed to handle the request. Quote request id ${res.locals.requestId} when reporting it.`
+      ).problem
+    );
   };
 }

@@ -1,7 +1,6 @@
 // The Idempotency-Key header of the routes that start work (POST /v1/runs, POST
 // /v1/batch-predictions): checked at the edge, claimed for the caller with a fresh id, and
 // answered with the first id on a replay (same body) or a 422 on reuse with another body.
-import type { Request } from 'express';
 import { claimIdempotencyKey, requestHash } from '../lib/store/idempotency';
 import type { ApiContext } from './context';
 import { problems } from './errors';
@@ -23,19 +22,24 @@ export function idempotencyHeader(what: string) {
  */
 export async function idempotentId(
   ctx: ApiContext,
-  req: Request,
+  request: { key?: string; body: unknown },
   scope: string,
   freshId: string,
   what: { noun: string; field: string }
 ): Promise<{ id: string; replayed: boolean; key?: string }> {
-  const key = req.get('Idempotency-Key');
+  const { key } = request;
   if (key === undefined) return { id: freshId, replayed: false };
   if (!IDEMPOTENCY_KEY_RE.test(key)) {
     throw problems.badRequest(`Idempotency-Key must match ${IDEMPOTENCY_KEY_RE.source}.`, {
       errors: [{ path: 'header.Idempotency-Key', message: 'invalid format' }],
     });
   }
-  const claim = await claimIdempotencyKey(ctx.db, { scope, key, requestHash: requestHash(req.body), runId: freshId });
+  const claim = await claimIdempotencyKey(ctx.db, {
+    scope,
+    key,
+    requestHash: requestHash(request.body),
+    runId: freshId,
+  });
   if (claim.outcome === 'conflict') {
     throw problems.unprocessable(
       `Idempotency-Key ${key} was used for a different request (${what.noun} ${claim.runId}). Use a new key for a new ${what.noun}.`,

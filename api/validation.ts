@@ -1,9 +1,12 @@
 // Input checks shared by every route: JSON shape limits (depth, keys, array lengths,
 // string sizes), refusal of Mongo operator and prototype keys anywhere in a body, strict
-// zod parsing with field paths in the problem, and id formats for path parameters.
+// zod parsing of a route's declared params, query and body with field paths in the problem,
+// and the schemas routes declare them with (ids, versions, limits, dates, cursors).
 import type { Request } from 'express';
 import { z } from 'zod';
 import { FieldError, problems } from './errors';
+import type { RouteDef, RouteInput } from './route';
+import { documented, toJsonSchema } from './zod-json-schema';
 
 export interface ShapeLimits {
   maxDepth: number;
@@ -72,24 +75,31 @@ function describe(errors: FieldError[]): string {
   return `${first.path}: ${first.message}${more}`;
 }
 
-export function parseBody<S extends z.ZodTypeAny>(schema: S, req: Request): z.output<S> {
+function parsed<S extends z.ZodTypeAny>(schema: S, value: unknown, prefix: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const errors = zodErrors(result.error, prefix);
+    throw problems.badRequest(describe(errors), { errors });
+  }
+  return result.data;
+}
+
+/** A JSON body, shape-checked (depth, keys, sizes, operator keys), or a 415 when it is not JSON. */
+function parseBody(route: RouteDef, schema: z.ZodTypeAny, req: Request): unknown {
+  const sent = req.headers['content-length'] !== '0' && Boolean(req.is('application/json'));
+  if (!sent && route.bodyOptional) return parsed(schema, {}, 'body');
   if (req.body === undefined || !req.is('application/json')) {
     throw problems.unsupportedMedia('Send a JSON body with Content-Type: application/json.');
   }
   checkJsonShape(req.body);
-  const parsed = schema.safeParse(req.body);
-  if (!parsed.success) {
-    const errors = zodErrors(parsed.error, 'body');
-    throw problems.badRequest(describe(errors), { errors });
-  }
-  return parsed.data;
+  return parsed(schema, req.body, 'body');
 }
 
 /**
  * Query strings are parsed with the "simple" parser (no nested objects), so values are
  * strings or arrays of strings; schemas are strict, so an unknown parameter is a 400.
  */
-export function parseQuery<S extends z.ZodTypeAny>(schema: S, req: Request): z.output<S> {
+function parseQuery(schema: z.ZodTypeAny, req: Request): unknown {
   const raw = req.query as Record<string, unknown>;
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string') {
@@ -98,12 +108,16 @@ export function parseQuery<S extends z.ZodTypeAny>(schema: S, req: Request): z.o
       });
     }
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const errors = zodErrors(parsed.error, 'query');
-    throw problems.badRequest(describe(errors), { errors });
-  }
-  return parsed.data;
+  return parsed(schema, raw, 'query');
+}
+
+/** The route's input, parsed by its declared schemas: path parameters, then query, then body. */
+export function parseRequest(route: RouteDef, req: Request): RouteInput {
+  return {
+    params: route.params ? parsed(route.params, req.params, 'path') : undefined,
+    query: route.query ? parseQuery(route.query, req) : undefined,
+    body: route.body ? parseBody(route, route.body, req) : undefined,
+  };
 }
 
 export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -111,71 +125,89 @@ export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 export const TOKEN_ID_RE = /^tok_[A-Za-z0-9_-]{1,40}$/;
 
-export function pathParam(req: Request, name: string, re: RegExp, what: string): string {
-  const value = req.params[name];
-  if (typeof value !== 'string' || !re.test(value) || value.includes('..')) {
-    throw problems.badRequest(
-      `${what} ${JSON.stringify(String(value).slice(0, 80))} is not valid: expected ${re.source}.`,
-      {
-        errors: [{ path: `path.${name}`, message: `must match ${re.source}` }],
-      }
-    );
-  }
-  return value;
-}
+/** Path parameter schemas: what a `:name` in a route path may be. */
+export const param = {
+  /** An id matching `re` and never containing `..` (the lookahead puts that rule in the pattern itself). */
+  id: (re: RegExp, what: string) => {
+    const safe = new RegExp(`^(?!.*\\.\\.)${re.source.replace(/^\^/, '')}`);
+    return z.string().regex(safe, `must match ${safe.source}`).describe(what);
+  },
+  /** A version number: 1 to 999999999, digits only. */
+  version: () =>
+    z
+      .string()
+      .regex(/^[1-9][0-9]{0,8}$/, 'a positive integer (at most 9 digits)')
+      .transform(Number)
+      .describe('Version number'),
+};
 
-export function versionParam(req: Request): number {
-  const raw = req.params.version;
-  if (!/^[1-9][0-9]{0,8}$/.test(raw ?? '')) {
-    throw problems.badRequest(
-      `Version ${JSON.stringify(String(raw).slice(0, 20))} is not valid: expected a positive integer.`,
-      {
-        errors: [{ path: 'path.version', message: 'positive integer' }],
-      }
-    );
-  }
-  return Number(raw);
-}
+const CURSOR_RE = /^[A-Za-z0-9_-]+$/;
 
 /** Query helpers: everything arrives as a string. */
 export const q = {
   limit: (max = 100, dflt = 20) =>
-    z
-      .string()
-      .regex(/^[0-9]{1,4}$/, 'an integer')
-      .transform(Number)
-      .pipe(z.number().int().min(1, 'at least 1').max(max, `at most ${max}`))
-      .optional()
-      .transform((v) => v ?? dflt),
+    documented(
+      z
+        .string()
+        .regex(/^[0-9]{1,4}$/, 'an integer')
+        .transform(Number)
+        .pipe(z.number().int().min(1, 'at least 1').max(max, `at most ${max}`))
+        .optional()
+        .transform((v) => v ?? dflt),
+      () => ({ type: 'integer', minimum: 1, maximum: max, default: dflt })
+    ),
   date: () =>
-    z
-      .string()
-      .max(40)
-      .refine((s) => !Number.isNaN(Date.parse(s)), 'an RFC 3339 date-time, e.g. 2026-11-22T15:00:00Z')
-      .transform((s) => new Date(s))
-      .optional(),
+    documented(
+      z
+        .string()
+        .max(40)
+        .refine((s) => !Number.isNaN(Date.parse(s)), 'an RFC 3339 date-time, e.g. 2026-11-22T15:00:00Z')
+        .transform((s) => new Date(s))
+        .optional(),
+      (s) => ({ ...s, format: 'date-time' })
+    ),
   id: (re: RegExp = ID_RE) => z.string().regex(re, `must match ${re.source}`).optional(),
-  cursor: () =>
-    z
-      .string()
-      .max(512)
-      .regex(/^[A-Za-z0-9_-]+$/, 'an opaque cursor from nextCursor')
-      .optional(),
+  /**
+   * An opaque page cursor (a `nextCursor`), decoded to `shape`: a cursor that does not decode
+   * is a 400 on query.cursor. The document says what it is: base64url of JSON of that shape.
+   */
+  cursor: <S extends z.ZodTypeAny>(shape: S) =>
+    documented(
+      z
+        .string()
+        .max(512)
+        .regex(CURSOR_RE, 'an opaque cursor from nextCursor')
+        .transform((cursor, ctx): z.output<S> => {
+          const value = decodeCursor(cursor, shape);
+          if (value === undefined) {
+            ctx.addIssue({
+              code: 'custom',
+              message: 'invalid cursor: pass nextCursor from the previous page unchanged',
+            });
+            return z.NEVER;
+          }
+          return value;
+        })
+        .optional(),
+      (s) => ({
+        ...s,
+        contentEncoding: 'base64url',
+        contentMediaType: 'application/json',
+        contentSchema: toJsonSchema(shape),
+        description: 'nextCursor of the previous page, unchanged',
+      })
+    ),
 };
 
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-export function decodeCursor<S extends z.ZodTypeAny>(cursor: string | undefined, schema: S): z.output<S> | undefined {
-  if (cursor === undefined) return undefined;
+function decodeCursor<S extends z.ZodTypeAny>(cursor: string, shape: S): z.output<S> | undefined {
   try {
-    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (parsed.success) return parsed.data;
+    const parsed = shape.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    // fall through
+    return undefined; // not base64url JSON
   }
-  throw problems.badRequest('The cursor is not valid. Pass nextCursor from the previous page unchanged.', {
-    errors: [{ path: 'query.cursor', message: 'invalid cursor' }],
-  });
 }

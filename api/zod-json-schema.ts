@@ -5,9 +5,23 @@ import { z } from 'zod';
 
 export type JsonSchema = Record<string, unknown>;
 
+type Override = (converted: JsonSchema) => JsonSchema;
+
+/**
+ * Documents a schema whose rule zod holds in code (a refinement, a decoded string, a number
+ * read from a query string): `doc` gets the converted schema and returns what the document says.
+ * The rule and its documentation then sit side by side, in one declaration.
+ */
+export function documented<S extends z.ZodTypeAny>(schema: S, doc: Override): S {
+  // Kept on the definition, which zod copies into the clones .describe() and friends make.
+  (schema._def as { jsonSchema?: Override }).jsonSchema = doc;
+  return schema;
+}
+
 export function toJsonSchema(schema: z.ZodTypeAny): JsonSchema {
   const def = schema._def as { typeName: z.ZodFirstPartyTypeKind; description?: string };
-  const out = convert(schema);
+  const override = (schema._def as { jsonSchema?: Override }).jsonSchema;
+  const out = override ? override(convert(schema)) : convert(schema);
   if (def.description && !out.description) out.description = def.description;
   return out;
 }
@@ -64,8 +78,18 @@ function convert(schema: z.ZodTypeAny): JsonSchema {
     return s;
   }
   if (schema instanceof z.ZodRecord) {
-    return { type: 'object', additionalProperties: toJsonSchema(schema._def.valueType) };
+    const keys = toJsonSchema(schema._def.keyType);
+    return {
+      type: 'object',
+      ...(Object.keys(keys).length > 1 ? { propertyNames: keys } : {}),
+      additionalProperties: toJsonSchema(schema._def.valueType),
+    };
   }
+  if (schema instanceof z.ZodTuple) {
+    const items = (schema._def.items as z.ZodTypeAny[]).map(toJsonSchema);
+    return { type: 'array', prefixItems: items, minItems: items.length, maxItems: items.length };
+  }
+  if (schema instanceof z.ZodUnknown || schema instanceof z.ZodAny) return {};
   if (schema instanceof z.ZodUnion || schema instanceof z.ZodDiscriminatedUnion) {
     const options = (schema._def.options as z.ZodTypeAny[] | Map<unknown, z.ZodTypeAny>).values();
     return { anyOf: [...options].map(toJsonSchema) };

@@ -6,18 +6,19 @@ import { pipeline } from 'node:stream/promises';
 import { UsageError } from './config';
 import { bar } from './format';
 import { need, number, str, type Ctx } from './main';
+import type { BatchJson, StartedBatchJson } from './api-types';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 
-function progressLine(b: any): string {
-  const p = b.progress ?? {};
+function progressLine(b: BatchJson): string {
+  const p = b.progress;
   const total = p.rowsTotal ?? '?';
   const rate = p.rowsPerSec ? ` ${Math.round(p.rowsPerSec).toLocaleString('en-US')} rows/s` : '';
   const failed = p.rowsFailed ? ` (${p.rowsFailed} bad)` : '';
   return `${b.stage.padEnd(10)} ${bar(p.fraction ?? 0)} ${p.rowsDone ?? 0}/${total} rows${rate}${failed}`;
 }
 
-function showBatch(b: any): string {
+function showBatch(b: BatchJson): string {
   const lines = [
     `batch:    ${b.batchId}`,
     `model:    ${b.model} v${b.version ?? '?'} (${b.requested?.alias ? `alias ${b.requested.alias}` : 'pinned'})`,
@@ -36,7 +37,7 @@ async function watchBatch(ctx: Ctx, batchId: string): Promise<number> {
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   let last = '';
   for (;;) {
-    const b = (await http.request('GET', `/v1/batch-predictions/${encodeURIComponent(batchId)}`)).body;
+    const b = (await http.request<BatchJson>('GET', `/v1/batch-predictions/${encodeURIComponent(batchId)}`)).body;
     const line = progressLine(b);
     if (ctx.json) {
       if (line !== last) io.stdout(JSON.stringify({ batchId, status: b.status, stage: b.stage, ...b.progress }) + '\n');
@@ -74,7 +75,7 @@ export async function batch(ctx: Ctx, command: string | undefined, args: string[
           : {}),
       };
       const key = str(flags['idempotency-key']);
-      const res = await http.request('POST', '/v1/batch-predictions', {
+      const res = await http.request<StartedBatchJson>('POST', '/v1/batch-predictions', {
         body,
         headers: key ? { 'Idempotency-Key': key } : undefined,
       });
@@ -85,7 +86,7 @@ export async function batch(ctx: Ctx, command: string | undefined, args: string[
     }
     case 'show': {
       const [id] = need(args, 1, 'batch show ID');
-      const b = (await http.request('GET', `/v1/batch-predictions/${encodeURIComponent(id)}`)).body;
+      const b = (await http.request<BatchJson>('GET', `/v1/batch-predictions/${encodeURIComponent(id)}`)).body;
       ctx.out(b, () => showBatch(b));
       return 0;
     }

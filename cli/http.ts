@@ -14,7 +14,8 @@ export class ApiError extends Error {
 }
 
 export interface Http {
-  request<T = any>(
+  /** `T` is the response type the route documents (cli/api-types.ts). */
+  request<T = unknown>(
     method: string,
     path: string,
     opts?: { body?: unknown; headers?: Record<string, string>; query?: Record<string, string | number | undefined> }

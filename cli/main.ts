@@ -12,6 +12,20 @@ import { deploy } from './deploy';
 import { monitor } from './monitor';
 import { policy } from './policy';
 import { features } from './features';
+import type {
+  AliasMovedJson,
+  DecisionJson,
+  MetricPointJson,
+  ModelDetailJson,
+  ModelJson,
+  Page,
+  RunDetailJson,
+  RunEventJson,
+  RunSummaryJson,
+  StartedRunJson,
+  VersionJson,
+  WhoamiJson,
+} from './api-types';
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -192,7 +206,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       return 0;
     }
     if (group === 'whoami') {
-      const me = (await ctx.http.request('GET', '/v1/whoami')).body;
+      const me = (await ctx.http.request<WhoamiJson>('GET', '/v1/whoami')).body;
       ctx.out(me, () => `${me.subject} (${me.role}) via token ${me.tokenId} "${me.name}"`);
       return 0;
     }
@@ -289,7 +303,7 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
         };
       }
       const key = str(flags['idempotency-key']);
-      const res = await http.request('POST', '/v1/runs', {
+      const res = await http.request<StartedRunJson>('POST', '/v1/runs', {
         body: spec,
         headers: key ? { 'Idempotency-Key': key } : undefined,
       });
@@ -309,10 +323,10 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
         limit: str(flags.limit),
         cursor: str(flags.cursor),
       };
-      const items: any[] = [];
+      const items: RunSummaryJson[] = [];
       let next: string | null = null;
       do {
-        const res: { body: { items: unknown[]; nextCursor: string | null } } = await http.request('GET', '/v1/runs', {
+        const res: { body: Page<RunSummaryJson> } = await http.request<Page<RunSummaryJson>>('GET', '/v1/runs', {
           query: { ...query, ...(next ? { cursor: next } : {}) },
         });
         const page = res.body;
@@ -338,17 +352,20 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
     }
     case 'show': {
       const [id] = need(args, 1, 'runs show ID');
-      const r = (await http.request('GET', `/v1/runs/${encodeURIComponent(id)}`)).body;
+      const r = (await http.request<RunDetailJson>('GET', `/v1/runs/${encodeURIComponent(id)}`)).body;
       ctx.out(r, () => showRun(r));
       return 0;
     }
     case 'events': {
       const [id] = need(args, 1, 'runs events ID');
-      const r = (await http.request('GET', `/v1/runs/${encodeURIComponent(id)}/events`, { query: { limit: 1000 } }))
-        .body;
+      const r = (
+        await http.request<Page<RunEventJson>>('GET', `/v1/runs/${encodeURIComponent(id)}/events`, {
+          query: { limit: 1000 },
+        })
+      ).body;
       ctx.out(r, () =>
         table(
-          r.items.map((e: any) => ({
+          r.items.map((e) => ({
             step: e.step,
             attempt: e.attempt,
             status: e.status,
@@ -369,7 +386,7 @@ async function runs(ctx: Ctx, command: string | undefined, args: string[]): Prom
     case 'reject': {
       const [id] = need(args, 1, `runs ${command} ID [--comment TEXT]`);
       const r = (
-        await http.request('POST', `/v1/runs/${encodeURIComponent(id)}/approval`, {
+        await http.request<DecisionJson>('POST', `/v1/runs/${encodeURIComponent(id)}/approval`, {
           body: { decision: command, ...(str(flags.comment) ? { comment: str(flags.comment) } : {}) },
         })
       ).body;
@@ -399,7 +416,7 @@ export function readSpec(file: string): string {
   }
 }
 
-function showRun(r: any): string {
+function showRun(r: RunDetailJson): string {
   const lines = [
     `run:      ${r.runId}`,
     `model:    ${r.model.name}${r.model.version ? ` v${r.model.version}` : ''}`,
@@ -427,11 +444,13 @@ async function watch(ctx: Ctx, runId: string): Promise<number> {
   let lastStage = '';
   let lastLine = '';
   for (;;) {
-    const r = (await http.request('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body;
+    const r = (await http.request<RunDetailJson>('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body;
     let detail = '';
     if (r.stage === 'train') {
       const m = (
-        await http.request('GET', `/v1/runs/${encodeURIComponent(runId)}/metrics`, { query: { series: 'train' } })
+        await http.request<{ items: MetricPointJson[] }>('GET', `/v1/runs/${encodeURIComponent(runId)}/metrics`, {
+          query: { series: 'train' },
+        })
       ).body;
       const epochs = r.spec?.trainer?.epochs as number | undefined;
       const last = m.items[m.items.length - 1];
@@ -471,16 +490,18 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
     case 'list': {
       need(args, 0, 'models list');
       const r = (
-        await http.request('GET', '/v1/models', { query: { limit: str(flags.limit), cursor: str(flags.cursor) } })
+        await http.request<Page<ModelJson>>('GET', '/v1/models', {
+          query: { limit: str(flags.limit), cursor: str(flags.cursor) },
+        })
       ).body;
       ctx.out(r, () =>
         table(
-          r.items.map((m: any) => ({
+          r.items.map((m) => ({
             name: m.name,
             latest: m.latestVersion,
             aliases:
               Object.entries(m.aliases)
-                .map(([a, h]) => `${a}=v${(h as { version: number }).version}`)
+                .map(([a, h]) => `${a}=v${h.version}`)
                 .join(' ') || '-',
             updated: ago(m.updatedAt),
           })),
@@ -494,7 +515,10 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
       const version = str(flags.version);
       if (version) {
         const v = (
-          await http.request('GET', `/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`)
+          await http.request<VersionJson>(
+            'GET',
+            `/v1/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`
+          )
         ).body;
         ctx.out(v, () =>
           [
@@ -511,7 +535,7 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
         );
         return 0;
       }
-      const m = (await http.request('GET', `/v1/models/${encodeURIComponent(name)}`)).body;
+      const m = (await http.request<ModelDetailJson>('GET', `/v1/models/${encodeURIComponent(name)}`)).body;
       ctx.out(m, () =>
         [
           `model:    ${m.name} (latest v${m.latestVersion})`,
@@ -522,7 +546,7 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
           }`,
           '',
           table(
-            m.versions.map((v: any) => ({
+            m.versions.map((v) => ({
               version: v.version,
               status: v.status,
               aliases: v.aliases.join(',') || '-',
@@ -540,9 +564,13 @@ async function models(ctx: Ctx, command: string | undefined, args: string[]): Pr
       if (!/^[1-9][0-9]*$/.test(version)) throw new UsageError(`VERSION must be a positive integer, got "${version}"`);
       const alias = str(flags.alias) ?? 'production';
       const r = (
-        await http.request('PUT', `/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, {
-          body: { version: Number(version), ...(str(flags.reason) ? { reason: str(flags.reason) } : {}) },
-        })
+        await http.request<AliasMovedJson>(
+          'PUT',
+          `/v1/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`,
+          {
+            body: { version: Number(version), ...(str(flags.reason) ? { reason: str(flags.reason) } : {}) },
+          }
+        )
       ).body;
       ctx.out(r, () =>
         r.moved

@@ -61,6 +61,16 @@ export function rowsToRequest(rows: Record<string, unknown>[], inputs: InputMeta
   };
 }
 
+/** The parts of the inference server's v2 answers this client reads (the Open Inference Protocol). */
+interface ModelMetadata {
+  inputs: InputMeta[];
+  parameters?: { classes?: string[] };
+}
+interface InferResponse {
+  model_version: string;
+  outputs: { name: string; data: unknown[] }[];
+}
+
 export async function predict(
   http: Http,
   opts: { model: string; version?: string; file: string; readStdin?: () => string }
@@ -68,7 +78,7 @@ export async function predict(
   const text = opts.file === '-' ? (opts.readStdin ?? (() => readFileSync(0, 'utf8')))() : readFile(opts.file);
   const rows = readRows(text, opts.file === '-' ? 'stdin' : opts.file);
   const base = `/v2/models/${encodeURIComponent(opts.model)}${opts.version ? `/versions/${opts.version}` : ''}`;
-  const meta = (await http.request('GET', base)).body;
+  const meta = (await http.request<ModelMetadata>('GET', base)).body;
   const inputs: InputMeta[] = meta.inputs;
   const absent = inputs.filter((i) => !rows.some((r) => i.name in r)).map((i) => i.name);
   if (absent.length) {
@@ -81,11 +91,11 @@ export async function predict(
   const versions = new Set<string>();
   for (let from = 0; from < rows.length; from += PREDICT_CHUNK_ROWS) {
     const to = Math.min(rows.length, from + PREDICT_CHUNK_ROWS);
-    const res = (await http.request('POST', `${base}/infer`, { body: rowsToRequest(rows, inputs, from, to) })).body;
+    const res = (
+      await http.request<InferResponse>('POST', `${base}/infer`, { body: rowsToRequest(rows, inputs, from, to) })
+    ).body;
     versions.add(res.model_version);
-    const byName = Object.fromEntries(
-      (res.outputs as { name: string; data: unknown[] }[]).map((o) => [o.name, o.data])
-    );
+    const byName = Object.fromEntries(res.outputs.map((o) => [o.name, o.data]));
     for (let i = 0; i < to - from; i++) {
       const row: Record<string, unknown> = { row: from + i + 1, version: res.model_version };
       if (byName.label) row.label = byName.label[i];

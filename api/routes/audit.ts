@@ -2,14 +2,14 @@
 import { z } from 'zod';
 import { listAudit, verifyAuditChain } from '../../lib/store/audit';
 import type { ApiContext } from '../context';
-import type { RouteDef } from '../route';
-import { decodeCursor, encodeCursor, ID_RE, parseQuery, q, TOKEN_ID_RE } from '../validation';
-import { problemResponses } from './schemas';
+import { defineRoute, type RouteDef } from '../route';
+import { encodeCursor, ID_RE, q, TOKEN_ID_RE } from '../validation';
+import { dateTime, pageOf, passThrough } from './schemas';
 
 const listQuery = z
   .object({
     limit: q.limit(100, 50),
-    cursor: q.cursor(),
+    cursor: q.cursor(z.object({ before: z.number().int().positive() })),
     action: z
       .string()
       .regex(/^[a-z][a-z0-9._]{0,63}$/, 'a dotted action, e.g. run.approve')
@@ -20,28 +20,31 @@ const listQuery = z
   })
   .strict();
 
-const auditEntrySchema = {
-  type: 'object',
-  properties: {
-    seq: { type: 'integer' },
-    at: { type: 'string', format: 'date-time' },
-    actor: {
-      type: ['object', 'null'],
-      properties: { tokenId: { type: 'string' }, subject: { type: 'string' }, role: { type: 'string' } },
-    },
-    action: { type: 'string' },
-    object: { type: 'object', properties: { type: { type: 'string' }, id: { type: 'string' } } },
-    outcome: { type: 'string', enum: ['ok', 'denied', 'failed'] },
-    details: { type: 'object' },
-    requestId: { type: 'string' },
-    prevHash: { type: 'string' },
-    hash: { type: 'string' },
-  },
-};
+const auditEntrySchema = z.object({
+  seq: z.number().int(),
+  at: dateTime,
+  actor: z.object({ tokenId: z.string(), subject: z.string(), role: z.string() }).nullable(),
+  action: z.string(),
+  object: z.object({ type: z.string(), id: z.string() }),
+  outcome: z.enum(['ok', 'denied', 'failed']),
+  details: passThrough('What the action changed').optional(),
+  requestId: z.string().optional(),
+  ip: z.string().optional(),
+  prevHash: z.string(),
+  hash: z.string(),
+  mac: passThrough('HMAC over (seq, hash) with the keyring').optional(),
+});
+export type AuditEntryJson = z.infer<typeof auditEntrySchema>;
+
+const verifySchema = z.object({
+  ok: z.boolean(),
+  checked: z.number().int(),
+  broken: z.object({ seq: z.number().int(), reason: z.string() }).optional(),
+});
 
 export function auditRoutes(ctx: ApiContext): RouteDef[] {
   return [
-    {
+    defineRoute({
       method: 'get',
       path: '/v1/audit',
       operationId: 'listAudit',
@@ -50,21 +53,12 @@ export function auditRoutes(ctx: ApiContext): RouteDef[] {
       permission: 'audit:read',
       query: listQuery,
       responses: {
-        200: {
-          description: 'A page of entries',
-          schema: {
-            type: 'object',
-            properties: { items: { type: 'array', items: auditEntrySchema }, nextCursor: { type: ['string', 'null'] } },
-          },
-        },
-        ...problemResponses(400, 401, 403),
+        200: { description: 'A page of entries', schema: pageOf(auditEntrySchema) },
       },
-      async handler(req, res) {
-        const query = parseQuery(listQuery, req);
-        const cur = decodeCursor(query.cursor, z.object({ before: z.number().int().positive() }));
+      async handler({ query }, _req, res) {
         const items = await listAudit(ctx.db, {
           limit: query.limit + 1,
-          before: cur?.before,
+          before: query.cursor?.before,
           action: query.action,
           objectType: query.objectType,
           objectId: query.objectId,
@@ -74,8 +68,8 @@ export function auditRoutes(ctx: ApiContext): RouteDef[] {
         const nextCursor = items.length > query.limit ? encodeCursor({ before: page[page.length - 1].seq }) : null;
         res.json({ items: page.map(({ _id, ...e }) => (void _id, e)), nextCursor });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/audit/verify',
       operationId: 'verifyAudit',
@@ -83,22 +77,11 @@ export function auditRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'audit',
       permission: 'audit:read',
       responses: {
-        200: {
-          description: 'Verification result',
-          schema: {
-            type: 'object',
-            properties: {
-              ok: { type: 'boolean' },
-              checked: { type: 'integer' },
-              broken: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' } } },
-            },
-          },
-        },
-        ...problemResponses(401, 403),
+        200: { description: 'Verification result', schema: verifySchema },
       },
-      async handler(_req, res) {
+      async handler(_input, _req, res) {
         res.json(await verifyAuditChain(ctx.store));
       },
-    },
+    }),
   ];
 }

@@ -1,103 +1,104 @@
 // Batch predictions: start a `batchInference` job over a CSV under the datasets root (with
-// Idempotency-Key), show it (stored document merged with the workflow's live progress query),
-// stream its ordered output and its errors file, cancel it (its starter or an admin).
-import { randomBytes } from 'node:crypto';
-import type { Request, Response } from 'express';
+// Idempotency-Key; api/commands/start-batch.ts), show it (stored document merged with the
+// workflow's live progress query), stream its ordered output and its errors file, cancel it
+// (its starter or an admin: lib/auth/policies.ts).
+import type { Response } from 'express';
 import { z } from 'zod';
 import { readManifest, streamParts } from '../../lib/batch/manifest';
 import { OUTPUT_FORMATS } from '../../lib/batch/score';
 import { datasetPathProblem } from '../../lib/ml/dataset/paths';
 import { ArtifactIntegrityError } from '../../lib/store/artifacts';
-import {
-  BATCH_STATUSES,
-  BATCH_TERMINAL,
-  createBatch,
-  getBatch,
-  updateBatch,
-  type BatchDoc,
-} from '../../lib/store/batch-predictions';
-import { getAliasVersion, getModelVersion } from '../../lib/store/models';
-import { ServedModelNotFoundError, type ModelRef } from '../../lib/store/served-model';
+import { cancelRefusal } from '../../lib/auth/policies';
+import { BATCH_STATUSES, BATCH_TERMINAL, getBatch, type BatchDoc } from '../../lib/store/batch-predictions';
 import type { BatchProgress } from '../../workflows/batch-messages';
-import { principal } from '../auth';
-import { batchProgress, cancelBatch, startBatch } from '../batch';
+import { batchProgress, cancelBatch } from '../batch';
+import { callerOf, refuse } from '../commands/caller';
+import { startBatch } from '../commands/start-batch';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { idempotencyHeader, idempotentId } from '../idempotency';
-import type { RouteDef } from '../route';
-import { ALIAS_RE, ID_RE, MODEL_NAME_RE, parseBody, pathParam } from '../validation';
-import { problemResponses } from './schemas';
+import { idempotencyHeader } from '../idempotency';
+import { defineRoute, type RouteDef } from '../route';
+import { documented } from '../zod-json-schema';
+import { ALIAS_RE, ID_RE, MODEL_NAME_RE, param } from '../validation';
+import { dateTime, passThrough, problemResponses } from './schemas';
 
-export const batchBody = z
-  .object({
-    model: z.string().regex(MODEL_NAME_RE, 'a model name'),
-    version: z.number().int().min(1).max(1_000_000_000).optional(),
-    alias: z.string().regex(ALIAS_RE, 'an alias such as production').optional(),
-    input: z
-      .string()
-      .min(1)
-      .max(1024)
-      .superRefine((p, c) => {
-        const problem = datasetPathProblem(p);
-        if (problem) c.addIssue({ code: 'custom', message: problem });
-        else if (!p.toLowerCase().endsWith('.csv'))
-          c.addIssue({ code: 'custom', message: 'the input must be a .csv file' });
-      })
-      .describe('CSV file with a header, relative to MLOPS_DATASETS_DIR'),
-    format: z.enum(OUTPUT_FORMATS).default('csv'),
-    idColumn: z.string().min(1).max(200).optional().describe('Input column copied to every output row'),
-    maxErrorRate: z.number().min(0).max(1).default(0.01).describe('Fraction of bad rows tolerated'),
-    chunkRows: z.number().int().min(100).max(1_000_000).optional().describe('Records per chunk (default 50000)'),
-    parallelism: z.number().int().min(1).max(64).optional().describe('Chunks scored at once (default 4)'),
-  })
-  .strict()
-  .refine((b) => b.version === undefined || b.alias === undefined, {
-    message: 'give version or alias, not both',
-    path: ['alias'],
-  });
+/** What datasetPathProblem accepts, ending in .csv: the rule as a pattern for the document. */
+const CSV_UNDER_ROOT =
+  '^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!.*%[0-9A-Fa-f]{2})(?!(?:.*/)?\\.\\.?(?:/|$))' +
+  '(?:[^/\\\\\\x00-\\x1f\\x7f]+/)*[^/\\\\\\x00-\\x1f\\x7f]*\\.[cC][sS][vV]$';
 
-const idParam = { name: 'id', description: 'Batch id (= workflow id)', pattern: ID_RE.source };
+export const batchBody = documented(
+  z
+    .object({
+      model: z.string().regex(MODEL_NAME_RE, 'a model name'),
+      version: z.number().int().min(1).max(1_000_000_000).optional(),
+      alias: z.string().regex(ALIAS_RE, 'an alias such as production').optional(),
+      input: documented(
+        z
+          .string()
+          .min(1)
+          .max(1024)
+          .superRefine((p, c) => {
+            const problem = datasetPathProblem(p);
+            if (problem) c.addIssue({ code: 'custom', message: problem });
+            else if (!p.toLowerCase().endsWith('.csv'))
+              c.addIssue({ code: 'custom', message: 'the input must be a .csv file' });
+          })
+          .describe('CSV file with a header, relative to MLOPS_DATASETS_DIR'),
+        (js) => ({ ...js, pattern: CSV_UNDER_ROOT })
+      ),
+      format: z.enum(OUTPUT_FORMATS).default('csv'),
+      idColumn: z.string().min(1).max(200).optional().describe('Input column copied to every output row'),
+      maxErrorRate: z.number().min(0).max(1).default(0.01).describe('Fraction of bad rows tolerated'),
+      chunkRows: z.number().int().min(100).max(1_000_000).optional().describe('Records per chunk (default 50000)'),
+      parallelism: z.number().int().min(1).max(64).optional().describe('Chunks scored at once (default 4)'),
+    })
+    .strict()
+    .refine((b) => b.version === undefined || b.alias === undefined, {
+      message: 'give version or alias, not both',
+      path: ['alias'],
+    }),
+  (js) => ({ ...js, not: { required: ['version', 'alias'] } })
+);
 
-const progressSchema = {
-  type: 'object',
-  properties: {
-    rowsDone: { type: 'integer' },
-    rowsTotal: { type: ['integer', 'null'] },
-    rowsFailed: { type: 'integer' },
-    fraction: { type: 'number' },
-    rowsPerSec: { type: ['number', 'null'] },
-    chunksDone: { type: ['integer', 'null'] },
-    chunksTotal: { type: ['integer', 'null'] },
-  },
-};
+const batchParams = z.object({ id: param.id(ID_RE, 'Batch id (= workflow id)') });
+const batchLink = (id: string) => ({
+  getBatchPrediction: { operationId: 'getBatchPrediction', parameters: { id } },
+});
 
-const batchSchema = {
-  type: 'object',
-  properties: {
-    batchId: { type: 'string' },
-    model: { type: 'string' },
-    requested: { type: 'object', properties: { alias: { type: 'string' }, version: { type: 'integer' } } },
-    version: { type: ['integer', 'null'], description: 'The version pinned at the start' },
-    status: { type: 'string', enum: [...BATCH_STATUSES] },
-    stage: { type: 'string' },
-    input: { type: 'object' },
-    format: { type: 'string', enum: [...OUTPUT_FORMATS] },
-    idColumn: { type: 'string' },
-    maxErrorRate: { type: 'number' },
-    progress: progressSchema,
-    output: { type: ['object', 'null'], description: 'Manifest of the ordered output (sha256 names it)' },
-    errors: { type: ['object', 'null'] },
-    error: { type: ['object', 'null'] },
-    createdBy: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-    startedAt: { type: 'string', format: 'date-time' },
-    endedAt: { type: 'string', format: 'date-time' },
-  },
-};
+const progressSchema = z.object({
+  rowsDone: z.number().int(),
+  rowsTotal: z.number().int().nullable(),
+  rowsFailed: z.number().int(),
+  fraction: z.number(),
+  rowsPerSec: z.number().nullable(),
+  chunksDone: z.number().int().nullable(),
+  chunksTotal: z.number().int().nullable(),
+});
 
-export function newBatchId(): string {
-  return `batch-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-}
+const batchSchema = z.object({
+  batchId: z.string(),
+  model: z.string(),
+  requested: z.object({ alias: z.string().optional(), version: z.number().int().optional() }),
+  version: z.number().int().nullable().describe('The version pinned at the start'),
+  status: z.enum(BATCH_STATUSES),
+  stage: z.string(),
+  input: z.object({ path: z.string() }).passthrough(),
+  format: z.enum(OUTPUT_FORMATS),
+  idColumn: z.string().optional(),
+  maxErrorRate: z.number(),
+  progress: progressSchema,
+  output: passThrough('Manifest of the ordered output (sha256 names it)').nullable(),
+  errors: passThrough('Manifest of the errors file').nullable(),
+  error: passThrough('Why the batch failed').nullable(),
+  createdBy: z.string(),
+  createdAt: dateTime,
+  startedAt: dateTime.optional(),
+  endedAt: dateTime.optional(),
+});
+export type BatchJson = z.infer<typeof batchSchema>;
+const startedBatchSchema = z.object({ batchId: z.string(), status: z.literal('queued'), location: z.string() });
+export type StartedBatchJson = z.infer<typeof startedBatchSchema>;
 
 function view(doc: BatchDoc, live: BatchProgress | null) {
   const rowsTotal = live?.rowsTotal ?? doc.rowsTotal ?? null;
@@ -136,16 +137,15 @@ function view(doc: BatchDoc, live: BatchProgress | null) {
 }
 
 export function batchRoutes(ctx: ApiContext): RouteDef[] {
-  const mustGet = async (req: Request): Promise<BatchDoc> => {
-    const id = pathParam(req, 'id', ID_RE, 'Batch id');
+  const mustGet = async (id: string): Promise<BatchDoc> => {
     const doc = await getBatch(ctx.store, id);
     if (!doc) throw problems.notFound(`No batch prediction ${id}. Start one with POST /v1/batch-predictions.`);
     return doc;
   };
 
   /** Streams a manifest's parts in order; an integrity failure before the first byte is a 500 problem. */
-  const download = async (req: Request, res: Response, which: 'output' | 'errors') => {
-    const doc = await mustGet(req);
+  const download = async (id: string, res: Response, which: 'output' | 'errors') => {
+    const doc = await mustGet(id);
     const ref = doc[which];
     if (!ref) {
       throw problems.conflict(
@@ -179,23 +179,24 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
     operationId: string,
     what: string,
     contentType: string
-  ): RouteDef => ({
-    method: 'get',
-    path: `/v1/batch-predictions/:id/${which}`,
-    operationId,
-    summary: `Download ${what}`,
-    tag: 'batch',
-    permission: 'read',
-    params: [idParam],
-    responses: {
-      200: { description: `The ${which} file`, contentType, schema: { type: 'string' } },
-      ...problemResponses(400, 401, 404, 409, 500),
-    },
-    handler: (req, res) => download(req, res, which),
-  });
+  ): RouteDef =>
+    defineRoute({
+      method: 'get',
+      path: `/v1/batch-predictions/:id/${which}`,
+      operationId,
+      summary: `Download ${what}`,
+      tag: 'batch',
+      permission: 'read',
+      params: batchParams,
+      responses: {
+        200: { description: `The ${which} file`, contentType, schema: z.string() },
+        ...problemResponses(404, 409, 500),
+      },
+      handler: ({ params }, _req, res) => download(params.id, res, which),
+    });
 
   return [
-    {
+    defineRoute({
       method: 'post',
       path: '/v1/batch-predictions',
       operationId: 'startBatchPrediction',
@@ -209,103 +210,33 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       responses: {
         202: {
           description: 'Accepted: the batch is starting',
-          schema: {
-            type: 'object',
-            properties: { batchId: { type: 'string' }, status: { type: 'string' }, location: { type: 'string' } },
-          },
+          schema: startedBatchSchema,
           headers: { Location: '/v1/batch-predictions/{batchId}', 'Idempotent-Replayed': 'true on a replay' },
+          links: batchLink('$response.body#/batchId'),
         },
-        ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503),
+        ...problemResponses(422, 503),
       },
-      async handler(req, res) {
-        const body = parseBody(batchBody, req);
-        const me = principal(res);
-        const ref: ModelRef =
-          body.version !== undefined ? { version: body.version } : { alias: body.alias ?? 'production' };
-        // Early, clear answer for a model that cannot be served; the workflow pins and verifies it.
-        const v =
-          ref.version !== undefined
-            ? await getModelVersion(ctx.store, body.model, ref.version)
-            : await getAliasVersion(ctx.store, body.model, ref.alias);
-        if (!v) throw problems.unprocessable(new ServedModelNotFoundError(body.model, ref).message + '.');
-        const {
-          id: batchId,
-          replayed,
-          key,
-        } = await idempotentId(ctx, req, `${me.subject}:batch`, newBatchId(), {
-          noun: 'batch',
-          field: 'batchId',
+      async handler({ body }, req, res) {
+        const { batchId, replayed } = await startBatch(ctx, callerOf(ctx, req, res), {
+          batch: body,
+          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
         });
-        await createBatch(ctx.store, {
-          batchId,
-          model: body.model,
-          requested: ref.version !== undefined ? { version: ref.version } : { alias: ref.alias },
-          input: { path: body.input },
-          format: body.format,
-          ...(body.idColumn !== undefined ? { idColumn: body.idColumn } : {}),
-          maxErrorRate: body.maxErrorRate,
-          createdBy: me.subject,
-        });
-        let started: boolean;
-        try {
-          const client = await ctx.temporal.client();
-          started = await startBatch(
-            client,
-            {
-              batchId,
-              model: body.model,
-              ref,
-              input: { path: body.input },
-              format: body.format,
-              idColumn: body.idColumn,
-              maxErrorRate: body.maxErrorRate,
-              queues: { control: ctx.cfg.queues.control, cpu: ctx.cfg.queues.cpu },
-              limits: { chunkRows: body.chunkRows, parallelism: body.parallelism },
-            },
-            me.subject
-          );
-        } catch (err) {
-          if (!replayed) {
-            await updateBatch(ctx.store, batchId, {
-              status: 'failed',
-              error: { message: 'The workflow could not be started (Temporal unreachable); start the batch again.' },
-            }).catch(() => undefined);
-          }
-          ctx.log.error('batch workflow start failed', {
-            batchId,
-            error: err instanceof Error ? err.message : String(err),
-          });
-          throw problems.unavailable(
-            'Temporal did not accept the batch; retry shortly (with the same Idempotency-Key).',
-            {
-              extra: { cause: 'temporal', batchId },
-              headers: { 'Retry-After': '5' },
-            }
-          );
-        }
-        if (started) {
-          await ctx.audit(req, res, {
-            action: 'batch.start',
-            object: { type: 'batch_prediction', id: batchId },
-            details: { model: body.model, ...ref, input: body.input, ...(key ? { idempotencyKey: key } : {}) },
-          });
-        }
         const location = `/v1/batch-predictions/${batchId}`;
-        if (replayed || !started) res.setHeader('Idempotent-Replayed', 'true');
+        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
         res.status(202).location(location).json({ batchId, status: 'queued', location });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/batch-predictions/:id',
       operationId: 'getBatchPrediction',
       summary: 'Show a batch prediction with its progress (rows done and total, rows/s)',
       tag: 'batch',
       permission: 'read',
-      params: [idParam],
-      responses: { 200: { description: 'The batch', schema: batchSchema }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        const doc = await mustGet(req);
+      params: batchParams,
+      responses: { 200: { description: 'The batch', schema: batchSchema }, ...problemResponses(404) },
+      async handler({ params }, _req, res) {
+        const doc = await mustGet(params.id);
         let live: BatchProgress | null = null;
         if (!BATCH_TERMINAL.includes(doc.status)) {
           live = await ctx.temporal
@@ -315,7 +246,7 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         }
         res.json(view(doc, live));
       },
-    },
+    }),
     downloadRoute(
       'output',
       'downloadBatchOutput',
@@ -328,7 +259,7 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       'the rows that could not be scored (JSONL: row, line, reason)',
       'application/x-ndjson'
     ),
-    {
+    defineRoute({
       method: 'post',
       path: '/v1/batch-predictions/:id/cancel',
       operationId: 'cancelBatchPrediction',
@@ -336,29 +267,21 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       description: 'Scientists may cancel batches they started; admins any.',
       tag: 'batch',
       permission: 'runs:cancel',
-      params: [idParam],
+      params: batchParams,
       responses: {
         202: {
           description: 'Cancellation requested',
-          schema: { type: 'object', properties: { batchId: { type: 'string' } } },
+          schema: z.object({ batchId: z.string() }),
+          links: batchLink('$response.body#/batchId'),
         },
-        ...problemResponses(400, 401, 403, 404, 409, 503),
+        ...problemResponses(404, 409, 503),
       },
-      async handler(req, res) {
-        const doc = await mustGet(req);
-        const me = principal(res);
+      async handler({ params }, req, res) {
+        const doc = await mustGet(params.id);
+        const caller = callerOf(ctx, req, res);
         const object = { type: 'batch_prediction', id: doc.batchId };
-        if (me.role !== 'admin' && doc.createdBy !== me.subject) {
-          await ctx.audit(req, res, {
-            action: 'batch.cancel',
-            object,
-            outcome: 'denied',
-            details: { reason: 'not-owner' },
-          });
-          throw problems.forbidden(
-            `Batch ${doc.batchId} was started by someone else; only they or an admin may cancel it.`
-          );
-        }
+        const refusal = cancelRefusal(caller.who, { noun: 'batch', id: doc.batchId, createdBy: doc.createdBy });
+        if (refusal) await refuse(caller, { action: 'batch.cancel', object }, refusal, (m) => problems.forbidden(m));
         const ended = () =>
           problems.conflict(`Batch ${doc.batchId} already ended (${doc.status}); there is nothing to cancel.`, {
             extra: { batchStatus: doc.status },
@@ -366,9 +289,9 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         if (BATCH_TERMINAL.includes(doc.status)) throw ended();
         const client = await ctx.temporal.client();
         if (!(await cancelBatch(client, doc.batchId))) throw ended();
-        await ctx.audit(req, res, { action: 'batch.cancel', object });
+        await caller.audit({ action: 'batch.cancel', object });
         res.status(202).json({ batchId: doc.batchId });
       },
-    },
+    }),
   ];
 }

@@ -11,9 +11,7 @@ import type { Config } from '../../lib/config';
 import { keyringFor } from '../../lib/crypto/keyring';
 import { EncryptionCodec } from '../../lib/temporal/encryption-codec';
 import type { ApiContext } from '../context';
-import type { RouteDef } from '../route';
-import { parseBody } from '../validation';
-import { problemResponses } from './schemas';
+import { defineRoute, type RouteDef } from '../route';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const payloadsBody = z
@@ -61,24 +59,21 @@ export function codecCors(cfg: Pick<Config, 'TEMPORAL_UI_PORT'>): RequestHandler
 export function codecRoutes(ctx: ApiContext): RouteDef[] {
   // Display only: Temporal UI may show payloads sent in clear (which the workers refuse).
   const codec = keyringFor(ctx.cfg).then((keyring) => new EncryptionCodec(keyring, { acceptPlaintext: true }));
-  const route = (op: 'encode' | 'decode'): RouteDef => ({
-    method: 'post',
-    path: `/codec/${op}`,
-    operationId: `codec${op[0].toUpperCase()}${op.slice(1)}`,
-    summary: `${op === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (remote codec for Temporal UI and CLI)`,
-    tag: 'codec',
-    permission: 'read',
-    sessionCookie: true,
-    body: payloadsBody,
-    responses: {
-      200: { description: 'The payloads, transformed', schema: payloadsBody },
-      ...problemResponses(400, 401, 403, 413),
-    },
-    handler: async (req, res) => {
-      const { payloads } = parseBody(payloadsBody, req);
-      const c = await codec;
-      res.json({ payloads: toJson(await c[op](fromJson(payloads))) });
-    },
-  });
+  const route = (op: 'encode' | 'decode'): RouteDef =>
+    defineRoute({
+      method: 'post',
+      path: `/codec/${op}`,
+      operationId: `codec${op[0].toUpperCase()}${op.slice(1)}`,
+      summary: `${op === 'decode' ? 'Decrypt' : 'Encrypt'} Temporal payloads (remote codec for Temporal UI and CLI)`,
+      tag: 'codec',
+      permission: 'read',
+      sessionCookie: true,
+      body: payloadsBody,
+      responses: { 200: { description: 'The payloads, transformed', schema: payloadsBody } },
+      handler: async ({ body: { payloads } }, _req, res) => {
+        const c = await codec;
+        res.json({ payloads: toJson(await c[op](fromJson(payloads))) });
+      },
+    });
   return [route('encode'), route('decode')];
 }

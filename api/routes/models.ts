@@ -5,33 +5,23 @@ import { ArtifactIntegrityError, ArtifactNotFoundError, readArtifact } from '../
 import {
   getAliasHistory,
   getModel,
-  getModelVersion,
   listModels,
   listModelVersions,
-  moveAlias,
   type ModelDoc,
   type ModelVersionDoc,
 } from '../../lib/store/models';
-import { principal } from '../auth';
+import { callerOf } from '../commands/caller';
+import { mustGetVersion } from '../commands/model-lookup';
+import { moveAlias } from '../commands/move-alias';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import type { RouteDef } from '../route';
+import { defineRoute, type RouteDef } from '../route';
 import { VERSION_STATUSES } from '../../lib/workflow-safe/statuses';
-import {
-  ALIAS_RE,
-  decodeCursor,
-  encodeCursor,
-  MODEL_NAME_RE,
-  parseBody,
-  parseQuery,
-  pathParam,
-  q,
-  versionParam,
-} from '../validation';
-import { pageOf, problemResponses } from './schemas';
+import { ALIAS_RE, encodeCursor, MODEL_NAME_RE, param, q } from '../validation';
+import { documented } from '../zod-json-schema';
+import { dateTime, pageOf, passThrough, problemResponses } from './schemas';
 
 const ROLE_RE = /^[a-z][a-z0-9_]{0,31}$/;
-const listQuery = z.object({ limit: q.limit(100, 50), cursor: q.cursor() }).strict();
 const artifactQuery = z
   .object({ role: z.string().regex(ROLE_RE, 'an artifact role, e.g. serving, onnx, onnx_int8').optional() })
   .strict();
@@ -42,10 +32,6 @@ export const moveAliasBody = z
     reason: z.string().max(500).optional(),
   })
   .strict();
-
-const nameParam = { name: 'name', description: 'Model name', pattern: MODEL_NAME_RE.source };
-const versionP = { name: 'version', description: 'Version number', type: 'integer' as const };
-const aliasParam = { name: 'alias', description: 'Alias, e.g. production or staging', pattern: ALIAS_RE.source };
 
 function modelView(m: ModelDoc) {
   return {
@@ -80,71 +66,85 @@ function versionView(v: ModelVersionDoc) {
   return rest;
 }
 
-const date = { type: 'string', format: 'date-time' };
-const aliasHolderSchema = {
-  type: 'object',
-  properties: {
-    version: { type: 'integer' },
-    runId: { type: 'string' },
-    since: date,
-    by: { type: 'string' },
-    previous: { type: ['object', 'null'] },
+const aliasHolderSchema = z.object({
+  version: z.number().int(),
+  runId: z.string(),
+  since: dateTime,
+  by: z.string(),
+  previous: z.object({ version: z.number().int(), runId: z.string(), since: dateTime }).nullable(),
+});
+const modelSchema = z.object({
+  name: z.string(),
+  latestVersion: z.number().int(),
+  aliases: z.record(aliasHolderSchema),
+  createdAt: dateTime,
+  updatedAt: dateTime,
+});
+export type ModelJson = z.infer<typeof modelSchema>;
+const versionSummarySchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  runId: z.string(),
+  status: z.enum(VERSION_STATUSES),
+  aliases: z.array(z.string()),
+  createdAt: dateTime,
+  metrics: passThrough('Evaluation summary'),
+});
+export type VersionSummaryJson = z.infer<typeof versionSummarySchema>;
+const versionSchema = versionSummarySchema.extend({
+  artifacts: z
+    .record(z.object({ uri: z.string(), sha256: z.string(), bytes: z.number().int(), mediaType: z.string() }))
+    .describe('By role (onnx, model, onnx_int8, serving)'),
+  lineage: passThrough('Dataset sha256, spec, code version, parent run, artifact digests'),
+  approval: z
+    .object({ decision: z.string(), approver: z.string(), comment: z.string().optional(), at: dateTime })
+    .nullable()
+    .optional(),
+  optimisation: passThrough('Quantisation and its measured effect').optional(),
+  updatedAt: dateTime,
+});
+export type VersionJson = z.infer<typeof versionSchema>;
+const modelDetailSchema = modelSchema.extend({
+  versions: z.array(versionSummarySchema),
+  nextCursor: z.string().nullable().describe('Next page of versions'),
+  aliasHistory: z.array(
+    z.object({
+      name: z.string(),
+      alias: z.string(),
+      version: z.number().int(),
+      previous: z.number().int().nullable(),
+      runId: z.string(),
+      by: z.string(),
+      reason: z.string().optional(),
+      at: dateTime,
+    })
+  ),
+});
+export type ModelDetailJson = z.infer<typeof modelDetailSchema>;
+const aliasMovedSchema = z.object({
+  name: z.string(),
+  alias: z.string(),
+  moved: z.boolean(),
+  holder: aliasHolderSchema,
+  previous: aliasHolderSchema.shape.previous,
+});
+export type AliasMovedJson = z.infer<typeof aliasMovedSchema>;
+
+const skipCursor = q.cursor(z.object({ skip: z.number().int().min(0).max(1_000_000) }));
+const listQuery = z.object({ limit: q.limit(100, 50), cursor: skipCursor }).strict();
+const modelParams = z.object({ name: param.id(MODEL_NAME_RE, 'Model name') });
+const versionParams = modelParams.extend({ version: param.version() });
+const aliasParams = modelParams.extend({ alias: param.id(ALIAS_RE, 'Alias, e.g. production or staging') });
+const versionLink = (version: string) => ({
+  getModelVersion: {
+    operationId: 'getModelVersion',
+    parameters: { name: '$response.body#/name', version },
   },
-};
-const modelSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    latestVersion: { type: 'integer' },
-    aliases: { type: 'object', additionalProperties: aliasHolderSchema },
-    createdAt: date,
-    updatedAt: date,
-  },
-};
-const versionSummarySchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    version: { type: 'integer' },
-    runId: { type: 'string' },
-    status: { type: 'string', enum: [...VERSION_STATUSES] },
-    aliases: { type: 'array', items: { type: 'string' } },
-    createdAt: date,
-    metrics: { type: 'object' },
-  },
-};
-const versionSchema = {
-  ...versionSummarySchema,
-  properties: {
-    ...versionSummarySchema.properties,
-    artifacts: {
-      type: 'object',
-      description: 'By role (onnx, model, onnx_int8, serving): { uri, sha256, bytes, mediaType }',
-      additionalProperties: { type: 'object' },
-    },
-    lineage: { type: 'object', description: 'Dataset sha256, spec, code version, parent run, artifact digests' },
-    approval: { type: ['object', 'null'] },
-    optimisation: { type: 'object' },
-    updatedAt: date,
-  },
-};
+});
 
 export function modelRoutes(ctx: ApiContext): RouteDef[] {
-  const mustVersion = async (name: string, version: number): Promise<ModelVersionDoc> => {
-    const v = await getModelVersion(ctx.store, name, version);
-    if (!v) {
-      const m = await getModel(ctx.store, name);
-      throw problems.notFound(
-        m
-          ? `Model ${name} has no version ${version} (latest is ${m.latestVersion}).`
-          : `No model ${name}. List models with GET /v1/models.`
-      );
-    }
-    return v;
-  };
-
   return [
-    {
+    defineRoute({
       method: 'get',
       path: '/v1/models',
       operationId: 'listModels',
@@ -152,49 +152,27 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'models',
       permission: 'read',
       query: listQuery,
-      responses: {
-        200: { description: 'A page of models', schema: pageOf(modelSchema) },
-        ...problemResponses(400, 401),
-      },
-      async handler(req, res) {
-        const query = parseQuery(listQuery, req);
-        const cur = decodeCursor(query.cursor, z.object({ skip: z.number().int().min(0).max(1_000_000) }));
-        const skip = cur?.skip ?? 0;
+      responses: { 200: { description: 'A page of models', schema: pageOf(modelSchema) } },
+      async handler({ query }, _req, res) {
+        const skip = query.cursor?.skip ?? 0;
         const items = await listModels(ctx.store, { limit: query.limit + 1, skip });
         const page = items.slice(0, query.limit);
         const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
         res.json({ items: page.map(modelView), nextCursor });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name',
       operationId: 'getModel',
       summary: 'Show a model: aliases, versions (newest first) and alias history',
       tag: 'models',
       permission: 'read',
-      params: [nameParam],
+      params: modelParams,
       query: listQuery,
-      responses: {
-        200: {
-          description: 'The model',
-          schema: {
-            ...modelSchema,
-            properties: {
-              ...modelSchema.properties,
-              versions: { type: 'array', items: versionSummarySchema },
-              nextCursor: { type: ['string', 'null'], description: 'Next page of versions' },
-              aliasHistory: { type: 'array', items: { type: 'object' } },
-            },
-          },
-        },
-        ...problemResponses(400, 401, 404),
-      },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const query = parseQuery(listQuery, req);
-        const cur = decodeCursor(query.cursor, z.object({ skip: z.number().int().min(0).max(1_000_000) }));
-        const skip = cur?.skip ?? 0;
+      responses: { 200: { description: 'The model', schema: modelDetailSchema }, ...problemResponses(404) },
+      async handler({ params: { name }, query }, _req, res) {
+        const skip = query.cursor?.skip ?? 0;
         const model = await getModel(ctx.store, name);
         if (!model) throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
         const [versions, history] = await Promise.all([
@@ -209,23 +187,21 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
           aliasHistory: history.map(({ _id, ...h }) => (void _id, h)),
         });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name/versions/:version',
       operationId: 'getModelVersion',
       summary: 'Show a model version with metrics, artifacts and lineage',
       tag: 'models',
       permission: 'read',
-      params: [nameParam, versionP],
-      responses: { 200: { description: 'The version', schema: versionSchema }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const version = versionParam(req);
-        res.json(versionView(await mustVersion(name, version)));
+      params: versionParams,
+      responses: { 200: { description: 'The version', schema: versionSchema }, ...problemResponses(404) },
+      async handler({ params: { name, version } }, _req, res) {
+        res.json(versionView(await mustGetVersion(ctx, name, version)));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'put',
       path: '/v1/models/:name/aliases/:alias',
       operationId: 'moveAlias',
@@ -234,64 +210,21 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         'Atomic; the previous holder is kept for rollback and the move is audited. `production` may only point at an approved or promoted version; rejected and expired versions are refused for every alias.',
       tag: 'models',
       permission: 'models:alias',
-      params: [nameParam, aliasParam],
+      params: aliasParams,
       body: moveAliasBody,
       responses: {
         200: {
           description: 'The alias and its previous holder; `moved` is false when it already pointed there',
-          schema: {
-            type: 'object',
-            properties: {
-              name: { type: 'string' },
-              alias: { type: 'string' },
-              moved: { type: 'boolean' },
-              holder: aliasHolderSchema,
-              previous: { type: ['object', 'null'] },
-            },
-          },
+          schema: aliasMovedSchema,
+          links: versionLink('$response.body#/holder/version'),
         },
-        ...problemResponses(400, 401, 403, 404, 409, 413, 415),
+        ...problemResponses(404, 409),
       },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const alias = pathParam(req, 'alias', ALIAS_RE, 'Alias');
-        const body = parseBody(moveAliasBody, req);
-        const me = principal(res);
-        const target = await mustVersion(name, body.version);
-        if (target.status === 'rejected' || target.status === 'expired') {
-          throw problems.conflict(`Version ${body.version} of ${name} is ${target.status}; it cannot hold an alias.`, {
-            extra: { versionStatus: target.status },
-          });
-        }
-        if (alias === 'production' && !['approved', 'promoted'].includes(target.status)) {
-          throw problems.conflict(
-            `Version ${body.version} of ${name} is ${target.status}; production may only point at an approved version. Approve its run first.`,
-            { extra: { versionStatus: target.status } }
-          );
-        }
-        const result = await moveAlias(ctx.store, {
-          name,
-          alias,
-          version: body.version,
-          by: me.subject,
-          reason: body.reason,
-        });
-        if (result.moved) {
-          await ctx.audit(req, res, {
-            action: 'model.alias.move',
-            object: { type: 'model', id: name },
-            details: {
-              alias,
-              version: body.version,
-              previous: result.previous?.version ?? null,
-              ...(body.reason ? { reason: body.reason } : {}),
-            },
-          });
-        }
-        res.json({ name, alias, moved: result.moved, holder: result.holder, previous: result.previous });
+      async handler({ params: { name, alias }, body }, req, res) {
+        res.json(await moveAlias(ctx, callerOf(ctx, req, res), { name, alias, ...body }));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name/versions/:version/artifact',
       operationId: 'downloadArtifact',
@@ -300,22 +233,19 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         'The bytes are re-hashed on every read; a mismatch is a 500 problem naming the artifact, and nothing is sent. `role` defaults to `serving` (what production runs), else `onnx`. The Repr-Digest header carries the sha256.',
       tag: 'models',
       permission: 'read',
-      params: [nameParam, versionP],
+      params: versionParams,
       query: artifactQuery,
       responses: {
         200: {
           description: 'The artifact bytes',
           contentType: 'application/octet-stream',
-          schema: { type: 'string', contentEncoding: 'binary' },
+          schema: documented(z.string(), () => ({ type: 'string', contentEncoding: 'binary' })),
           headers: { 'Repr-Digest': 'sha-256=:<base64>: (RFC 9530)', ETag: 'The sha256' },
         },
-        ...problemResponses(400, 401, 404, 500),
+        ...problemResponses(404, 500),
       },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const version = versionParam(req);
-        const query = parseQuery(artifactQuery, req);
-        const v = await mustVersion(name, version);
+      async handler({ params: { name, version }, query }, req, res) {
+        const v = await mustGetVersion(ctx, name, version);
         const role = query.role ?? (v.artifacts.serving ? 'serving' : 'onnx');
         const ref = v.artifacts[role];
         if (!ref) {
@@ -361,6 +291,6 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         res.setHeader('X-Artifact-Sha256', ref.sha256);
         res.status(200).end(bytes);
       },
-    },
+    }),
   ];
 }

@@ -1,8 +1,11 @@
-// How runs, events and metric points look in responses, and their OpenAPI schemas.
+// How runs, events and metric points look in responses: the views, and their zod schemas
+// (the OpenAPI document and the CLI's types come from the schemas).
 import type { RunEvent } from '../../lib/store/events';
 import type { MetricPoint } from '../../lib/store/metrics';
+import { z } from 'zod';
+import { runSpecSchema } from '../../lib/spec';
 import { RUN_STATUSES, type RunDoc } from '../../lib/store/runs';
-import type { JsonSchema } from '../zod-json-schema';
+import { dateTime, passThrough } from './schemas';
 
 export interface RunSummary {
   runId: string;
@@ -56,79 +59,85 @@ export function metricView(p: MetricPoint): Omit<MetricPoint, '_id' | 'runId'> {
   return rest;
 }
 
-const date = { type: 'string', format: 'date-time' };
+const failure = z.object({ message: z.string(), type: z.string().optional(), stage: z.string().optional() });
 
-export const runSummarySchema: JsonSchema = {
-  type: 'object',
-  required: ['runId', 'status', 'stage', 'model', 'createdAt'],
-  properties: {
-    runId: { type: 'string' },
-    status: { type: 'string', enum: [...RUN_STATUSES] },
-    stage: { type: 'string', description: 'Current or last stage, e.g. ingest, train, awaiting_approval, done' },
-    model: {
-      type: 'object',
-      properties: {
-        name: { type: 'string' },
-        version: { type: ['integer', 'null'], description: 'Set once registered' },
-      },
-    },
-    createdAt: date,
-    updatedAt: date,
-    startedAt: date,
-    endedAt: date,
-    durationMs: { type: 'number' },
-    createdBy: { type: 'string', description: 'Subject of the token that started the run' },
-    task: { type: 'string', enum: ['classification', 'regression'] },
-    metrics: { type: 'object', description: 'Evaluation summary' },
-  },
-};
+export const runSummarySchema = z.object({
+  runId: z.string(),
+  status: z.enum(RUN_STATUSES),
+  stage: z.string().describe('Current or last stage, e.g. ingest, train, awaiting_approval, done'),
+  model: z.object({ name: z.string(), version: z.number().int().nullable().describe('Set once registered') }),
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  startedAt: dateTime.optional(),
+  endedAt: dateTime.optional(),
+  durationMs: z.number().optional(),
+  createdBy: z.string().optional().describe('Subject of the token that started the run'),
+  task: z.enum(['classification', 'regression']).optional(),
+  metrics: passThrough('Evaluation summary').optional(),
+});
+export type RunSummaryJson = z.infer<typeof runSummarySchema>;
 
-export const runDetailSchema: JsonSchema = {
-  ...runSummarySchema,
-  properties: {
-    ...(runSummarySchema.properties as object),
-    spec: { type: 'object', description: 'The validated run spec, defaults filled in' },
-    dataset: { type: 'object' },
-    gate: { type: 'object' },
-    approval: { type: ['object', 'null'] },
-    pendingApproval: { type: ['object', 'null'], properties: { version: { type: 'integer' }, deadline: date } },
-    optimisation: { type: 'object' },
-    promotion: { type: 'object' },
-    training: { type: 'object' },
-    error: { type: ['object', 'null'] },
-    live: {
-      type: ['object', 'null'],
-      description: 'Live state from the workflow `status` query while the run is open; null when closed or unreachable',
-    },
-  },
-};
+const pendingApprovalSchema = z.object({ version: z.number().int(), deadline: dateTime }).passthrough();
+/** The workflow's `status` query (workflows/messages.ts PipelineStatus), as much as clients read. */
+const liveSchema = z
+  .object({
+    status: z.enum(RUN_STATUSES),
+    stage: z.string(),
+    progress: z.object({ completed: z.number().int(), total: z.number().int(), fraction: z.number() }),
+    pendingApproval: pendingApprovalSchema.nullable(),
+    version: z.number().int().nullable(),
+    reason: z.string().nullable(),
+  })
+  .passthrough();
 
-export const eventSchema: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    runId: { type: 'string' },
-    step: { type: 'string' },
-    attempt: { type: 'integer' },
-    status: { type: 'string', enum: ['started', 'completed', 'failed'] },
-    queue: { type: 'string' },
-    worker: { type: 'string', description: 'host/pid of the worker that ran the attempt' },
-    region: { type: 'string', description: "The worker's region ('' = the default fleet)" },
-    startedAt: date,
-    endedAt: date,
-    durationMs: { type: 'number' },
-    error: { type: 'object' },
-    details: { type: 'object' },
-  },
-};
+export const runDetailSchema = runSummarySchema.extend({
+  spec: runSpecSchema.describe('The validated run spec, defaults filled in'),
+  dataset: passThrough('Fingerprint of the ingested dataset: sha256, rows, bytes, format, source').optional(),
+  champion: passThrough('The production version compared against').nullable().optional(),
+  gate: z.object({ passed: z.boolean(), reason: z.string(), checks: z.array(z.unknown()) }).optional(),
+  approval: z
+    .object({ decision: z.string(), approver: z.string(), comment: z.string().optional(), at: dateTime })
+    .nullable()
+    .optional(),
+  pendingApproval: pendingApprovalSchema.nullable().optional(),
+  optimisation: passThrough('Hyperparameter search summary').optional(),
+  promotion: passThrough('Alias moves the run made').optional(),
+  training: z
+    .object({
+      epochsRun: z.number().int().optional(),
+      resumedFromEpoch: z.number().int().optional(),
+      bestEpoch: z.number().int().optional(),
+    })
+    .optional(),
+  error: failure.nullable().optional(),
+  live: liveSchema
+    .nullable()
+    .describe('Live state from the workflow `status` query while the run is open; null when closed or unreachable'),
+});
+export type RunDetailJson = z.infer<typeof runDetailSchema>;
 
-export const metricPointSchema: JsonSchema = {
-  type: 'object',
-  properties: {
-    series: { type: 'string' },
-    step: { type: 'integer' },
-    values: { type: 'object', additionalProperties: { type: 'number' } },
-    attempt: { type: 'integer' },
-    at: date,
-  },
-};
+export const eventSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  step: z.string(),
+  attempt: z.number().int(),
+  status: z.enum(['started', 'completed', 'failed']),
+  queue: z.string().optional(),
+  worker: z.string().optional().describe('host/pid of the worker that ran the attempt'),
+  region: z.string().optional().describe("The worker's region ('' = the default fleet)"),
+  startedAt: dateTime,
+  endedAt: dateTime.optional(),
+  durationMs: z.number().optional(),
+  error: z.object({ message: z.string(), type: z.string().optional(), retryable: z.boolean().optional() }).optional(),
+  details: passThrough('What the step reported').optional(),
+});
+export type RunEventJson = z.infer<typeof eventSchema>;
+
+export const metricPointSchema = z.object({
+  series: z.string(),
+  step: z.number().int(),
+  values: z.record(z.number()),
+  attempt: z.number().int().optional(),
+  at: dateTime,
+});
+export type MetricPointJson = z.infer<typeof metricPointSchema>;

@@ -1,38 +1,45 @@
-// Shared response schemas for the OpenAPI document.
+// Shared response schemas, in zod: the OpenAPI document is generated from them and the CLI
+// reads responses as their z.infer types (the wire form: dates are RFC 3339 strings).
+import { z } from 'zod';
 import { ROLES } from '../../lib/auth/roles';
+import { PROBLEM_BASE, PROBLEM_TYPES } from '../errors';
 import type { ResponseDoc } from '../route';
-import type { JsonSchema } from '../zod-json-schema';
 
-export const problemSchema: JsonSchema = {
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  required: ['type', 'title', 'status', 'detail'],
-  properties: {
-    type: { type: 'string', format: 'uri' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string', description: 'What went wrong and how to fix it' },
-    instance: { type: 'string' },
-    requestId: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-    },
-  },
-};
+export const dateTime = z.string().datetime();
+/** A stored sub-document the response passes through as it is (documented by its description). */
+export const passThrough = (description: string) => z.record(z.unknown()).describe(description);
+
+const problemBase = z.object({
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().describe('What went wrong and how to fix it'),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/** RFC 9457 problem details with the types this status can carry (errors.ts registers them). */
+export function problemSchema(status: number) {
+  const types = (PROBLEM_TYPES[status] ?? []).map((t) => PROBLEM_BASE + t.type);
+  const type = types.length ? z.enum(types as [string, ...string[]]) : z.string();
+  return problemBase
+    .extend({ type, status: z.literal(status) })
+    .passthrough()
+    .describe('RFC 9457 problem details');
+}
 
 const PROBLEM_TEXT: Record<number, string> = {
   400: 'Invalid request: a field, parameter or id is wrong (see errors)',
   401: 'Missing, unknown, revoked or expired token',
-  403: 'The token role may not do this, or four-eyes refused it',
+  403: 'The token role may not do this, or a policy (four eyes, owner) refused it',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body too large, too deep or with too many items',
   415: 'Body is not JSON',
-  422: 'Idempotency-Key reused with a different body',
-  429: 'Too many failed token attempts from this address',
+  422: 'Understood but refused (Idempotency-Key reused with a different body, no model to serve ...)',
+  429: 'Too many failed token attempts from this address (Retry-After says when to retry)',
   500: 'Stored data failed its integrity check, or an internal error',
-  503: 'Temporal or MongoDB unreachable',
+  503: 'Temporal or MongoDB unreachable (Retry-After when retrying helps)',
 };
 
 export function problemResponses(...codes: number[]): Record<number, ResponseDoc> {
@@ -40,32 +47,25 @@ export function problemResponses(...codes: number[]): Record<number, ResponseDoc
   for (const c of codes)
     out[c] = {
       description: PROBLEM_TEXT[c] ?? 'Error',
-      schema: problemSchema,
+      schema: problemSchema(c),
       contentType: 'application/problem+json',
     };
   return out;
 }
 
-export const tokenInfoSchema: JsonSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    subject: { type: 'string' },
-    role: { type: 'string', enum: [...ROLES] },
-    createdAt: { type: 'string', format: 'date-time' },
-    createdBy: { type: ['string', 'null'] },
-    expiresAt: { type: ['string', 'null'], format: 'date-time' },
-    revokedAt: { type: ['string', 'null'], format: 'date-time' },
-    lastUsedAt: { type: 'string', format: 'date-time' },
-  },
-};
-
-export const pageOf = (items: JsonSchema): JsonSchema => ({
-  type: 'object',
-  required: ['items', 'nextCursor'],
-  properties: {
-    items: { type: 'array', items },
-    nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page' },
-  },
+export const tokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  subject: z.string(),
+  role: z.enum(ROLES),
+  createdAt: dateTime,
+  createdBy: z.string().nullable(),
+  expiresAt: dateTime.nullable(),
+  revokedAt: dateTime.nullable(),
+  lastUsedAt: dateTime.optional(),
 });
+export type TokenInfo = z.infer<typeof tokenInfoSchema>;
+
+const nextCursor = z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page');
+
+export const pageOf = <T extends z.ZodTypeAny>(items: T) => z.object({ items: z.array(items), nextCursor });

@@ -7,9 +7,10 @@
 import type { Request, Response } from 'express';
 import { SESSION_COOKIE, principal } from '../auth';
 import type { ApiContext } from '../context';
-import type { RouteDef } from '../route';
+import { z } from 'zod';
+import { ROLES } from '../../lib/auth/roles';
+import { defineRoute, type RouteDef } from '../route';
 import { codecOrigins } from './codec';
-import { problemResponses } from './schemas';
 
 /** How long a browser stays signed in (the token's own expiry and revocation still apply on each call). */
 export const SESSION_MAX_AGE_S = 12 * 3600;
@@ -46,23 +47,23 @@ document.getElementById('signin').addEventListener('submit', async (event) => {
 export function sessionRoutes(ctx: ApiContext): RouteDef[] {
   const uiUrl = codecOrigins(ctx.cfg)[0];
   return [
-    {
+    defineRoute({
       method: 'get',
       path: '/v1/session',
       operationId: 'sessionPage',
       summary: 'Sign-in page for Temporal UI (HTML): takes a token and calls POST /v1/session',
       tag: 'session',
       permission: null,
-      responses: { 200: { description: 'The page', contentType: 'text/html', schema: { type: 'string' } } },
-      handler(_req, res: Response) {
+      responses: { 200: { description: 'The page', contentType: 'text/html', schema: z.string() } },
+      handler(_input, _req, res: Response) {
         res.setHeader(
           'Content-Security-Policy',
           "default-src 'none'; script-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; form-action 'none'"
         );
         res.type('html').send(page(uiUrl));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/session',
       operationId: 'signIn',
@@ -74,21 +75,17 @@ export function sessionRoutes(ctx: ApiContext): RouteDef[] {
         200: {
           description: 'Signed in',
           headers: { 'Set-Cookie': 'The session cookie' },
-          schema: {
-            type: 'object',
-            properties: { subject: { type: 'string' }, role: { type: 'string' }, maxAgeSeconds: { type: 'integer' } },
-          },
+          schema: z.object({ subject: z.string(), role: z.enum(ROLES), maxAgeSeconds: z.number().int() }),
         },
-        ...problemResponses(401, 429),
       },
-      handler(req, res) {
+      handler(_input, req, res) {
         const who = principal(res);
         const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')![1];
         res.setHeader('Set-Cookie', cookie(req, encodeURIComponent(token), SESSION_MAX_AGE_S));
         res.json({ subject: who.subject, role: who.role, maxAgeSeconds: SESSION_MAX_AGE_S });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'delete',
       path: '/v1/session',
       operationId: 'signOut',
@@ -96,10 +93,10 @@ export function sessionRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'session',
       permission: null,
       responses: { 204: { description: 'Signed out' } },
-      handler(req, res) {
+      handler(_input, req, res) {
         res.setHeader('Set-Cookie', cookie(req, '', 0));
         res.status(204).end();
       },
-    },
+    }),
   ];
 }

@@ -17,7 +17,6 @@ export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DATASET_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const columnName = z.string().min(1, 'a column name').max(200, 'at most 200 characters');
-const fraction = (def: number) => z.number().min(0).max(1).default(def);
 
 const bundledDataset = z
   .object({ name: z.string().regex(DATASET_NAME_RE, 'a bundled dataset name, e.g. "penguins"') })
@@ -152,17 +151,17 @@ export const runSpecSchema = z
       .default({}),
     split: z
       .object({
-        test: fraction(0.2),
+        test: z
+          .number()
+          .gt(0, 'split.test must be between 0 and 1 (exclusive)')
+          .lt(1, 'split.test must be between 0 and 1 (exclusive)')
+          .default(0.2),
         seed: z.number().int().default(42),
         /** Keep class proportions in both splits (classification only). */
         stratify: z.boolean().default(true),
       })
       .strict()
-      .default({})
-      .refine((s) => s.test > 0 && s.test < 1, {
-        message: 'split.test must be between 0 and 1 (exclusive)',
-        path: ['test'],
-      }),
+      .default({}),
     trainer: trainerSchema.default({}).refine((t) => t.type !== 'command' || !!t.command, {
       message: 'trainer.command is required when trainer.type is "command"',
       path: ['command'],

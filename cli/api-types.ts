@@ -1,0 +1,13 @@
+// The API's response types, as the CLI reads them: z.infer of the same zod schemas that
+// generate the OpenAPI document (type-only imports: the CLI ships none of the API's code).
+export type { BatchJson, StartedBatchJson } from '../api/routes/batch-predictions';
+export type { AliasMovedJson, ModelDetailJson, ModelJson, VersionJson } from '../api/routes/models';
+export type { MetricPointJson, RunDetailJson, RunEventJson, RunSummaryJson } from '../api/routes/run-views';
+export type { DecisionJson, StartedRunJson } from '../api/routes/runs';
+export type { WhoamiJson } from '../api/routes/tokens';
+
+/** A page of a list: `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
