@@ -2,6 +2,7 @@
 // data gives none, a retrain schedule fires and follows the policy, and the workflow survives a
 // SIGKILLed control worker and continues as new with its state.
 import { randomUUID } from 'node:crypto';
+import { showPolicy } from '../../../api/commands/policy';
 import { signalRetrainTrigger } from '../../../lib/lifecycle/trigger';
 import { retrainScheduleId, syncRetrainSchedules } from '../../../lib/lifecycle/schedule';
 import { listLifecycleDecisions, type LifecycleDecisionDoc } from '../../../lib/store/lifecycle-decisions';
@@ -83,6 +84,9 @@ describe('lifecycle workflow', () => {
     const fourth = await decisions(model, 4);
     expect(fourth[3]).toMatchObject({ outcome: 'skipped', datasetSha256: PENGUINS_SHA });
     expect(await runs(env.store.db).countDocuments({ model })).toBe(1);
+    // What GET /v1/models/{name}/policy and `mlops policy show` list, newest first.
+    const shown = await showPolicy({ store: env.store } as never, model);
+    expect(shown.decisions.map((x) => x.outcome)).toEqual(['skipped', 'skipped', 'finished', 'started']);
   });
 
   it('a retrain schedule fires into the lifecycle and follows policy changes', async () => {
