@@ -23,7 +23,10 @@ export function rowHashes(frame: Frame, columns: string[]): Buffer {
       // Length-prefixed so ("a,b","c") and ("a","b,c") differ.
       row += `${v.length}:${v};`;
     }
-    createHash('sha256').update(row).digest().copy(out, i * ROW_HASH_BYTES, 0, ROW_HASH_BYTES);
+    createHash('sha256')
+      .update(row)
+      .digest()
+      .copy(out, i * ROW_HASH_BYTES, 0, ROW_HASH_BYTES);
   }
   return out;
 }
