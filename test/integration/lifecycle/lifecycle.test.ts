@@ -111,6 +111,33 @@ describe('lifecycle workflow', () => {
     await syncRetrainSchedules(env.client, model, undefined, env.cfg.queues.control);
     await expect(handle.describe()).rejects.toThrow(/not found/i);
   });
+  it('the interval data check fingerprints the dataset on the CPU fleet and signals only a change', async () => {
+    const policy = await setPolicy(model, { onData: { dataset: 'penguins', checkEvery: '1h' } });
+    await syncRetrainSchedules(env.client, model, policy.retrain, env.cfg.queues.control);
+    const handle = env.client.schedule.getHandle(retrainScheduleId(model, 'data'));
+    await handle.trigger(); // first sight of the data: a change, so a data trigger (then skipped: trained on)
+    const d = await decisions(model, 6);
+    expect(d[5].triggers).toEqual([
+      expect.objectContaining({ kind: 'data', dataset: 'penguins', sha256: PENGUINS_SHA }),
+    ]);
+    await waitFor(
+      'the first tick to end',
+      async () => ((await handle.describe()).info.recentActions.length ? true : undefined),
+      60_000
+    );
+    const tick = (await handle.describe()).info.recentActions[0].action.workflow;
+    await env.client.workflow.getHandle(tick.workflowId, tick.firstExecutionRunId).result();
+    await handle.trigger(); // same sha256: no trigger, so no decision
+    await waitFor(
+      'the second tick to end',
+      async () => ((await handle.describe()).info.recentActions.length >= 2 ? true : undefined),
+      60_000
+    );
+    const second = (await handle.describe()).info.recentActions[1].action.workflow;
+    await env.client.workflow.getHandle(second.workflowId, second.firstExecutionRunId).result();
+    expect(await listLifecycleDecisions(env.store, model)).toHaveLength(6);
+    await syncRetrainSchedules(env.client, model, undefined, env.cfg.queues.control);
+  });
 });
 
 describe('lifecycle workflow durability', () => {
