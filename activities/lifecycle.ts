@@ -12,7 +12,11 @@ import type { RunSpec } from '../lib/spec';
 import { regionQueues } from '../lib/temporal/queues';
 import { getAliasVersion } from '../lib/store/models';
 import { getModelPolicy } from '../lib/store/policies';
-import { recordLifecycleDecision, type LifecycleDecisionInput } from '../lib/store/lifecycle-decisions';
+import {
+  ensureLifecycleDecisionIndexes,
+  recordLifecycleDecision,
+  type LifecycleDecisionInput,
+} from '../lib/store/lifecycle-decisions';
 import { noteDatasetFingerprint } from '../lib/store/dataset-fingerprints';
 import type { RetrainTrigger } from '../lib/workflow-safe/lifecycle';
 import { locateDataset } from './data';
@@ -29,6 +33,7 @@ export interface LifecycleContext {
 }
 
 export function createLifecycleControlActivities(deps: ActivityDeps) {
+  let indexed: Promise<void> | undefined;
   return {
     async lifecycleContext(input: { model: string }): Promise<LifecycleContext> {
       const doc = await getModelPolicy(deps.store, input.model);
@@ -43,6 +48,11 @@ export function createLifecycleControlActivities(deps: ActivityDeps) {
     },
 
     async recordLifecycleDecision(input: LifecycleDecisionInput): Promise<void> {
+      indexed ??= ensureLifecycleDecisionIndexes(deps.store.db).catch((err) => {
+        indexed = undefined;
+        throw err;
+      });
+      await indexed;
       await recordLifecycleDecision(deps.store, input);
     },
 

@@ -20,6 +20,10 @@ function showPolicy(p: any): string {
     `monitor:  ${p.policy?.monitor ? `every ${p.policy.monitor.every} ms over ${p.policy.monitor.window} ms` : 'off'}`
   );
   for (const s of p.schedules?.retrain ?? []) lines.push(`schedule: ${s.scheduleId} ${s.state}`);
+  for (const d of (p.decisions ?? []).slice(0, 10)) {
+    const kinds = (d.triggers ?? []).map((t: { kind: string }) => t.kind).join('+');
+    lines.push(`decision: ${d.at} ${d.outcome.padEnd(8)} ${kinds.padEnd(12)} ${d.runId ?? ''} ${d.reason}`);
+  }
   return lines.join('\n');
 }
 

@@ -6,6 +6,7 @@ import { syncRetrainSchedules } from '../../lib/lifecycle/schedule';
 import type { ModelPolicy } from '../../lib/spec/policy';
 import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
 import type { AuditInput } from '../../lib/store/audit';
+import { listLifecycleDecisions } from '../../lib/store/lifecycle-decisions';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 
@@ -72,10 +73,20 @@ export async function setPolicy(
   return { ...policyView(doc), schedules };
 }
 
+/** The policy and the lifecycle workflow's latest decisions (why the model did or did not retrain). */
 export async function showPolicy(ctx: ApiContext, model: string) {
   const doc = await getModelPolicy(ctx.store, model);
   if (!doc) {
     throw problems.notFound(`Model '${model}' has no policy; set one with PUT /v1/models/${model}/policy.`);
   }
-  return policyView(doc);
+  const decisions = (await listLifecycleDecisions(ctx.store, model, 20)).map((d) => ({
+    seq: d.seq,
+    at: d.at,
+    outcome: d.outcome,
+    reason: d.reason,
+    triggers: d.triggers,
+    ...(d.runId ? { runId: d.runId } : {}),
+    ...(d.datasetSha256 ? { datasetSha256: d.datasetSha256 } : {}),
+  }));
+  return { ...policyView(doc), decisions };
 }

@@ -10,24 +10,36 @@ import type { RetrainTrigger } from '../../lib/workflow-safe/lifecycle';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 
-async function signalAll(ctx: ApiContext, client: Client, models: string[], trigger: RetrainTrigger) {
+/** Signals `trigger` to every model whose stored policy matches `where`; returns their names. */
+async function signalMatching(
+  ctx: ApiContext,
+  client: Client,
+  where: Record<string, string>,
+  trigger: RetrainTrigger
+): Promise<string[]> {
+  const docs = await modelPolicies(ctx.store.db)
+    .find(where, { projection: { _id: 1 } })
+    .toArray();
+  const models = docs.map((d) => d._id);
   for (const model of models) {
     await signalRetrainTrigger(client, { model, taskQueue: ctx.cfg.queues.control }, trigger);
   }
+  return models;
 }
 
 export async function datasetEvent(ctx: ApiContext, input: { dataset: string; sha256: string }) {
   const client = await ctx.temporal.client();
-  const docs = await modelPolicies(ctx.store.db)
-    .find({ 'policy.retrain.onData.dataset': input.dataset }, { projection: { _id: 1 } })
-    .toArray();
-  const models = docs.map((d) => d._id);
-  await signalAll(ctx, client, models, {
-    kind: 'data',
-    dataset: input.dataset,
-    sha256: input.sha256,
-    at: new Date().toISOString(),
-  });
+  const models = await signalMatching(
+    ctx,
+    client,
+    { 'policy.retrain.onData.dataset': input.dataset },
+    {
+      kind: 'data',
+      dataset: input.dataset,
+      sha256: input.sha256,
+      at: new Date().toISOString(),
+    }
+  );
   return { dataset: input.dataset, sha256: input.sha256, models };
 }
 
@@ -77,14 +89,11 @@ export async function gitPush(ctx: ApiContext, d: GitDelivery) {
   if (!(await recordGitDelivery(ctx.store, deliveryId, repo))) {
     throw problems.conflict(`Delivery ${deliveryId} was received before; a replayed delivery starts nothing.`);
   }
-  const docs = await modelPolicies(ctx.store.db)
-    .find(
-      { 'policy.retrain.onCommit.repository': push.repository, 'policy.retrain.onCommit.branch': push.branch },
-      { projection: { _id: 1 } }
-    )
-    .toArray();
-  const models = docs.map((x) => x._id);
-  await signalAll(ctx, client, models, {
+  const where = {
+    'policy.retrain.onCommit.repository': push.repository,
+    'policy.retrain.onCommit.branch': push.branch,
+  };
+  const models = await signalMatching(ctx, client, where, {
     kind: 'commit',
     repository: push.repository,
     branch: push.branch,

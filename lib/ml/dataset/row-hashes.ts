@@ -17,13 +17,16 @@ export function rowHashes(frame: Frame, columns: string[]): Buffer {
     return c;
   });
   for (let i = 0; i < frame.length; i++) {
-    const h = createHash('sha256');
+    let row = '';
     for (const c of cols) {
       const v = c instanceof Float64Array ? (Number.isNaN(c[i]) ? '' : String(c[i])) : (c[i] ?? '');
       // Length-prefixed so ("a,b","c") and ("a","b,c") differ.
-      h.update(`${v.length}:${v};`);
+      row += `${v.length}:${v};`;
     }
-    h.digest().copy(out, i * ROW_HASH_BYTES, 0, ROW_HASH_BYTES);
+    createHash('sha256')
+      .update(row)
+      .digest()
+      .copy(out, i * ROW_HASH_BYTES, 0, ROW_HASH_BYTES);
   }
   return out;
 }

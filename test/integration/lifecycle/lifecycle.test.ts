@@ -2,6 +2,7 @@
 // data gives none, a retrain schedule fires and follows the policy, and the workflow survives a
 // SIGKILLed control worker and continues as new with its state.
 import { randomUUID } from 'node:crypto';
+import { showPolicy } from '../../../api/commands/policy';
 import { signalRetrainTrigger } from '../../../lib/lifecycle/trigger';
 import { retrainScheduleId, syncRetrainSchedules } from '../../../lib/lifecycle/schedule';
 import { listLifecycleDecisions, type LifecycleDecisionDoc } from '../../../lib/store/lifecycle-decisions';
@@ -83,6 +84,9 @@ describe('lifecycle workflow', () => {
     const fourth = await decisions(model, 4);
     expect(fourth[3]).toMatchObject({ outcome: 'skipped', datasetSha256: PENGUINS_SHA });
     expect(await runs(env.store.db).countDocuments({ model })).toBe(1);
+    // What GET /v1/models/{name}/policy and `mlops policy show` list, newest first.
+    const shown = await showPolicy({ store: env.store } as never, model);
+    expect(shown.decisions.map((x) => x.outcome)).toEqual(['skipped', 'skipped', 'finished', 'started']);
   });
 
   it('a retrain schedule fires into the lifecycle and follows policy changes', async () => {
@@ -106,6 +110,33 @@ describe('lifecycle workflow', () => {
     expect((await handle.describe()).spec.calendars?.length ?? 0).toBeGreaterThan(0);
     await syncRetrainSchedules(env.client, model, undefined, env.cfg.queues.control);
     await expect(handle.describe()).rejects.toThrow(/not found/i);
+  });
+  it('the interval data check fingerprints the dataset on the CPU fleet and signals only a change', async () => {
+    const policy = await setPolicy(model, { onData: { dataset: 'penguins', checkEvery: '1h' } });
+    await syncRetrainSchedules(env.client, model, policy.retrain, env.cfg.queues.control);
+    const handle = env.client.schedule.getHandle(retrainScheduleId(model, 'data'));
+    await handle.trigger(); // first sight of the data: a change, so a data trigger (then skipped: trained on)
+    const d = await decisions(model, 6);
+    expect(d[5].triggers).toEqual([
+      expect.objectContaining({ kind: 'data', dataset: 'penguins', sha256: PENGUINS_SHA }),
+    ]);
+    await waitFor(
+      'the first tick to end',
+      async () => ((await handle.describe()).info.recentActions.length ? true : undefined),
+      60_000
+    );
+    const tick = (await handle.describe()).info.recentActions[0].action.workflow;
+    await env.client.workflow.getHandle(tick.workflowId, tick.firstExecutionRunId).result();
+    await handle.trigger(); // same sha256: no trigger, so no decision
+    await waitFor(
+      'the second tick to end',
+      async () => ((await handle.describe()).info.recentActions.length >= 2 ? true : undefined),
+      60_000
+    );
+    const second = (await handle.describe()).info.recentActions[1].action.workflow;
+    await env.client.workflow.getHandle(second.workflowId, second.firstExecutionRunId).result();
+    expect(await listLifecycleDecisions(env.store, model)).toHaveLength(6);
+    await syncRetrainSchedules(env.client, model, undefined, env.cfg.queues.control);
   });
 });
 
