@@ -30,8 +30,9 @@ export function psi(reference: readonly number[], current: readonly number[]): n
 /** Jensen-Shannon distance (the square root of the divergence, natural log: scipy's default). */
 export function jensenShannon(reference: readonly number[], current: readonly number[]): number {
   sameLength(reference, current);
-  const r = shares(reference, true);
-  const c = shares(current, true);
+  // Evidently bins JS without filling empty bins (0 log 0 = 0), unlike PSI.
+  const r = shares(reference, false);
+  const c = shares(current, false);
   const norm = (p: number[]) => {
     const s = p.reduce((a, b) => a + b, 0);
     return p.map((x) => x / s);
@@ -104,10 +105,18 @@ export interface TestResult {
 /**
  * Pearson's chi² of the current counts against the reference shares scaled to the current total
  * (Evidently's chi² test); empty reference bins take EMPTY_SHARE so an unseen category is a large,
- * finite statistic. Degrees of freedom: bins - 1.
+ * finite statistic. Degrees of freedom: bins seen on either side - 1.
  */
 export function chiSquare(reference: readonly number[], current: readonly number[]): TestResult {
   sameLength(reference, current);
+  // Bins empty on both sides are no category at all (Evidently takes the values seen): they
+  // must not add degrees of freedom.
+  const seen = reference.map((_, i) => i).filter((i) => reference[i] + current[i] > 0);
+  if (seen.length < reference.length)
+    return chiSquare(
+      seen.map((i) => reference[i]),
+      seen.map((i) => current[i])
+    );
   const n = current.reduce((s, c) => s + c, 0);
   const r = shares(reference, true);
   const rs = r.reduce((a, b) => a + b, 0);
