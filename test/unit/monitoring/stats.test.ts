@@ -88,6 +88,14 @@ describe('drift statistics', () => {
     expect(wasserstein(binned([10, 0]), below)).toBeCloseTo(3.5, 12);
   });
 
+  it('an empty window gives "no difference", never NaN (the store refuses NaN)', () => {
+    expect(psi([1, 2], [0, 0])).toBe(0);
+    expect(jensenShannon([1, 2], [0, 0])).toBe(0);
+    expect(chiSquare([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(kolmogorovSmirnov([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(wasserstein(binned([1, 2]), binned([0, 0]))).toBe(0);
+  });
+
   it('refuses histograms on different bins', () => {
     expect(() => psi([1, 2], [1, 2, 3])).toThrow(/2 and 3 bins/);
   });
