@@ -17,7 +17,7 @@ import { monitorPolicySchema, type MonitorPolicy } from '../lib/spec/policy';
 import { MEDIA, putArtifact } from '../lib/store/artifacts';
 import { appendAudit } from '../lib/store/audit';
 import type { Store } from '../lib/store/db';
-import { getModelVersion } from '../lib/store/models';
+import { getModel, getModelVersion } from '../lib/store/models';
 import {
   ensureMonitoringIndexes,
   feedback,
@@ -99,19 +99,13 @@ function heartbeat(details: unknown): void {
   }
 }
 
-/** The version that served most logged requests in the window, and every version's count. */
-async function windowVersions(store: Pick<Store, 'db'>, model: string, w: { from: Date; to: Date }) {
-  const rows = await store.db
-    .collection(PREDICTION_LOG)
-    .aggregate<{ _id: number; n: number }>([
-      { $match: { model, at: { $gte: w.from, $lt: w.to } } },
-      { $group: { _id: '$version', n: { $sum: 1 } } },
-    ])
-    .toArray();
-  const versions = rows
-    .map((r) => ({ version: r._id, requests: r.n }))
-    .sort((a, b) => b.requests - a.requests || b.version - a.version);
-  return versions;
+/**
+ * The version a window judges: the one holding `production` (what serves), else the latest. Not a
+ * count over the log: on FerretDB that is a second full scan of the window.
+ */
+async function servingVersion(store: Pick<Store, 'db'>, model: string): Promise<number | null> {
+  const doc = await getModel(store, model);
+  return doc?.aliases?.production?.version ?? (doc?.latestVersion || null);
 }
 
 function predictionsOf(outputs: unknown): unknown[] | undefined {
@@ -169,8 +163,7 @@ export function createMonitoringActivities(deps: MonitoringDeps) {
       const monitor = policyDoc?.policy.monitor ?? monitorPolicySchema.parse({});
       const w = windowOf(input.at, monitor);
       const thresholds = thresholdsOf(monitor);
-      const versions = await windowVersions(store, input.model, w);
-      const version = versions[0]?.version ?? null;
+      const version = await servingVersion(store, input.model);
       const versionDoc = version === null ? null : await getModelVersion(store, input.model, version);
       const profile = versionDoc ? await getReferenceProfile(store, versionDoc.runId) : null;
       const base = {
@@ -180,7 +173,6 @@ export function createMonitoringActivities(deps: MonitoringDeps) {
         window: w,
         computedAt: new Date(),
         minRows: monitor.minRows,
-        versions,
         thresholds: { ...thresholds },
         html: null,
       };
@@ -189,7 +181,7 @@ export function createMonitoringActivities(deps: MonitoringDeps) {
         report = {
           ...base,
           status: 'no_reference',
-          requests: versions.reduce((s, v) => s + v.requests, 0),
+          requests: 0,
           rows: 0,
           features: [],
           prediction: null,

@@ -28,9 +28,11 @@ export function escapeHtml(s: string): string {
 const num = (v: number | undefined) =>
   v === undefined || !Number.isFinite(v)
     ? '–'
-    : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
-      ? v.toExponential(2)
-      : v.toFixed(3);
+    : Number.isInteger(v) && Math.abs(v) < 1e6
+      ? String(v)
+      : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3)
+        ? v.toExponential(2)
+        : v.toFixed(3);
 
 function shares(counts: number[]): number[] {
   const total = counts.reduce((s, c) => s + c, 0);

@@ -19,9 +19,15 @@ function sameLength(a: readonly number[], b: readonly number[]): void {
   if (a.length !== b.length) throw new Error(`histograms have ${a.length} and ${b.length} bins; they must match`);
 }
 
+/** An empty side has no distribution to compare: every statistic says "no difference" (never NaN). */
+function empty(a: readonly number[], b: readonly number[]): boolean {
+  return !a.some((x) => x > 0) || !b.some((x) => x > 0);
+}
+
 /** Population stability index: sum over bins of (cur - ref) * ln(cur / ref). */
 export function psi(reference: readonly number[], current: readonly number[]): number {
   sameLength(reference, current);
+  if (empty(reference, current)) return 0;
   const r = shares(reference, true);
   const c = shares(current, true);
   return r.reduce((s, ri, i) => s + (c[i] - ri) * Math.log(c[i] / ri), 0);
@@ -30,8 +36,10 @@ export function psi(reference: readonly number[], current: readonly number[]): n
 /** Jensen-Shannon distance (the square root of the divergence, natural log: scipy's default). */
 export function jensenShannon(reference: readonly number[], current: readonly number[]): number {
   sameLength(reference, current);
-  const r = shares(reference, true);
-  const c = shares(current, true);
+  if (empty(reference, current)) return 0;
+  // Evidently bins JS without filling empty bins (0 log 0 = 0), unlike PSI.
+  const r = shares(reference, false);
+  const c = shares(current, false);
   const norm = (p: number[]) => {
     const s = p.reduce((a, b) => a + b, 0);
     return p.map((x) => x / s);
@@ -104,10 +112,19 @@ export interface TestResult {
 /**
  * Pearson's chi² of the current counts against the reference shares scaled to the current total
  * (Evidently's chi² test); empty reference bins take EMPTY_SHARE so an unseen category is a large,
- * finite statistic. Degrees of freedom: bins - 1.
+ * finite statistic. Degrees of freedom: bins seen on either side - 1.
  */
 export function chiSquare(reference: readonly number[], current: readonly number[]): TestResult {
   sameLength(reference, current);
+  if (empty(reference, current)) return { statistic: 0, pValue: 1 };
+  // Bins empty on both sides are no category at all (Evidently takes the values seen): they
+  // must not add degrees of freedom.
+  const seen = reference.map((_, i) => i).filter((i) => reference[i] + current[i] > 0);
+  if (seen.length < reference.length)
+    return chiSquare(
+      seen.map((i) => reference[i]),
+      seen.map((i) => current[i])
+    );
   const n = current.reduce((s, c) => s + c, 0);
   const r = shares(reference, true);
   const rs = r.reduce((a, b) => a + b, 0);
@@ -117,7 +134,7 @@ export function chiSquare(reference: readonly number[], current: readonly number
     stat += (current[i] - expected) ** 2 / expected;
   }
   const df = Math.max(r.length - 1, 1);
-  return { statistic: stat, pValue: n === 0 ? 1 : gammaQ(df / 2, stat / 2) };
+  return { statistic: stat, pValue: gammaQ(df / 2, stat / 2) };
 }
 
 /** Kolmogorov's survival function Q_KS(λ) = 2 Σ (-1)^(k-1) exp(-2 k² λ²). */

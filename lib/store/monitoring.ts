@@ -31,7 +31,7 @@ export interface ReferenceProfileDoc {
 export interface MonitoringReportDoc {
   _id: string;
   model: string;
-  /** The version whose logged requests the window read (the one that served most of them). */
+  /** The version whose logged requests the window read (the one holding production, else the latest). */
   version: number | null;
   window: { from: Date; to: Date };
   computedAt: Date;
@@ -40,8 +40,6 @@ export interface MonitoringReportDoc {
   requests: number;
   rows: number;
   minRows: number;
-  /** Logged requests per version in the window. */
-  versions: { version: number; requests: number }[];
   features: ColumnDrift[];
   prediction: ColumnDrift | null;
   dataset: { columns: number; driftedColumns: number; share: number; driftShare: number; drifted: boolean } | null;

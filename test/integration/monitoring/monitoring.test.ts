@@ -255,7 +255,7 @@ describe('monitoring schedule', () => {
     await waitFor(
       'a scheduled report',
       async () => (await listMonitoringReports(env.store, model, 1)).length > 0,
-      60_000
+      150_000
     );
     const fired = await describeMonitorSchedule(env.client, model);
     expect(fired).toMatchObject({ scheduleId: monitorScheduleId(model), paused: false });
@@ -284,5 +284,5 @@ describe('monitoring schedule', () => {
     expect(await describeMonitorSchedule(env.client, model)).toBeNull();
     expect(await syncMonitorSchedule(env.client, model, undefined, queues)).toBe('absent');
     expect(await setMonitorSchedulePaused(env.client, model, true, 'x')).toBe(false);
-  });
+  }, 300_000);
 });

@@ -38,8 +38,8 @@ describe('drift statistics', () => {
     const kl = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * Math.log(x / b[i]), 0);
     expect(jensenShannon([2, 2], [1, 3])).toBeCloseTo(Math.sqrt(0.5 * kl(p, m) + 0.5 * kl(q, m)), 12);
     expect(jensenShannon([5, 5], [1, 1])).toBeCloseTo(0, 12);
-    // Disjoint supports approach sqrt(ln 2), the maximum.
-    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(Math.sqrt(Math.log(2)), 2);
+    // Disjoint supports give sqrt(ln 2), the maximum (empty bins are not filled, as in Evidently).
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(Math.sqrt(Math.log(2)), 12);
   });
 
   it('regularised upper gamma matches its closed forms', () => {
@@ -54,10 +54,11 @@ describe('drift statistics', () => {
     expect(r.pValue).toBeCloseTo(0.0455003, 6);
   });
 
-  it('chi² with 2 degrees of freedom has p = exp(-x/2)', () => {
+  it('chi² with 2 degrees of freedom has p = exp(-x/2); bins empty on both sides add none', () => {
     const r = chiSquare([1, 1, 1], [10, 20, 30]);
     expect(r.statistic).toBeCloseTo(10, 12);
     expect(r.pValue).toBeCloseTo(Math.exp(-5), 10);
+    expect(chiSquare([1, 1, 1, 0], [10, 20, 30, 0])).toEqual(r);
   });
 
   it("Kolmogorov's distribution: Q(1) = 0.2700 and the 5% point is 1.358", () => {
@@ -85,6 +86,14 @@ describe('drift statistics', () => {
     const below = binned([0, 0], [0, 1, 2], { below: { count: 2, mean: -3 } });
     // U[0,1] vs a point at -3: 3.5
     expect(wasserstein(binned([10, 0]), below)).toBeCloseTo(3.5, 12);
+  });
+
+  it('an empty window gives "no difference", never NaN (the store refuses NaN)', () => {
+    expect(psi([1, 2], [0, 0])).toBe(0);
+    expect(jensenShannon([1, 2], [0, 0])).toBe(0);
+    expect(chiSquare([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(kolmogorovSmirnov([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(wasserstein(binned([1, 2]), binned([0, 0]))).toBe(0);
   });
 
   it('refuses histograms on different bins', () => {
