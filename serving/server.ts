@@ -120,6 +120,12 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
 
 const versionOf = (m: LoadedModel) => ({ model: m.name, version: m.version });
 
+/** Whether two versions take the same feature columns, so a decoded request fits both. */
+const sameInputs = (a: ModelSchema, b: ModelSchema) =>
+  a.packed === b.packed &&
+  a.numeric.join('\0') === b.numeric.join('\0') &&
+  a.categorical.join('\0') === b.categorical.join('\0');
+
 export function metadataOf(model: LoadedModel): Record<string, unknown> {
   const s: ModelSchema = model.schema;
   return {
@@ -281,7 +287,11 @@ export function createInferenceApp(
       const wanted = selectOutputs(model.schema, request);
       const predicted = model.predict(block);
       if (mirrored) {
-        shadow.mirror(mirrored, block, predicted, started);
+        const candidate = mirrored;
+        const rows = sameInputs(model.schema, candidate.schema)
+          ? () => block
+          : () => decodeInputs(candidate.schema, request, cfg.MLOPS_INFERENCE_MAX_ROWS);
+        shadow.mirror(candidate, rows, predicted, started);
         mirrored = null; // released by the mirror
       }
       let prediction;

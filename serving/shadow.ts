@@ -34,10 +34,12 @@ export class ShadowMirror {
   ) {}
 
   /**
-   * Runs `block` on `candidate` (already acquired; released here) and compares its answer with
-   * `stable`'s. `started` is the request's start (hrtime), so both versions' latencies are measured alike.
+   * Runs the request's rows on `candidate` (already acquired; released here) and compares its
+   * answer with `stable`'s. `rows` decodes them for the candidate (its inputs may differ from
+   * stable's; a request it cannot take counts as its error). `started` is the request's start
+   * (hrtime), so both versions' latencies are measured alike.
    */
-  mirror(candidate: LoadedModel, block: Block, stable: Promise<Prediction>, started: bigint): void {
+  mirror(candidate: LoadedModel, rows: () => Block, stable: Promise<Prediction>, started: bigint): void {
     const labels = { model: candidate.name, version: String(candidate.version) };
     if (this.inflight >= SHADOW_INFLIGHT_MAX) {
       candidate.release();
@@ -45,10 +47,12 @@ export class ShadowMirror {
       return;
     }
     this.inflight++;
-    const answer = candidate.predict(block).then(
-      (prediction) => ({ prediction, latencyMs: sinceMs(started) }),
-      () => ({ prediction: undefined, latencyMs: sinceMs(started) })
-    );
+    const answer = Promise.resolve()
+      .then(() => candidate.predict(rows()))
+      .then(
+        (prediction) => ({ prediction, latencyMs: sinceMs(started) }),
+        () => ({ prediction: undefined, latencyMs: sinceMs(started) })
+      );
     void Promise.all([answer, stable.catch(() => undefined)]).then(([own, reference]) => {
       this.inflight--;
       candidate.release();
