@@ -79,6 +79,12 @@ export async function startDeployment(store: Store, client: Client, s: StartDepl
       { extra: { running: running?.deploymentId ?? null } }
     );
   }
+  // The record is written by the workflow's first activity: wait for it (briefly), so the id the
+  // caller gets back can be read and overridden at once.
+  for (const until = Date.now() + 10_000; Date.now() < until;) {
+    if (await getDeployment(store, input.deploymentId)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return input;
 }
 
