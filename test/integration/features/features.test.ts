@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { runCli } from '../../../cli/main';
 import { computeFeatureRows } from '../../../lib/features/compute';
 import { pointInTimeJoin } from '../../../lib/features/join';
@@ -24,6 +25,7 @@ import { spawnTestFleet } from '../harness/env';
 import { spawnInference, type InferenceChild } from '../serving/helpers';
 import { StopWaiting, waitFor } from '../harness/wait';
 import { alive } from '../fleets/helpers';
+import { HISTORIES_DIR } from '../pipeline/committed-histories';
 import { pipelineEnv, type PipelineEnv } from '../pipeline/helpers';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'features-data-'));
@@ -200,6 +202,14 @@ test('a materialization killed mid-way resumes: every partition once; a re-run i
   await cpuFleet(['gpu', 'cpu']); // the survivor, also used by the run below
   const result = (await handle.result()) as FeatureMaterializationResult;
   expect(result).toMatchObject({ partitionsTotal: 6, partitionsDone: 6, skipped: 0 });
+  // A release that changes the workflow records this history for the replay test (replay.test.ts).
+  if (process.env.MLOPS_HISTORY_TAG) {
+    const history = await handle.fetchHistory();
+    writeFileSync(
+      path.join(HISTORIES_DIR, `feature-materialization-killed-${process.env.MLOPS_HISTORY_TAG}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
+    );
+  }
 
   const doc = (await featureMaterializations(api.store.db).findOne({ _id: input.materializationId }))!;
   expect(doc.status).toBe('succeeded');
