@@ -1,6 +1,6 @@
 // Point-in-time join benchmark, mlops against Feast, on the same generated data in one run:
 // labels (entity, label time) against a feature history, 30-day TTL. Each join runs in a child
-// process of its own so its peak RSS is its own. Prints JSON (also bench/results/features-pit-join.json)
+// process of its own so its peak RSS is its own. Prints JSON (also bench/results/features-pit-join-<labels>x<features>.json)
 // and a table, and compares the two outputs row by row (any disagreement is listed).
 //   npm run bench:features -- [--labels 1000000] [--features 10000000] [--entities 200000] [--no-feast]
 // Needs the benchmark venv with Feast (never a product dependency):
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       comparison = {
         compared: ours.size - missingInFeast,
         missingInFeast,
+        absentButValued,
         disagreements: disagreements.length,
         examples: disagreements.slice(0, 5),
       };
@@ -122,7 +123,8 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(result, null, 2));
     mkdirSync(path.resolve('bench/results'), { recursive: true });
-    writeFileSync(path.resolve('bench/results/features-pit-join.json'), JSON.stringify(result, null, 2) + '\n');
+    const out = `bench/results/features-pit-join-${values.labels}x${values.features}.json`;
+    writeFileSync(path.resolve(out), JSON.stringify(result, null, 2) + '\n');
     const mb = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
     console.log(
       `\n| join (${gen.labelRows} labels x ${gen.featureRows} feature rows) | seconds | peak RSS |\n|---|---|---|`
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
       console.log(`| Feast get_historical_features (file) | ${feast.seconds.toFixed(1)} | ${mb(feast.peakRssBytes)} |`);
     if (comparison)
       console.log(
-        `\nagreement: ${comparison.compared} rows compared, ${comparison.disagreements} disagree, ${comparison.missingInFeast} rows absent from Feast's answer`
+        `\nagreement: ${comparison.compared} rows compared, ${comparison.disagreements} disagree, ${comparison.missingInFeast} rows absent from Feast's answer (${comparison.absentButValued} of them valued by mlops; the rest are null past the TTL)`
       );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { runCli } from '../../../cli/main';
 import { computeFeatureRows } from '../../../lib/features/compute';
 import { pointInTimeJoin } from '../../../lib/features/join';
@@ -24,6 +25,7 @@ import { spawnTestFleet } from '../harness/env';
 import { spawnInference, type InferenceChild } from '../serving/helpers';
 import { StopWaiting, waitFor } from '../harness/wait';
 import { alive } from '../fleets/helpers';
+import { HISTORIES_DIR, REPLAY_KEY } from '../pipeline/committed-histories';
 import { pipelineEnv, type PipelineEnv } from '../pipeline/helpers';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'features-data-'));
@@ -33,6 +35,8 @@ const ENTITIES = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, 
 let env: PipelineEnv;
 let api: TestApi;
 let inference: InferenceChild | undefined;
+/** Recording a history for the replay test: encrypt with the replay test's key (committed-histories.ts). */
+const key: Record<string, string> = process.env.MLOPS_HISTORY_TAG ? { MLOPS_ENCRYPTION_KEYS: REPLAY_KEY } : {};
 const fleet: Child[] = [];
 const partitionLines: { start: number; pid: number }[] = [];
 
@@ -92,7 +96,7 @@ async function cpuFleet(kinds: ('cpu' | 'gpu')[], extra: Record<string, string> 
 
 beforeAll(async () => {
   writeSources();
-  env = await pipelineEnv({ fleet: false, env: { MLOPS_DATASETS_DIR: root } });
+  env = await pipelineEnv({ fleet: false, env: { MLOPS_DATASETS_DIR: root, ...key } });
   api = await startTestApi({ cfg: { ...env.cfg, MLOPS_ADMIN_TOKEN: `admin-${randomUUID()}-features-xxxxxxxx` } });
 }, 180_000);
 
@@ -200,6 +204,14 @@ test('a materialization killed mid-way resumes: every partition once; a re-run i
   await cpuFleet(['gpu', 'cpu']); // the survivor, also used by the run below
   const result = (await handle.result()) as FeatureMaterializationResult;
   expect(result).toMatchObject({ partitionsTotal: 6, partitionsDone: 6, skipped: 0 });
+  // A release that changes the workflow records this history for the replay test (replay.test.ts).
+  if (process.env.MLOPS_HISTORY_TAG) {
+    const history = await handle.fetchHistory();
+    writeFileSync(
+      path.join(HISTORIES_DIR, `feature-materialization-killed-${process.env.MLOPS_HISTORY_TAG}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n'
+    );
+  }
 
   const doc = (await featureMaterializations(api.store.db).findOne({ _id: input.materializationId }))!;
   expect(doc.status).toBe('succeeded');
@@ -319,7 +331,7 @@ test('a run trained from a feature view records its view versions, reaches produ
   ).toMatchObject({
     version: version.version,
   });
-  inference = await spawnInference(env.cfg);
+  inference = await spawnInference(env.cfg, key);
   const infer = async (body: unknown) => {
     const res = await fetch(`${inference!.url}/v2/models/${model}/infer`, {
       method: 'POST',

@@ -49,10 +49,7 @@ async function join(labels: string, views: JoinView[], runSize?: number) {
 
 describe('point-in-time join', () => {
   it('never joins a feature row timestamped one second after the label (leakage)', async () => {
-    const v = await view(
-      {},
-      'customer_id,event_time,amount\nc1,2026-01-01T00:00:00Z,1\nc1,2026-01-10T00:00:01Z,999\n'
-    );
+    const v = await view({}, 'customer_id,event_time,amount\nc1,2026-01-01T00:00:00Z,1\nc1,2026-01-10T00:00:01Z,999\n');
     const { rows, header } = await join('customer_id,label_time,churned\nc1,2026-01-10T00:00:00Z,1\n', [v]);
     expect(header).toBe('churned,amount');
     expect(rows).toEqual(['1,1']);
@@ -98,10 +95,9 @@ describe('point-in-time join', () => {
       },
       'customer_id,event_time,amount\nc1,2026-01-01T00:00:00Z,10\nc1,2026-01-07T23:59:59Z,20\nc1,2026-01-08T00:00:00Z,30\n'
     );
-    const { rows } = await join(
-      'customer_id,label_time,y\nc1,2026-01-07T23:59:59Z,a\nc1,2026-01-08T00:00:00Z,b\n',
-      [v]
-    );
+    const { rows } = await join('customer_id,label_time,y\nc1,2026-01-07T23:59:59Z,a\nc1,2026-01-08T00:00:00Z,b\n', [
+      v,
+    ]);
     expect(rows).toEqual(['a,2,30,20,15', 'b,2,50,30,25']);
   });
 
