@@ -1,5 +1,6 @@
 // `mlops monitor`: a model's drift per feature as a table, with a sparkline of the deciding
 // score over the recent windows (oldest left), and pause/resume of its monitoring schedule.
+import type { MonitoringJson, MonitoringPausedJson } from './api-types';
 import { UsageError } from './config';
 import { table } from './format';
 import { need, str, type Ctx } from './main';
@@ -23,13 +24,13 @@ export function sparkline(values: (number | null)[]): string {
 const fmt = (v: number | undefined) =>
   v === undefined ? '-' : Math.abs(v) < 1e-3 && v !== 0 ? v.toExponential(1) : v.toFixed(3);
 
-function showMonitoring(m: any): string {
+function showMonitoring(m: MonitoringJson): string {
   if (!m.latest)
     return `${m.model}: no monitoring report yet${m.schedule ? '' : ' (no schedule: set a policy with a "monitor" section)'}`;
   const l = m.latest;
   const history = [...m.history].reverse(); // oldest first, for the sparklines
-  const series = (name: string) => history.map((h: any) => h.features.find((f: any) => f.name === name)?.score ?? null);
-  const rows = l.features.map((f: any) => ({
+  const series = (name: string) => history.map((h) => h.features.find((f) => f.name === name)?.score ?? null);
+  const rows = l.features.map((f) => ({
     feature: f.name,
     method: f.method,
     score: fmt(f.score),
@@ -46,7 +47,7 @@ function showMonitoring(m: any): string {
       threshold: fmt(l.prediction.threshold),
       drift: l.prediction.drifted ? 'DRIFT' : 'ok',
       missing: '-',
-      history: sparkline(history.map((h: any) => h.prediction?.score ?? null)),
+      history: sparkline(history.map((h) => h.prediction?.score ?? null)),
     });
   }
   const verdict = l.dataset
@@ -80,7 +81,7 @@ export async function monitor(ctx: Ctx, command: string | undefined, args: strin
     case 'show': {
       const [name] = need(args, 1, 'monitor show MODEL');
       const m = (
-        await http.request('GET', `/v1/models/${encodeURIComponent(name)}/monitoring`, {
+        await http.request<MonitoringJson>('GET', `/v1/models/${encodeURIComponent(name)}/monitoring`, {
           query: { limit: str(flags.limit) ?? '30' },
         })
       ).body;
@@ -92,9 +93,13 @@ export async function monitor(ctx: Ctx, command: string | undefined, args: strin
       const [name] = need(args, 1, `monitor ${command} MODEL`);
       const note = str(flags.reason);
       const r = (
-        await http.request('POST', `/v1/models/${encodeURIComponent(name)}/monitoring/${command}`, {
-          body: note ? { note } : {},
-        })
+        await http.request<MonitoringPausedJson>(
+          'POST',
+          `/v1/models/${encodeURIComponent(name)}/monitoring/${command}`,
+          {
+            body: note ? { note } : {},
+          }
+        )
       ).body;
       ctx.out(r, () => `${r.model}: monitoring ${r.paused ? 'paused' : 'resumed'} (${r.note})`);
       return 0;

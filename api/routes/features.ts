@@ -1,28 +1,111 @@
 // Feature store routes: list views, show one (versions, schema, freshness, last
 // materialization), apply a features file, start a materialization and show its progress.
-// The logic lives in lib/features/ (apply, catalog); these handlers validate, call and answer.
-import type { Request } from 'express';
+// The logic lives in lib/features/ (apply, catalog) and api/commands/materialize.ts; these
+// handlers call and answer.
+import { z } from 'zod';
 import { FeatureDefinitionError, applyFeatures } from '../../lib/features/apply';
 import { describeView, listViews } from '../../lib/features/catalog';
-import { FEATURE_NAME_RE, featuresFileSchema } from '../../lib/features/definition';
-import { materializationWorkflowId, materializeBody } from '../../lib/features/materialization-request';
-import { featureMaterializations, getFeatureView } from '../../lib/store/feature-views';
-import { principal } from '../auth';
+import { AGGREGATES, FEATURE_NAME_RE, featuresFileSchema } from '../../lib/features/definition';
+import { materializeBody } from '../../lib/features/materialization-request';
+import { callerOf } from '../commands/caller';
+import { describeMaterialization, materializeView } from '../commands/materialize';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { materializationProgress, startMaterialization } from '../features';
-import type { RouteDef } from '../route';
-import { ID_RE, parseBody, pathParam } from '../validation';
-import { problemResponses } from './schemas';
+import { defineRoute, type RouteDef } from '../route';
+import { ID_RE, param } from '../validation';
+import { dateTime, problemResponses } from './schemas';
 
-const viewParam = { name: 'view', description: 'Feature view name', pattern: FEATURE_NAME_RE.source };
-const idParam = { name: 'id', description: 'Materialization id (= workflow id)', pattern: ID_RE.source };
-const object = { type: 'object' } as const;
+const viewParams = z.object({ view: param.id(FEATURE_NAME_RE, 'Feature view name') });
+const materializationParams = viewParams.extend({ id: param.id(ID_RE, 'Materialization id (= workflow id)') });
+
+const featureSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['column', 'log', 'ratio', 'bucket', 'window']),
+  columns: z.array(z.string()),
+  agg: z.enum(AGGREGATES).optional(),
+  windowMs: z.number().optional(),
+  edges: z.array(z.number()).optional(),
+});
+
+const lastMaterializationSchema = z
+  .object({
+    id: z.string(),
+    version: z.number().int(),
+    start: dateTime,
+    end: dateTime,
+    partitions: z.number().int(),
+    rows: z.number().int(),
+    onlineWrites: z.number().int(),
+    endedAt: dateTime.optional(),
+    workflowId: z.string(),
+  })
+  .nullable();
+
+const viewSummarySchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  ref: z.string().describe('name@vN'),
+  hash: z.string(),
+  entity: z.object({ name: z.string(), keys: z.array(z.string()) }).passthrough(),
+  source: z.object({ path: z.string() }).passthrough(),
+  timestamp: z.string().optional().describe('The event-time column'),
+  ttlMs: z.number(),
+  features: z.array(featureSchema),
+  createdAt: dateTime,
+  createdBy: z.string(),
+  lastMaterialization: lastMaterializationSchema,
+});
+export type FeatureViewSummaryJson = z.infer<typeof viewSummarySchema>;
+
+const viewDetailSchema = viewSummarySchema.extend({
+  versions: z.array(
+    z.object({ version: z.number().int(), hash: z.string(), createdAt: dateTime, createdBy: z.string() })
+  ),
+  freshness: z.object({ materializedUntil: dateTime, lagMs: z.number() }).nullable(),
+});
+export type FeatureViewJson = z.infer<typeof viewDetailSchema>;
+
+const appliedSchema = z.object({
+  views: z.array(
+    z.object({
+      name: z.string(),
+      version: z.number().int(),
+      hash: z.string(),
+      created: z.boolean().describe('false: the content was applied before and keeps its version'),
+    })
+  ),
+});
+export type AppliedFeaturesJson = z.infer<typeof appliedSchema>;
+
+const startedSchema = z.object({
+  materializationId: z.string(),
+  view: z.string(),
+  version: z.number().int(),
+  location: z.string(),
+});
+export type StartedMaterializationJson = z.infer<typeof startedSchema>;
+
+const materializationSchema = z.object({
+  materializationId: z.string(),
+  view: z.string(),
+  version: z.number().int().nullable(),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  start: dateTime.optional(),
+  end: dateTime.optional(),
+  partitionsDone: z.number().int(),
+  partitionsTotal: z.number().int().nullable(),
+  rows: z.number().int(),
+  onlineWrites: z.number().int(),
+  skipped: z.number().int().nullable().describe('Partitions found done already (live only)'),
+  error: z.string().nullable(),
+  startedAt: dateTime.optional(),
+  endedAt: dateTime.optional(),
+});
+export type MaterializationJson = z.infer<typeof materializationSchema>;
 
 export function featureRoutes(ctx: ApiContext): RouteDef[] {
-  const viewName = (req: Request) => pathParam(req, 'view', FEATURE_NAME_RE, 'Feature view name');
   return [
-    {
+    defineRoute({
       method: 'get',
       path: '/v1/features',
       operationId: 'listFeatureViews',
@@ -30,14 +113,13 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'features',
       permission: 'read',
       responses: {
-        200: { description: 'Feature views', schema: { type: 'object', properties: { items: { type: 'array' } } } },
-        ...problemResponses(401),
+        200: { description: 'Feature views', schema: z.object({ items: z.array(viewSummarySchema) }) },
       },
-      async handler(_req, res) {
+      async handler(_input, _req, res) {
         res.json({ items: await listViews(ctx.store) });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/features',
       operationId: 'applyFeatures',
@@ -48,16 +130,16 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
       permission: 'runs:start',
       body: featuresFileSchema,
       responses: {
-        200: { description: 'The version of every view in the file', schema: object },
-        ...problemResponses(400, 401, 403, 415, 422),
+        200: { description: 'The version of every view in the file', schema: appliedSchema },
+        ...problemResponses(422),
       },
-      async handler(req, res) {
-        const file = parseBody(featuresFileSchema, req);
+      async handler({ body }, req, res) {
+        const caller = callerOf(ctx, req, res);
         try {
-          const { views } = await applyFeatures(ctx.store, ctx.cfg.datasetsDir, file, principal(res).subject);
+          const { views } = await applyFeatures(ctx.store, ctx.cfg.datasetsDir, body, caller.who.subject);
           const created = views.filter((v) => v.created);
           if (created.length > 0)
-            await ctx.audit(req, res, {
+            await caller.audit({
               action: 'features.apply',
               object: { type: 'feature_view', id: created.map((v) => `${v.name}@v${v.version}`).join(',') },
             });
@@ -70,24 +152,23 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
           throw err;
         }
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/features/:view',
       operationId: 'getFeatureView',
       summary: 'Show a feature view: versions, schema, freshness and last materialization',
       tag: 'features',
       permission: 'read',
-      params: [viewParam],
-      responses: { 200: { description: 'The view', schema: object }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        const name = viewName(req);
-        const view = await describeView(ctx.store, name);
-        if (!view) throw problems.notFound(`No feature view ${name}. Apply one with POST /v1/features.`);
+      params: viewParams,
+      responses: { 200: { description: 'The view', schema: viewDetailSchema }, ...problemResponses(404) },
+      async handler({ params }, _req, res) {
+        const view = await describeView(ctx.store, params.view);
+        if (!view) throw problems.notFound(`No feature view ${params.view}. Apply one with POST /v1/features.`);
         res.json(view);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/features/:view/materialize',
       operationId: 'materializeFeatureView',
@@ -96,87 +177,46 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
         'Runs the durable `featureMaterialization` workflow on the CPU fleet. The same view version, range and partition width always name the same materialization: repeating it is a no-op.',
       tag: 'features',
       permission: 'runs:start',
-      params: [viewParam],
+      params: viewParams,
       body: materializeBody,
       responses: {
-        202: { description: 'Started (or already running)', schema: object },
-        ...problemResponses(400, 401, 403, 404, 415, 503),
-      },
-      async handler(req, res) {
-        const name = viewName(req);
-        const body = parseBody(materializeBody, req);
-        const doc = await getFeatureView(ctx.store, { name, version: body.version });
-        if (!doc)
-          throw problems.notFound(
-            `No feature view ${name}${body.version ? `@v${body.version}` : ''}. Apply one with POST /v1/features.`
-          );
-        const id = materializationWorkflowId(doc.name, doc.version, body);
-        const client = await ctx.temporal.client();
-        const started = await startMaterialization(
-          client,
-          {
-            materializationId: id,
-            view: doc.name,
-            version: doc.version,
-            start: body.start,
-            end: body.end,
-            partitionMs: body.partition,
-            parallelism: body.parallelism,
-            queues: { control: ctx.cfg.queues.control, cpu: ctx.cfg.queues.cpu },
+        202: {
+          description: 'Started (or already running)',
+          schema: startedSchema,
+          headers: { Location: '/v1/features/{view}/materializations/{materializationId}' },
+          links: {
+            getFeatureMaterialization: {
+              operationId: 'getFeatureMaterialization',
+              parameters: { view: '$response.body#/view', id: '$response.body#/materializationId' },
+            },
           },
-          principal(res).subject
-        );
-        if (started)
-          await ctx.audit(req, res, {
-            action: 'features.materialize',
-            object: { type: 'feature_view', id: `${doc.name}@v${doc.version}` },
-            details: { materializationId: id, start: new Date(body.start), end: new Date(body.end) },
-          });
-        const location = `/v1/features/${doc.name}/materializations/${id}`;
+        },
+        ...problemResponses(404, 503),
+      },
+      async handler({ params, body }, req, res) {
+        const started = await materializeView(ctx, callerOf(ctx, req, res), params.view, body);
+        const location = `/v1/features/${started.view}/materializations/${started.materializationId}`;
         res
           .status(202)
           .location(location)
-          .json({ materializationId: id, view: doc.name, version: doc.version, location });
+          .json({ ...started, location });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/features/:view/materializations/:id',
       operationId: 'getFeatureMaterialization',
       summary: 'Show a materialization with its progress (partitions done and total)',
       tag: 'features',
       permission: 'read',
-      params: [viewParam, idParam],
-      responses: { 200: { description: 'The materialization', schema: object }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        const name = viewName(req);
-        const id = pathParam(req, 'id', ID_RE, 'Materialization id');
-        const doc = await featureMaterializations(ctx.db).findOne({ _id: id, view: name });
-        const live =
-          !doc || doc.status === 'running'
-            ? await ctx.temporal
-                .client()
-                .then((c) => materializationProgress(c, id))
-                .catch(() => null)
-            : null;
-        if (!doc && !live) throw problems.notFound(`No materialization ${id} of feature view ${name}.`);
-        res.json({
-          materializationId: id,
-          view: name,
-          version: doc?.version ?? null,
-          status: doc?.status ?? 'running',
-          start: doc?.start,
-          end: doc?.end,
-          partitionsDone: Math.max(live?.partitionsDone ?? 0, doc?.partitions.length ?? 0),
-          partitionsTotal: live?.partitionsTotal ?? doc?.partitionsTotal ?? null,
-          rows: doc?.rows ?? 0,
-          onlineWrites: doc?.onlineWrites ?? 0,
-          skipped: live?.skipped ?? null,
-          error: doc?.error ?? null,
-          startedAt: doc?.startedAt,
-          endedAt: doc?.endedAt,
-        });
+      params: materializationParams,
+      responses: {
+        200: { description: 'The materialization', schema: materializationSchema },
+        ...problemResponses(404),
       },
-    },
+      async handler({ params }, _req, res) {
+        res.json(await describeMaterialization(ctx, params.view, params.id));
+      },
+    }),
   ];
 }

@@ -1,10 +1,10 @@
 // Monitoring of a model: its latest drift report and history, each window's HTML report, pause
-// and resume of its monitoring schedule, and labels sent as feedback. The reports are written
-// by the monitorModel workflow (activities/monitoring.ts); these routes only read them, move the
-// schedule and store labels.
+// and resume of its monitoring schedule (api/commands/monitor-schedule.ts), and labels sent as
+// feedback. The reports are written by the monitorModel workflow (activities/monitoring.ts);
+// these routes only read them, move the schedule and store labels.
 import { z } from 'zod';
 import { feedbackBodySchema, saveFeedback } from '../../lib/monitoring/feedback';
-import { describeMonitorSchedule, setMonitorSchedulePaused } from '../../lib/monitoring/schedule';
+import { describeMonitorSchedule } from '../../lib/monitoring/schedule';
 import { readArtifact } from '../../lib/store/artifacts';
 import { getModel } from '../../lib/store/models';
 import {
@@ -13,20 +13,24 @@ import {
   reportId,
   type MonitoringReportDoc,
 } from '../../lib/store/monitoring';
-import { principal } from '../auth';
+import { callerOf } from '../commands/caller';
+import { setMonitoringPaused } from '../commands/monitor-schedule';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import type { RouteDef } from '../route';
-import { MODEL_NAME_RE, parseBody, parseQuery, pathParam, q } from '../validation';
-import { problemResponses } from './schemas';
+import { defineRoute, type RouteDef } from '../route';
+import { MODEL_NAME_RE, param, q } from '../validation';
+import { dateTime, passThrough, problemResponses } from './schemas';
 
-const nameParam = { name: 'name', description: 'Model name', pattern: MODEL_NAME_RE.source };
-const WINDOW_RE = /^(latest|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
-const windowParam = {
-  name: 'window',
-  description: "The window's end (RFC 3339 in UTC with milliseconds, as in the report's window.to) or `latest`",
-  pattern: WINDOW_RE.source,
-};
+const WINDOW_END_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const modelParams = z.object({ name: param.id(MODEL_NAME_RE, 'Model name') });
+const windowParams = modelParams.extend({
+  window: z
+    .union([
+      z.literal('latest'),
+      z.string().regex(WINDOW_END_RE, 'latest or a window end such as 2026-01-31T12:00:00.000Z'),
+    ])
+    .describe("The window's end (RFC 3339 in UTC with milliseconds, as in the report's window.to) or `latest`"),
+});
 const historyQuery = z.object({ limit: q.limit(500, 50) }).strict();
 const pauseBody = z.object({ note: z.string().max(500).optional() }).strict();
 
@@ -53,84 +57,156 @@ function reportView(r: MonitoringReportDoc) {
   return { id: _id, ...rest };
 }
 
-const reportSchema = {
-  type: 'object',
-  description:
-    'One window: per feature the deciding method, score, threshold, every statistic, missing and out-of-range rates and both histograms; the prediction column; the dataset verdict; quality from feedback',
-};
+const DRIFT_METHODS = ['ks', 'chi2', 'wasserstein', 'jensen_shannon', 'psi'] as const;
+const windowSchema = z.object({ from: dateTime, to: dateTime });
+const statusSchema = z.enum(['ok', 'insufficient_data', 'no_reference']);
+const qualitySchema = z
+  .record(z.number())
+  .nullable()
+  .describe('Accuracy and macro F1, or RMSE and MAE; null: too few labels');
+const columnDriftSchema = z
+  .object({
+    name: z.string(),
+    type: z.enum(['numeric', 'categorical']),
+    method: z.enum(DRIFT_METHODS),
+    score: z.number(),
+    threshold: z.number(),
+    drifted: z.boolean(),
+    stats: z.record(z.number()),
+    count: z.number().int(),
+    missingRate: z.number(),
+    referenceMissingRate: z.number(),
+    outOfRangeRate: z.number(),
+    histogram: z.object({ labels: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) }),
+  })
+  .describe(
+    'The deciding method, score, threshold, every statistic, missing and out-of-range rates and both histograms'
+  );
+const reportSchema = z
+  .object({
+    id: z.string(),
+    model: z.string(),
+    version: z.number().int().nullable(),
+    window: windowSchema,
+    computedAt: dateTime,
+    status: statusSchema,
+    requests: z.number().int(),
+    rows: z.number().int(),
+    minRows: z.number().int(),
+    features: z.array(columnDriftSchema),
+    prediction: columnDriftSchema.nullable(),
+    dataset: z
+      .object({
+        columns: z.number().int(),
+        driftedColumns: z.number().int(),
+        share: z.number(),
+        driftShare: z.number(),
+        drifted: z.boolean(),
+      })
+      .nullable(),
+    drifted: z.boolean(),
+    thresholds: z.record(z.number()),
+    quality: qualitySchema,
+    html: passThrough('The HTML report artifact').nullable(),
+  })
+  .describe('One window: per feature drift, the prediction column, the dataset verdict, quality from feedback');
+const historyRowSchema = z.object({
+  id: z.string(),
+  window: windowSchema,
+  status: statusSchema,
+  version: z.number().int().nullable(),
+  rows: z.number().int(),
+  drifted: z.boolean(),
+  driftShare: z.number().nullable(),
+  features: z.array(
+    z.object({ name: z.string(), method: z.enum(DRIFT_METHODS), score: z.number(), drifted: z.boolean() })
+  ),
+  prediction: z.object({ method: z.enum(DRIFT_METHODS), score: z.number(), drifted: z.boolean() }).nullable(),
+  quality: qualitySchema,
+});
+const scheduleSchema = z.object({
+  scheduleId: z.string(),
+  paused: z.boolean(),
+  note: z.string().nullable(),
+  nextRuns: z.array(dateTime),
+  recentRuns: z.array(z.object({ scheduledAt: dateTime, workflowId: z.string() })),
+  skippedOverlap: z.number().int(),
+});
+const monitoringSchema = z.object({
+  model: z.string(),
+  latest: reportSchema.nullable().describe('null before the first window'),
+  history: z.array(historyRowSchema).describe('Newest first'),
+  schedule: scheduleSchema.nullable().describe('null: no schedule (or Temporal unreachable)'),
+});
+export type MonitoringJson = z.infer<typeof monitoringSchema>;
+const pausedSchema = z.object({ model: z.string(), paused: z.boolean(), note: z.string() });
+export type MonitoringPausedJson = z.infer<typeof pausedSchema>;
+const feedbackSchema = z.object({
+  accepted: z.number().int(),
+  created: z.number().int(),
+  replaced: z.number().int(),
+});
 
 export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
   const mustModel = async (name: string) => {
     if (!(await getModel(ctx.store, name)))
       throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
   };
-  const schedulePaused = async (
-    req: Parameters<RouteDef['handler']>[0],
-    res: Parameters<RouteDef['handler']>[1],
-    paused: boolean
-  ) => {
-    const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-    const body = parseBody(pauseBody, req);
-    const me = principal(res);
-    const note = body.note ?? `${paused ? 'paused' : 'resumed'} by ${me.subject}`;
-    const found = await setMonitorSchedulePaused(await ctx.temporal.client(), name, paused, note);
-    if (!found) {
-      throw problems.notFound(
-        `Model ${name} has no monitoring schedule; set a policy with a "monitor" section (PUT /v1/models/${name}/policy) first.`
-      );
-    }
-    await ctx.audit(req, res, {
-      action: paused ? 'model.monitor.pause' : 'model.monitor.resume',
-      object: { type: 'model', id: name },
-      details: { note },
+  const scheduleRoute = (paused: boolean): RouteDef =>
+    defineRoute({
+      method: 'post',
+      path: `/v1/models/:name/monitoring/${paused ? 'pause' : 'resume'}`,
+      operationId: paused ? 'pauseModelMonitoring' : 'resumeModelMonitoring',
+      summary: paused
+        ? "Pause the model's monitoring schedule (windows stop until resumed)"
+        : "Resume the model's monitoring schedule",
+      tag: 'monitoring',
+      permission: 'runs:start',
+      params: modelParams,
+      body: pauseBody,
+      responses: {
+        200: { description: paused ? 'Paused' : 'Resumed', schema: pausedSchema },
+        ...problemResponses(404, 503),
+      },
+      async handler({ params, body }, req, res) {
+        res.json(await setMonitoringPaused(ctx, callerOf(ctx, req, res), params.name, paused, body.note));
+      },
     });
-    res.json({ model: name, paused, note });
-  };
 
   return [
-    {
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name/monitoring',
       operationId: 'getModelMonitoring',
       summary: "A model's latest monitoring report, its history (newest first) and its schedule",
       tag: 'monitoring',
       permission: 'read',
-      params: [nameParam],
+      params: modelParams,
       query: historyQuery,
       responses: {
         200: {
           description: 'Latest report (null before the first window), history rows, schedule state (null: none)',
-          schema: {
-            type: 'object',
-            properties: {
-              model: { type: 'string' },
-              latest: { ...reportSchema, type: ['object', 'null'] },
-              history: { type: 'array', items: { type: 'object' } },
-              schedule: { type: ['object', 'null'] },
-            },
-          },
+          schema: monitoringSchema,
         },
-        ...problemResponses(400, 401, 404),
+        ...problemResponses(404),
       },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const query = parseQuery(historyQuery, req);
-        await mustModel(name);
-        const reports = await listMonitoringReports(ctx.store, name, query.limit);
+      async handler({ params, query }, _req, res) {
+        await mustModel(params.name);
+        const reports = await listMonitoringReports(ctx.store, params.name, query.limit);
         // The schedule is Temporal's; without Temporal the reports still answer.
         const schedule = await ctx.temporal
           .client()
-          .then((c) => describeMonitorSchedule(c, name))
+          .then((c) => describeMonitorSchedule(c, params.name))
           .catch(() => null);
         res.json({
-          model: name,
+          model: params.name,
           latest: reports[0] ? reportView(reports[0]) : null,
           history: reports.map(historyView),
           schedule,
         });
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name/monitoring/:window/html',
       operationId: 'getMonitoringReportHtml',
@@ -139,14 +215,12 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
         'Self-contained (no scripts, no external assets) and sent with a Content-Security-Policy that allows none.',
       tag: 'monitoring',
       permission: 'read',
-      params: [nameParam, windowParam],
+      params: windowParams,
       responses: {
-        200: { description: 'The HTML page', contentType: 'text/html', schema: { type: 'string' } },
-        ...problemResponses(400, 401, 404),
+        200: { description: 'The HTML page', contentType: 'text/html', schema: z.string() },
+        ...problemResponses(404),
       },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const window = pathParam(req, 'window', WINDOW_RE, 'Window');
+      async handler({ params: { name, window } }, _req, res) {
         const report =
           window === 'latest'
             ? (await listMonitoringReports(ctx.store, name, 1))[0]
@@ -164,38 +238,10 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
           })
           .send(html);
       },
-    },
-    {
-      method: 'post',
-      path: '/v1/models/:name/monitoring/pause',
-      operationId: 'pauseModelMonitoring',
-      summary: "Pause the model's monitoring schedule (windows stop until resumed)",
-      tag: 'monitoring',
-      permission: 'runs:start',
-      params: [nameParam],
-      body: pauseBody,
-      responses: {
-        200: { description: 'Paused', schema: { type: 'object' } },
-        ...problemResponses(400, 401, 403, 404, 503),
-      },
-      handler: (req, res) => schedulePaused(req, res, true),
-    },
-    {
-      method: 'post',
-      path: '/v1/models/:name/monitoring/resume',
-      operationId: 'resumeModelMonitoring',
-      summary: "Resume the model's monitoring schedule",
-      tag: 'monitoring',
-      permission: 'runs:start',
-      params: [nameParam],
-      body: pauseBody,
-      responses: {
-        200: { description: 'Resumed', schema: { type: 'object' } },
-        ...problemResponses(400, 401, 403, 404, 503),
-      },
-      handler: (req, res) => schedulePaused(req, res, false),
-    },
-    {
+    }),
+    scheduleRoute(true),
+    scheduleRoute(false),
+    defineRoute({
       method: 'post',
       path: '/v1/models/:name/feedback',
       operationId: 'sendFeedback',
@@ -204,30 +250,20 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
         "Up to 1000 requests per call, one label per row of each request. Monitoring windows join them with the prediction log and report accuracy and macro F1 (classification) or RMSE and MAE (regression) once the policy's monitor.minLabels rows are labelled. Sending a request id again replaces its labels.",
       tag: 'monitoring',
       permission: 'infer',
-      params: [nameParam],
+      params: modelParams,
       body: feedbackBodySchema,
-      responses: {
-        200: {
-          description: 'Stored',
-          schema: {
-            type: 'object',
-            properties: { accepted: { type: 'integer' }, created: { type: 'integer' }, replaced: { type: 'integer' } },
-          },
-        },
-        ...problemResponses(400, 401, 403, 404, 413, 415),
-      },
-      async handler(req, res) {
-        const name = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const body = parseBody(feedbackBodySchema, req);
-        await mustModel(name);
-        const result = await saveFeedback(ctx.store, name, body, principal(res).subject);
-        await ctx.audit(req, res, {
+      responses: { 200: { description: 'Stored', schema: feedbackSchema }, ...problemResponses(404) },
+      async handler({ params, body }, req, res) {
+        await mustModel(params.name);
+        const caller = callerOf(ctx, req, res);
+        const result = await saveFeedback(ctx.store, params.name, body, caller.who.subject);
+        await caller.audit({
           action: 'model.feedback',
-          object: { type: 'model', id: name },
+          object: { type: 'model', id: params.name },
           details: { requests: result.accepted },
         });
         res.json(result);
       },
-    },
+    }),
   ];
 }
