@@ -1,5 +1,12 @@
 // `mlops deploy`: start a rollout of an approved version, list and show deployment records, watch
 // the weight and the gates live, and the human overrides (pause, resume, promote now, abort).
+import type {
+  DeploymentDetailJson,
+  DeploymentJson,
+  DeploymentOverrideJson,
+  Page,
+  StartedDeploymentJson,
+} from './api-types';
 import { UsageError } from './config';
 import { bar } from './format';
 import { need, number, str, type Ctx } from './main';
@@ -44,21 +51,23 @@ function deployFlags(flags: Ctx['flags']): Record<string, unknown> {
   };
 }
 
-function gateLine(g: any): string {
+type Gate = DeploymentJson['lastGate'];
+
+function gateLine(g: Gate | undefined): string {
   if (!g) return 'gate: not evaluated yet';
-  const c = g.candidate ?? {};
-  const rate = c.errorRate === null || c.errorRate === undefined ? '-' : `${(c.errorRate * 100).toFixed(2)}%`;
-  const shift = g.shift === null || g.shift === undefined ? '-' : g.shift.toFixed(3);
-  const why = g.reasons?.length ? ` (${g.reasons.join('; ')})` : '';
+  const c = g.candidate;
+  const rate = c.errorRate === null ? '-' : `${(c.errorRate * 100).toFixed(2)}%`;
+  const shift = g.shift === null ? '-' : g.shift.toFixed(3);
+  const why = g.reasons.length ? ` (${g.reasons.join('; ')})` : '';
   return `gate: ${g.outcome} requests ${c.requests} errors ${rate} p99 ${c.p99Ms ?? '-'} ms shift ${shift}${why}`;
 }
 
-function statusLine(d: any): string {
-  const weight = d.live?.weight ?? d.weight ?? 0;
+function statusLine(d: DeploymentDetailJson): string {
+  const weight = d.live?.weight ?? d.weight;
   return `${d.state.padEnd(11)} ${bar(weight / 100)} ${String(weight).padStart(3)}% ${gateLine(d.live?.lastGate ?? d.lastGate)}`;
 }
 
-function showDeployment(d: any): string {
+function showDeployment(d: DeploymentDetailJson): string {
   const lines = [
     `deployment: ${d.id}`,
     `model:      ${d.model} v${d.version} (stable v${d.stable ?? 'none'}), ${d.strategy}`,
@@ -67,7 +76,7 @@ function showDeployment(d: any): string {
     `now:        ${statusLine(d)}`,
     'decisions:',
   ];
-  for (const x of d.decisions ?? []) {
+  for (const x of d.decisions) {
     const numbers = x.metrics ? ` [${gateLine(x.metrics)}]` : '';
     lines.push(
       `  ${x.at} ${x.kind} ${x.outcome} at ${x.weight ?? '-'}% by ${x.by}${x.reason ? `: ${x.reason}` : ''}${numbers}`
@@ -82,7 +91,7 @@ async function watchDeployment(ctx: Ctx, id: string): Promise<number> {
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   let last = '';
   for (;;) {
-    const d = (await http.request('GET', `/v1/deployments/${encodeURIComponent(id)}`)).body;
+    const d = (await http.request<DeploymentDetailJson>('GET', `/v1/deployments/${encodeURIComponent(id)}`)).body;
     const line = statusLine(d);
     if (line !== last) {
       if (ctx.json)
@@ -111,9 +120,13 @@ export async function deploy(ctx: Ctx, command: string | undefined, args: string
     const [id] = need(args, 1, `deploy ${command} ID --reason TEXT`);
     const reason = str(flags.reason);
     if (!reason) throw new UsageError(`give --reason: every override is recorded with who and why`);
-    const res = await http.request('POST', `/v1/deployments/${encodeURIComponent(id)}/${command}`, {
-      body: { reason },
-    });
+    const res = await http.request<DeploymentOverrideJson>(
+      'POST',
+      `/v1/deployments/${encodeURIComponent(id)}/${command}`,
+      {
+        body: { reason },
+      }
+    );
     ctx.out(res.body, () => `${command} of ${id} taken by the rollout (as ${res.body.actor})`);
     return 0;
   }
@@ -122,7 +135,7 @@ export async function deploy(ctx: Ctx, command: string | undefined, args: string
       const [model] = need(args, 1, 'deploy start MODEL --version N [--strategy S] ...');
       const version = number(flags.version, 'version');
       if (version === undefined) throw new UsageError('give --version N (an approved version of the model)');
-      const res = await http.request('POST', '/v1/deployments', {
+      const res = await http.request<StartedDeploymentJson>('POST', '/v1/deployments', {
         body: { model, version, deploy: deployFlags(flags) },
       });
       ctx.out(res.body, () => `started ${res.body.id}: ${model} v${version} (mlops deploy watch ${res.body.id})`);
@@ -135,19 +148,19 @@ export async function deploy(ctx: Ctx, command: string | undefined, args: string
       if (str(flags.model)) params.set('model', str(flags.model)!);
       if (str(flags.status)) params.set('state', str(flags.status)!);
       if (str(flags.limit)) params.set('limit', str(flags.limit)!);
-      const page = (await http.request('GET', `/v1/deployments${params.size ? `?${params}` : ''}`)).body;
+      const page = (
+        await http.request<Page<DeploymentJson>>('GET', `/v1/deployments${params.size ? `?${params}` : ''}`)
+      ).body;
       ctx.out(page, () =>
         page.items.length === 0
           ? 'no deployments'
-          : page.items
-              .map((d: any) => `${d.id}  ${d.model} v${d.version} ${d.strategy} ${d.state} ${d.weight}%`)
-              .join('\n')
+          : page.items.map((d) => `${d.id}  ${d.model} v${d.version} ${d.strategy} ${d.state} ${d.weight}%`).join('\n')
       );
       return 0;
     }
     case 'show': {
       const [id] = need(args, 1, 'deploy show ID');
-      const d = (await http.request('GET', `/v1/deployments/${encodeURIComponent(id)}`)).body;
+      const d = (await http.request<DeploymentDetailJson>('GET', `/v1/deployments/${encodeURIComponent(id)}`)).body;
       ctx.out(d, () => showDeployment(d));
       return 0;
     }

@@ -1,11 +1,14 @@
 // `mlops policy`: set a model's lifecycle policy from a JSON file (or stdin) and show it
 // (PUT/GET /v1/models/{name}/policy; docs/retraining.md describes the fields).
 import { readFileSync } from 'node:fs';
+import type { ModelPolicy } from '../lib/spec/policy';
+import type { PolicyJson, SetPolicyJson } from './api-types';
 import { UsageError } from './config';
 import { need, readSpec, type Ctx } from './main';
 
-function showPolicy(p: any): string {
-  const r = p.policy?.retrain;
+function showPolicy(p: SetPolicyJson | PolicyJson): string {
+  const policy = p.policy as ModelPolicy; // the stored policy, passed through as it is
+  const r = policy.retrain;
   const lines = [`model:    ${p.model} (policy revision ${p.revision}, by ${p.updatedBy} at ${p.updatedAt})`];
   if (r) {
     const on = [
@@ -17,11 +20,14 @@ function showPolicy(p: any): string {
     lines.push(`retrain:  on ${on.join(', ') || 'nothing'}; cooldown ${r.cooldown} ms, at most ${r.maxPerDay}/day`);
   } else lines.push('retrain:  off');
   lines.push(
-    `monitor:  ${p.policy?.monitor ? `every ${p.policy.monitor.every} ms over ${p.policy.monitor.window} ms` : 'off'}`
+    `monitor:  ${policy.monitor ? `every ${policy.monitor.every} ms over ${policy.monitor.window} ms` : 'off'}`
   );
-  for (const s of p.schedules?.retrain ?? []) lines.push(`schedule: ${s.scheduleId} ${s.state}`);
-  for (const d of (p.decisions ?? []).slice(0, 10)) {
-    const kinds = (d.triggers ?? []).map((t: { kind: string }) => t.kind).join('+');
+  if ('schedules' in p) {
+    for (const s of p.schedules.retrain) lines.push(`schedule: ${s.scheduleId} ${s.state}`);
+    lines.push(`schedule: monitor-${p.model} ${p.schedules.monitor}`);
+  }
+  for (const d of 'decisions' in p ? p.decisions.slice(0, 10) : []) {
+    const kinds = d.triggers.map((t) => t.kind).join('+');
     lines.push(`decision: ${d.at} ${d.outcome.padEnd(8)} ${kinds.padEnd(12)} ${d.runId ?? ''} ${d.reason}`);
   }
   return lines.join('\n');
@@ -38,13 +44,15 @@ export async function policy(ctx: Ctx, command: string | undefined, args: string
       } catch {
         throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON`);
       }
-      const r = (await ctx.http.request('PUT', `/v1/models/${encodeURIComponent(model)}/policy`, { body })).body;
+      const r = (
+        await ctx.http.request<SetPolicyJson>('PUT', `/v1/models/${encodeURIComponent(model)}/policy`, { body })
+      ).body;
       ctx.out(r, () => showPolicy(r));
       return 0;
     }
     case 'show': {
       const [model] = need(args, 1, 'policy show MODEL');
-      const r = (await ctx.http.request('GET', `/v1/models/${encodeURIComponent(model)}/policy`)).body;
+      const r = (await ctx.http.request<PolicyJson>('GET', `/v1/models/${encodeURIComponent(model)}/policy`)).body;
       ctx.out(r, () => showPolicy(r));
       return 0;
     }

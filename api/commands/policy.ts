@@ -3,6 +3,7 @@
 // policy write is syncSchedules() below.
 import type { Client } from '@temporalio/client';
 import { syncRetrainSchedules } from '../../lib/lifecycle/schedule';
+import { syncMonitorSchedule } from '../../lib/monitoring/schedule';
 import type { ModelPolicy } from '../../lib/spec/policy';
 import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
 import type { AuditInput } from '../../lib/store/audit';
@@ -33,13 +34,13 @@ export function checkPolicyModel(model: string, policy: ModelPolicy): void {
 }
 
 /**
- * Makes every schedule of the model follow its policy. Retraining's are synced here; the
- * monitoring schedule (lib/monitoring/schedule.ts syncMonitorSchedule(client, model,
- * policy.monitor)) joins here too, so one write moves both.
+ * Makes every schedule of the model follow its policy: retraining's and monitoring's, so one
+ * write moves both (a policy whose `monitor` is never scheduled would never report drift).
  */
 export async function syncSchedules(ctx: ApiContext, client: Client, model: string, policy: ModelPolicy) {
   const retrain = await syncRetrainSchedules(client, model, policy.retrain, ctx.cfg.queues.control);
-  return { retrain };
+  const monitor = await syncMonitorSchedule(client, model, policy.monitor, ctx.cfg.queues);
+  return { retrain, monitor };
 }
 
 export async function setPolicy(

@@ -7,64 +7,102 @@ import { principal } from '../auth';
 import { datasetEvent, gitPush } from '../commands/triggers';
 import { setPolicy, showPolicy } from '../commands/policy';
 import type { ApiContext } from '../context';
-import type { RouteDef } from '../route';
-import { MODEL_NAME_RE, parseBody, pathParam } from '../validation';
-import { problemResponses } from './schemas';
+import { defineRoute, type RouteDef } from '../route';
+import { MODEL_NAME_RE, param } from '../validation';
+import { dateTime, passThrough, problemResponses } from './schemas';
 
-const nameParam = { name: 'name', description: 'Model name', pattern: MODEL_NAME_RE.source };
-const datasetParam = {
-  name: 'name',
-  description: "Dataset name (a policy's retrain.onData.dataset)",
-  pattern: DATASET_NAME_RE.source,
-};
+const modelParams = z.object({ name: param.id(MODEL_NAME_RE, 'Model name') });
+const datasetParams = z.object({ name: param.id(DATASET_NAME_RE, "Dataset name (a policy's retrain.onData.dataset)") });
 
 export const datasetEventBody = z
   .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, "the new data's sha256, 64 lower-case hex digits") })
   .strict();
+
+const syncState = z.enum(['created', 'updated', 'deleted', 'absent']);
+const scheduleSchema = z.object({ scheduleId: z.string(), state: syncState });
+const storedPolicySchema = z.object({
+  model: z.string(),
+  policy: passThrough('The policy as stored (defaults filled in; docs/retraining.md)'),
+  revision: z.number().int(),
+  updatedAt: dateTime,
+  updatedBy: z.string(),
+});
+const setPolicySchema = storedPolicySchema.extend({
+  schedules: z.object({
+    retrain: z.array(scheduleSchema),
+    monitor: syncState.describe('The monitoring schedule (monitor-<model>)'),
+  }),
+});
+export type SetPolicyJson = z.infer<typeof setPolicySchema>;
+const lifecycleDecisionSchema = z.object({
+  seq: z.number().int(),
+  at: dateTime,
+  outcome: z.string(),
+  reason: z.string(),
+  triggers: z.array(z.object({ kind: z.string() }).passthrough()),
+  runId: z.string().optional(),
+  datasetSha256: z.string().optional(),
+});
+const shownPolicySchema = storedPolicySchema.extend({
+  decisions: z.array(lifecycleDecisionSchema).describe("The lifecycle workflow's latest decisions, newest first"),
+});
+export type PolicyJson = z.infer<typeof shownPolicySchema>;
+const datasetEventSchema = z.object({ dataset: z.string(), sha256: z.string(), models: z.array(z.string()) });
+const gitAckSchema = z.object({ delivery: z.string(), repository: z.string(), accepted: z.literal('ping') });
+const gitPushSchema = z.object({
+  delivery: z.string(),
+  repository: z.string(),
+  branch: z.string(),
+  sha: z.string(),
+  models: z.array(z.string()).describe('The models signalled'),
+});
 
 /** Where the raw bytes of a webhook delivery are kept (api/app.ts): the signature covers them. */
 export const RAW_BODY_PATHS = ['/v1/hooks/'];
 
 export function policyRoutes(ctx: ApiContext): RouteDef[] {
   return [
-    {
+    defineRoute({
       method: 'put',
       path: '/v1/models/:name/policy',
       operationId: 'setModelPolicy',
       summary: "Set a model's lifecycle policy (monitoring and retraining)",
       description:
-        "Replaces the policy, audits it and makes the model's Temporal Schedules follow it (docs/retraining.md). Scientists and admins may set it: a policy starts runs by itself, so it needs the runs:start permission. `retrain.spec.model` must be the model.",
+        "Replaces the policy, audits it and makes the model's Temporal Schedules (retraining and monitoring) follow it (docs/retraining.md). Scientists and admins may set it: a policy starts runs by itself, so it needs the runs:start permission. `retrain.spec.model` must be the model.",
       tag: 'models',
       permission: 'runs:start',
-      params: [nameParam],
+      params: modelParams,
       body: modelPolicySchema,
       responses: {
-        200: { description: 'The stored policy, its revision and the schedules synced' },
-        ...problemResponses(400, 401, 403, 503),
+        200: {
+          description: 'The stored policy, its revision and the schedules synced',
+          schema: setPolicySchema,
+          links: { getModelPolicy: { operationId: 'getModelPolicy', parameters: { name: '$response.body#/model' } } },
+        },
+        ...problemResponses(503),
       },
-      async handler(req, res) {
-        const model = pathParam(req, 'name', MODEL_NAME_RE, 'Model name');
-        const policy = parseBody(modelPolicySchema, req);
-        const out = await setPolicy(ctx, { model, policy, subject: principal(res).subject }, (e) =>
-          ctx.audit(req, res, e)
-        );
-        res.json(out);
+      async handler({ params, body }, req, res) {
+        const input = { model: params.name, policy: body, subject: principal(res).subject };
+        res.json(await setPolicy(ctx, input, (e) => ctx.audit(req, res, e)));
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'get',
       path: '/v1/models/:name/policy',
       operationId: 'getModelPolicy',
       summary: "Read a model's lifecycle policy",
       tag: 'models',
       permission: 'read',
-      params: [nameParam],
-      responses: { 200: { description: 'The stored policy and its revision' }, ...problemResponses(400, 401, 404) },
-      async handler(req, res) {
-        res.json(await showPolicy(ctx, pathParam(req, 'name', MODEL_NAME_RE, 'Model name')));
+      params: modelParams,
+      responses: {
+        200: { description: 'The stored policy and its revision', schema: shownPolicySchema },
+        ...problemResponses(404),
       },
-    },
-    {
+      async handler({ params }, _req, res) {
+        res.json(await showPolicy(ctx, params.name));
+      },
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/datasets/:name/events',
       operationId: 'postDatasetEvent',
@@ -73,18 +111,20 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
         'Sends a data trigger (with the new sha256) to every model whose policy has `retrain.onData.dataset` equal to the name. The lifecycle workflow never starts a run for data it trained on.',
       tag: 'models',
       permission: 'runs:start',
-      params: [datasetParam],
+      params: datasetParams,
       body: datasetEventBody,
-      responses: { 202: { description: 'The models signalled' }, ...problemResponses(400, 401, 403, 503) },
-      async handler(req, res) {
-        const dataset = pathParam(req, 'name', DATASET_NAME_RE, 'Dataset name');
-        const body = parseBody(datasetEventBody, req);
+      responses: {
+        202: { description: 'The models signalled', schema: datasetEventSchema },
+        ...problemResponses(503),
+      },
+      async handler({ params, body }, req, res) {
+        const dataset = params.name;
         const out = await datasetEvent(ctx, { dataset, sha256: body.sha256 });
         await ctx.audit(req, res, { action: 'dataset.event', object: { type: 'dataset', id: dataset }, details: out });
         res.status(202).json(out);
       },
-    },
-    {
+    }),
+    defineRoute({
       method: 'post',
       path: '/v1/hooks/git',
       operationId: 'gitWebhook',
@@ -101,14 +141,14 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
         { name: 'X-Gitlab-Event-UUID', description: 'GitLab: the delivery id' },
       ],
       responses: {
-        200: { description: 'A ping, acknowledged' },
-        202: { description: 'The push and the models signalled' },
+        200: { description: 'A ping, acknowledged', schema: gitAckSchema },
+        202: { description: 'The push and the models signalled', schema: gitPushSchema },
         ...problemResponses(400, 401, 409, 422, 503),
       },
-      async handler(req, res) {
+      async handler(_input, req, res) {
         const out = await gitPush(ctx, { raw: (req as { rawBody?: Buffer }).rawBody, header: (n) => req.get(n) });
         res.status(out.status).json(out.body);
       },
-    },
+    }),
   ];
 }
