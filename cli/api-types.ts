@@ -7,14 +7,7 @@ export type {
   DeploymentOverrideJson,
   StartedDeploymentJson,
 } from '../api/routes/deployments';
-export type {
-  DeploymentDetailJson,
-  DeploymentJson,
-  DeploymentOverrideJson,
-  StartedDeploymentJson,
-} from '../api/routes/deployments';
 export type { AliasMovedJson, ModelDetailJson, ModelJson, VersionJson } from '../api/routes/models';
-export type { PolicyJson, SetPolicyJson } from '../api/routes/policy';
 export type { PolicyJson, SetPolicyJson } from '../api/routes/policy';
 export type { MetricPointJson, RunDetailJson, RunEventJson, RunSummaryJson } from '../api/routes/run-views';
 export type { DecisionJson, StartedRunJson } from '../api/routes/runs';
