@@ -10,7 +10,7 @@ import { listDeploymentDecisions } from '../../../lib/store/deployment-records';
 import { getModel } from '../../../lib/store/models';
 import { createClient } from '../../../lib/temporal/connection';
 import { startTestWorkers, type TestWorkers } from '../harness/env';
-import { penguinsRequest, penguinsSplit, registerPenguins, servingEnv, type ServingEnv } from '../serving/helpers';
+import { loadGenerator, penguinsSplit, registerPenguins, servingEnv, type ServingEnv } from '../serving/helpers';
 import { fastDeploy, startRollout, type RolloutEnv } from './helpers';
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
@@ -40,39 +40,6 @@ afterAll(async () => {
   await env?.close();
 });
 
-/** Sends requests from many callers (a few at a time) until stopped; counts answers per version and status. */
-function loadGenerator() {
-  const seen: Record<string, number> = {};
-  let stopped = false;
-  let n = 0;
-  const worker = async () => {
-    while (!stopped) {
-      const row = n++ % data.test.length;
-      const res = await fetch(`${env.server.url}/v2/models/${MODEL}/infer`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${env.tokens.predictor}`,
-          'content-type': 'application/json',
-          'x-mlops-caller': `caller-${n}`,
-        },
-        body: JSON.stringify(penguinsRequest(data.test, row, row + 1)),
-      }).catch(() => null);
-      if (!res) continue;
-      await res.arrayBuffer();
-      const key = `${res.headers.get('x-model-version') ?? '?'}:${res.status}`;
-      seen[key] = (seen[key] ?? 0) + 1;
-    }
-  };
-  const running = Promise.all([worker(), worker(), worker(), worker()]);
-  return {
-    seen,
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
-}
-
 const rolloutEnvOf = (): RolloutEnv => ({ cfg: env.cfg, store: env.store, client, workers, close: async () => {} });
 const deploy = () =>
   fastDeploy({
@@ -84,7 +51,7 @@ const deploy = () =>
   });
 
 it('takes a good candidate from 10% to production under live traffic', async () => {
-  const load = loadGenerator();
+  const load = loadGenerator(env.server.url, MODEL, env.tokens.predictor, data.test);
   try {
     const handle = await startRollout(rolloutEnvOf(), MODEL, deploy(), { version: 2 });
     const result = await handle.result();
@@ -103,7 +70,7 @@ it('takes a good candidate from 10% to production under live traffic', async () 
 });
 
 it('rolls back a candidate that fails half its requests at the first step; callers then meet stable only', async () => {
-  const load = loadGenerator();
+  const load = loadGenerator(env.server.url, MODEL, env.tokens.predictor, data.test);
   try {
     const handle = await startRollout(rolloutEnvOf(), MODEL, deploy(), { version: 3 });
     const result = await handle.result();

@@ -1,6 +1,7 @@
 // Shared setup of the inference server tests: a model version registered straight into the
 // registry (trained here on penguins, exported as the pipeline exports, signed by the store's
-// keyring: no pipeline run needed), tokens for every role, and the real server as a child process.
+// keyring: no pipeline run needed), tokens for every role, the real server as a child process,
+// and a load generator for it.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Role } from '../../../lib/auth/roles';
@@ -234,6 +235,42 @@ export async function servingEnv(
       await server.child.stop(5_000);
       await store.db.dropDatabase().catch(() => undefined);
       await store.close();
+    },
+  };
+}
+
+/**
+ * A load generator: one-row requests of `frame` from ever new callers (a sticky split sends each
+ * to its version), `concurrency` at a time, until stopped; counts the answers by "version:status".
+ */
+export function loadGenerator(url: string, model: string, token: string, frame: Frame, concurrency = 4) {
+  const seen: Record<string, number> = {};
+  let stopped = false;
+  let n = 0;
+  const worker = async () => {
+    while (!stopped) {
+      const row = n++ % frame.length;
+      const res = await fetch(`${url}/v2/models/${model}/infer`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'x-mlops-caller': `caller-${n}`,
+        },
+        body: JSON.stringify(penguinsRequest(frame, row, row + 1)),
+      }).catch(() => null);
+      if (!res) continue;
+      await res.arrayBuffer();
+      const key = `${res.headers.get('x-model-version') ?? '?'}:${res.status}`;
+      seen[key] = (seen[key] ?? 0) + 1;
+    }
+  };
+  const running = Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    seen,
+    async stop() {
+      stopped = true;
+      await running;
     },
   };
 }
