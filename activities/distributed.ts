@@ -23,14 +23,7 @@ import {
   type RoundSummary,
 } from '../lib/trainers/data-parallel';
 import { storeTrainedModel, trainSpecFor } from './train';
-import {
-  cancellationSignal,
-  classify,
-  currentAttempt,
-  heartbeat,
-  tracked,
-  type ActivityDeps,
-} from './common';
+import { cancellationSignal, classify, currentAttempt, heartbeat, tracked, type ActivityDeps } from './common';
 import type { TrainInput, TrainResult } from './types';
 
 export interface DpPrepareInput extends TrainInput {
