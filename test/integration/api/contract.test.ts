@@ -47,6 +47,7 @@ const STRINGS = [
   '1',
   'x',
   'data.csv',
+  '0'.repeat(64), // a sha256 (dataset events)
 ];
 /** Strings tried, in order, to break a pattern (none of them changes the URL's path when encoded). */
 const OFF_PATTERN = ['!', '0', ' x', 'A', '-'];
