@@ -19,6 +19,7 @@ import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
 import { MODEL_NAME_RE, param, q } from '../validation';
+import { documented, type JsonSchema } from '../zod-json-schema';
 import { dateTime, passThrough, problemResponses } from './schemas';
 
 const WINDOW_END_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -32,6 +33,25 @@ const windowParams = modelParams.extend({
     .describe("The window's end (RFC 3339 in UTC with milliseconds, as in the report's window.to) or `latest`"),
 });
 const historyQuery = z.object({ limit: q.limit(500, 50) }).strict();
+/** The rule "label or labels, not both" of each item, as the document says it: one branch per form. */
+const feedbackBody = documented(feedbackBodySchema, (js) => {
+  const items = (js.properties as Record<string, JsonSchema>).items;
+  const item = items.items as JsonSchema & { properties: Record<string, JsonSchema> };
+  const { requestId, label, labels } = item.properties;
+  const form = (key: string, value: JsonSchema) => ({
+    type: 'object',
+    properties: { requestId, [key]: value },
+    required: ['requestId', key],
+    additionalProperties: false,
+  });
+  return {
+    ...js,
+    properties: {
+      ...js.properties,
+      items: { ...items, items: { anyOf: [form('label', label), form('labels', labels)] } },
+    },
+  };
+});
 const pauseBody = z.object({ note: z.string().max(500).optional() }).strict();
 
 /** What a history row shows: enough for a sparkline per feature. */
@@ -251,7 +271,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'monitoring',
       permission: 'infer',
       params: modelParams,
-      body: feedbackBodySchema,
+      body: feedbackBody,
       responses: { 200: { description: 'Stored', schema: feedbackSchema }, ...problemResponses(404) },
       async handler({ params, body }, req, res) {
         await mustModel(params.name);
