@@ -35,7 +35,8 @@ const windowParams = modelParams.extend({
 const historyQuery = z.object({ limit: q.limit(500, 50) }).strict();
 /** The rule "label or labels, not both" of each item, as the document says it: one branch per form. */
 const feedbackBody = documented(feedbackBodySchema, (js) => {
-  const items = (js.properties as Record<string, JsonSchema>).items;
+  const properties = js.properties as Record<string, JsonSchema>;
+  const items = properties.items;
   const item = items.items as JsonSchema & { properties: Record<string, JsonSchema> };
   const { requestId, label, labels } = item.properties;
   const form = (key: string, value: JsonSchema) => ({
@@ -47,7 +48,7 @@ const feedbackBody = documented(feedbackBodySchema, (js) => {
   return {
     ...js,
     properties: {
-      ...js.properties,
+      ...properties,
       items: { ...items, items: { anyOf: [form('label', label), form('labels', labels)] } },
     },
   };
