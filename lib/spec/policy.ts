@@ -47,6 +47,19 @@ export const monitorPolicySchema = z
   })
   .strict();
 
+// Written as regular expressions (not code) so the OpenAPI document states exactly what is accepted.
+const CRON_FIELD = '(?:[0-9*,/-]+|[A-Za-z]{3})';
+const CRON_RE = new RegExp(`^\\s*(?:${CRON_FIELD}\\s+){4}${CRON_FIELD}\\s*$`);
+/** An interval of at least a minute: a positive whole number of minutes, hours, days or weeks. */
+const INTERVAL_RE = /^\s*[1-9][0-9]{0,5}\s*(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\s*$/;
+const SCHEDULE_RE = new RegExp(`${CRON_RE.source}|${INTERVAL_RE.source}`);
+
+/** 'cron' or 'interval' for a valid retrain.schedule, else null. */
+export function scheduleKind(s: string): 'cron' | 'interval' | null {
+  if (INTERVAL_RE.test(s)) return 'interval';
+  return CRON_RE.test(s) ? 'cron' : null;
+}
+
 export const retrainPolicySchema = z
   .object({
     /** Cron ("0 3 * * 0", UTC) or interval ("7d", at least a minute): a Temporal Schedule per model. */
@@ -54,9 +67,10 @@ export const retrainPolicySchema = z
       .string()
       .min(1)
       .max(100)
-      .refine((s) => scheduleKind(s) !== null, {
-        message: 'a cron expression with 5 fields ("0 3 * * 0") or an interval of at least 1 minute ("7d")',
-      })
+      .regex(
+        SCHEDULE_RE,
+        'a cron expression with 5 fields ("0 3 * * 0") or a whole number of minutes, hours, days or weeks ("90m", "7d")'
+      )
       .optional(),
     /** What the schedule does when a tick is still running: skip (default) or buffer one. */
     scheduleOverlap: z.enum(['skip', 'buffer_one']).default('skip'),
@@ -94,16 +108,6 @@ export const retrainPolicySchema = z
     spec: runSpecSchema,
   })
   .strict();
-
-const CRON_FIELD = /^[0-9*,/-]+$|^[A-Za-z]{3}$/;
-
-/** 'cron' or 'interval' for a valid retrain.schedule, else null. */
-export function scheduleKind(s: string): 'cron' | 'interval' | null {
-  const ms = parseDuration(s);
-  if (ms !== undefined) return ms >= 60_000 ? 'interval' : null;
-  const fields = s.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f)) ? 'cron' : null;
-}
 
 export const modelPolicySchema = z
   .object({
