@@ -4,6 +4,7 @@
 import type { MaterializeBody } from '../../lib/features/materialization-request';
 import { materializationWorkflowId } from '../../lib/features/materialization-request';
 import { featureMaterializations, getFeatureView } from '../../lib/store/feature-views';
+import { planPartitions } from '../../lib/workflow-safe/feature-partitions';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import { materializationProgress, startMaterialization } from '../features';
@@ -20,6 +21,13 @@ export async function materializeView(
     throw problems.notFound(
       `No feature view ${name}${body.version ? `@v${body.version}` : ''}. Apply one with POST /v1/features.`
     );
+  // A range the partition plan refuses (end not after start, too many partitions) is a request
+  // the document cannot describe, so it is refused here (422) rather than by the body schema.
+  try {
+    planPartitions(body.start, body.end, body.partition);
+  } catch (err) {
+    throw problems.unprocessable(`body.end: ${(err as Error).message}`);
+  }
   const id = materializationWorkflowId(doc.name, doc.version, body);
   const client = await ctx.temporal.client();
   const started = await startMaterialization(

@@ -191,7 +191,7 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
             },
           },
         },
-        ...problemResponses(404, 503),
+        ...problemResponses(404, 422, 503),
       },
       async handler({ params, body }, req, res) {
         const started = await materializeView(ctx, callerOf(ctx, req, res), params.view, body);

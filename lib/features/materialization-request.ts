@@ -4,14 +4,14 @@
 // same materialization: the second run finds every partition done and does nothing.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parseDuration } from '../spec/duration';
-import { planPartitions } from '../workflow-safe/feature-partitions';
-import { parseTimestamp, TIMESTAMP_FORMATS } from './timestamps';
+import { parseDuration, WHOLE_INTERVAL_RE } from '../spec/duration';
+import { parseTimestamp, TIMESTAMP_FORMATS, TIMESTAMP_RE } from './timestamps';
 
 const time = (what: string) =>
   z
     .string()
     .max(40)
+    .regex(TIMESTAMP_RE, `${what}: ${TIMESTAMP_FORMATS}`)
     .transform((v, ctx) => {
       const ms = parseTimestamp(v);
       if (ms === undefined) {
@@ -29,26 +29,13 @@ export const materializeBody = z
     partition: z
       .string()
       .max(20)
+      .regex(WHOLE_INTERVAL_RE, 'partition must be a whole number of minutes, hours, days or weeks, e.g. "1d"')
       .default('1d')
-      .transform((v, ctx) => {
-        const ms = parseDuration(v);
-        if (ms === undefined || ms < 60_000) {
-          ctx.addIssue({ code: 'custom', message: `partition "${v}" must be a duration of at least 1m, e.g. "1d"` });
-          return z.NEVER;
-        }
-        return ms;
-      })
+      .transform((v) => parseDuration(v)!)
       .describe('Width of a time partition (default 1d)'),
     parallelism: z.number().int().min(1).max(32).default(4).describe('Partitions materialized at once'),
   })
-  .strict()
-  .superRefine((b, ctx) => {
-    try {
-      planPartitions(b.start, b.end, b.partition);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['end'], message: (err as Error).message });
-    }
-  });
+  .strict();
 export type MaterializeBody = z.output<typeof materializeBody>;
 
 export function materializationWorkflowId(

@@ -4,6 +4,8 @@
 
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const UNIX_SECONDS = /^-?\d{1,12}(?:\.\d{1,6})?$/;
+/** What parseTimestamp may accept, as one pattern (for API documents). */
+export const TIMESTAMP_RE = new RegExp(`${ISO.source}|${UNIX_SECONDS.source}`);
 
 /** The hint every "not a timestamp" message ends with. */
 export const TIMESTAMP_FORMATS = 'write ISO-8601 such as 2026-01-31T12:00:00Z (or 2026-01-31) or Unix seconds';

@@ -28,6 +28,12 @@ const UNITS: Record<string, number> = {
   weeks: 604_800_000,
 };
 
+/**
+ * A duration of at least a minute written as a whole number of minutes, hours, days or weeks ("90m",
+ * "7d"): a regular expression, so an API document can state exactly what a field accepts.
+ */
+export const WHOLE_INTERVAL_RE = /^\s*[1-9][0-9]{0,5}\s*(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\s*$/;
+
 /** Milliseconds in `value`, or undefined when it is not a duration. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;

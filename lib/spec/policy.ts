@@ -2,7 +2,7 @@
 // retrained. One schema for the API's validation, the OpenAPI document, the CLI and the activities
 // that apply it. `monitor` is owned by lib/monitoring, `retrain` by lib/lifecycle.
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { parseDuration, WHOLE_INTERVAL_RE } from './duration';
 import { DATASET_NAME_RE, runSpecSchema } from './schema';
 
 const duration = (example: string, minMs: number) =>
@@ -50,13 +50,11 @@ export const monitorPolicySchema = z
 // Written as regular expressions (not code) so the OpenAPI document states exactly what is accepted.
 const CRON_FIELD = '(?:[0-9*,/-]+|[A-Za-z]{3})';
 const CRON_RE = new RegExp(`^\\s*(?:${CRON_FIELD}\\s+){4}${CRON_FIELD}\\s*$`);
-/** An interval of at least a minute: a positive whole number of minutes, hours, days or weeks. */
-const INTERVAL_RE = /^\s*[1-9][0-9]{0,5}\s*(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\s*$/;
-const SCHEDULE_RE = new RegExp(`${CRON_RE.source}|${INTERVAL_RE.source}`);
+const SCHEDULE_RE = new RegExp(`${CRON_RE.source}|${WHOLE_INTERVAL_RE.source}`);
 
 /** 'cron' or 'interval' for a valid retrain.schedule, else null. */
 export function scheduleKind(s: string): 'cron' | 'interval' | null {
-  if (INTERVAL_RE.test(s)) return 'interval';
+  if (WHOLE_INTERVAL_RE.test(s)) return 'interval';
   return CRON_RE.test(s) ? 'cron' : null;
 }
 
