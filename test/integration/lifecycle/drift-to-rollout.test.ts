@@ -155,6 +155,12 @@ it('shifted live traffic leads by itself to a drift report, a retraining run, an
       triggers: run.triggers,
       deploymentId,
       decisions: record.decisions.map((d: Record<string, unknown>) => [d.kind, d.outcome, d.weight, d.by, d.reason]),
+      gateMetrics: gates.map((g: { weight: number; metrics: Record<string, any> }) => ({
+        weight: g.weight,
+        candidate: g.metrics.candidate,
+        stable: { requests: g.metrics.stable.requests, p99Ms: g.metrics.stable.p99Ms },
+        shift: g.metrics.shift,
+      })),
       logged: await env.store.db.collection(PREDICTION_LOG).countDocuments({ model }),
     })
   );
