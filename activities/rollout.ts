@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { checkOverrideVoucher } from '../lib/crypto/approval-voucher';
 import { decideGate, type GateDecision } from '../lib/deploy/gates';
+import { inputMismatches } from '../lib/deploy/inputs';
 import { serversState, writeSplit } from '../lib/deploy/split';
 import { windowStats } from '../lib/deploy/stats';
 import type { DeployGates, DeploySpec, DeployStrategy } from '../lib/spec/deploy';
@@ -28,8 +29,10 @@ import {
   removeAlias,
   updateModelVersion,
 } from '../lib/store/models';
+import { loadServedModel } from '../lib/store/served-model';
 import type { VouchedOverride } from '../lib/workflow-safe/deploy-override';
 import { FAILURE } from '../lib/workflow-safe/failures';
+import { modelSchema } from '../serving/protocol';
 import { ensureIndexesOnce, heartbeat, type ActivityDeps } from './common';
 
 export interface RolloutRef {
@@ -109,31 +112,114 @@ export function createRolloutActivities(deps: ActivityDeps) {
       reason: 'rollout ended',
     });
   };
+  /** One step or decision: the decision record, the deployment's new state, and an audit entry. */
+  const record = async (input: RecordInput): Promise<void> => {
+    const { ended, ...patch } = input.patch ?? {};
+    const seen = await deploymentDecisions(deps.store.db).countDocuments({
+      deploymentId: input.deploymentId,
+      seq: input.seq,
+    });
+    // Audit before the decision: a retry after a crash between the two repeats the entry, never loses it.
+    if (seen === 0) {
+      await appendAudit(deps.store, {
+        actor: null,
+        action: `deployment.${input.kind}`,
+        object: { type: 'deployment', id: input.deploymentId },
+        outcome: input.kind === 'rollback' ? 'failed' : 'ok',
+        details: {
+          model: input.model,
+          outcome: input.outcome,
+          by: input.by,
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.weight !== null ? { weight: input.weight } : {}),
+        },
+      });
+    }
+    await recordDeploymentDecision(deps.store, {
+      deploymentId: input.deploymentId,
+      seq: input.seq,
+      at: new Date(),
+      kind: input.kind,
+      outcome: input.outcome,
+      by: input.by,
+      reason: input.reason,
+      step: input.step,
+      weight: input.weight,
+      ...(input.metrics ? { metrics: input.metrics } : {}),
+    });
+    if (patch.steps) {
+      // Dates crossed Temporal as ISO strings.
+      patch.steps = patch.steps.map((st) => ({
+        ...st,
+        startedAt: new Date(st.startedAt),
+        endedAt: st.endedAt ? new Date(st.endedAt) : null,
+      }));
+    }
+    if (Object.keys(patch).length > 0 || ended) {
+      await updateDeployment(deps.store, input.deploymentId, { ...patch, ...(ended ? { endedAt: new Date() } : {}) });
+    }
+  };
+  /** Why stable's callers could not be answered by the candidate (inputs it needs that stable does not take), or null. */
+  const unfedInputs = async (input: RolloutRef, stable: number): Promise<string | null> => {
+    const inputsOf = async (version: number) =>
+      modelSchema((await loadServedModel(deps.store, input.model, { version })).onnx).inputs;
+    const unfed = inputMismatches(await inputsOf(stable), await inputsOf(input.version));
+    if (unfed.length === 0) return null;
+    return (
+      `model '${input.model}' v${input.version} needs inputs that callers of stable v${stable} do not send: ` +
+      `${unfed.join(', ')}; it would answer them 400. Retrain it with the same features as v${stable}, or ` +
+      `promote it directly with POST /v1/models/${input.model}/aliases/production`
+    );
+  };
   return {
-    /** Records the deployment and names the version `candidate`; returns the stable version (production now). */
+    /**
+     * Records the deployment and names the version `candidate`; returns the stable version (production
+     * now). A candidate that needs inputs stable's callers do not send is refused here, before any
+     * traffic moves: recorded as a failed rollout (decision and audit), the registry and split untouched.
+     */
     async beginRollout(input: BeginRolloutInput): Promise<{ stable: number | null }> {
       await ensureIndexesOnce(deps.store);
       const existing = await getDeployment(deps.store, input.deploymentId);
-      if (existing) return { stable: existing.stable };
-      const v = await getModelVersion(deps.store, input.model, input.version);
-      if (!v)
-        throw refused(`model '${input.model}' has no version ${input.version}; see GET /v1/models/${input.model}`);
-      const production = (await getModel(deps.store, input.model))?.aliases?.production?.version ?? null;
-      if (production === input.version) {
-        throw refused(`model '${input.model}' v${input.version} is production already; nothing to roll out`);
+      if (existing?.state === 'failed') throw refused(existing.reason ?? `deployment ${input.deploymentId} failed`);
+      let stable = existing?.stable ?? null;
+      if (!existing) {
+        const v = await getModelVersion(deps.store, input.model, input.version);
+        if (!v)
+          throw refused(`model '${input.model}' has no version ${input.version}; see GET /v1/models/${input.model}`);
+        stable = (await getModel(deps.store, input.model))?.aliases?.production?.version ?? null;
+        if (stable === input.version) {
+          throw refused(`model '${input.model}' v${input.version} is production already; nothing to roll out`);
+        }
+        await createDeployment(deps.store, {
+          _id: input.deploymentId,
+          model: input.model,
+          version: input.version,
+          stable,
+          strategy: input.strategy,
+          config: input.config,
+          state: 'progressing',
+          requestedBy: input.requestedBy,
+          runId: input.runId,
+          workflowId: input.workflowId,
+        });
       }
-      await createDeployment(deps.store, {
-        _id: input.deploymentId,
-        model: input.model,
-        version: input.version,
-        stable: production,
-        strategy: input.strategy,
-        config: input.config,
-        state: 'progressing',
-        requestedBy: input.requestedBy,
-        runId: input.runId,
-        workflowId: input.workflowId,
-      });
+      const unfed = stable === null ? null : await unfedInputs(input, stable);
+      if (unfed) {
+        await record({
+          deploymentId: input.deploymentId,
+          model: input.model,
+          seq: 0,
+          kind: 'rollback',
+          outcome: 'failed',
+          by: 'rollout',
+          reason: unfed,
+          step: null,
+          weight: 0,
+          patch: { state: 'failed', reason: unfed, ended: true },
+        });
+        throw refused(unfed);
+      }
+      if (existing) return { stable };
       await moveAlias(deps.store, {
         name: input.model,
         alias: 'candidate',
@@ -142,7 +228,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
         runId: input.runId ?? undefined,
         reason: `${input.strategy} rollout requested by ${input.requestedBy}`,
       });
-      return { stable: production };
+      return { stable };
     },
 
     async setSplit(input: SplitInput): Promise<{ revision: number; at: number }> {
@@ -183,53 +269,7 @@ export function createRolloutActivities(deps: ActivityDeps) {
       return { ...decision, window };
     },
 
-    /** One step or decision: the decision record, the deployment's new state, and an audit entry. */
-    async recordRollout(input: RecordInput): Promise<void> {
-      const { ended, ...patch } = input.patch ?? {};
-      const seen = await deploymentDecisions(deps.store.db).countDocuments({
-        deploymentId: input.deploymentId,
-        seq: input.seq,
-      });
-      // Audit before the decision: a retry after a crash between the two repeats the entry, never loses it.
-      if (seen === 0) {
-        await appendAudit(deps.store, {
-          actor: null,
-          action: `deployment.${input.kind}`,
-          object: { type: 'deployment', id: input.deploymentId },
-          outcome: input.kind === 'rollback' ? 'failed' : 'ok',
-          details: {
-            model: input.model,
-            outcome: input.outcome,
-            by: input.by,
-            ...(input.reason ? { reason: input.reason } : {}),
-            ...(input.weight !== null ? { weight: input.weight } : {}),
-          },
-        });
-      }
-      await recordDeploymentDecision(deps.store, {
-        deploymentId: input.deploymentId,
-        seq: input.seq,
-        at: new Date(),
-        kind: input.kind,
-        outcome: input.outcome,
-        by: input.by,
-        reason: input.reason,
-        step: input.step,
-        weight: input.weight,
-        ...(input.metrics ? { metrics: input.metrics } : {}),
-      });
-      if (patch.steps) {
-        // Dates crossed Temporal as ISO strings.
-        patch.steps = patch.steps.map((st) => ({
-          ...st,
-          startedAt: new Date(st.startedAt),
-          endedAt: st.endedAt ? new Date(st.endedAt) : null,
-        }));
-      }
-      if (Object.keys(patch).length > 0 || ended) {
-        await updateDeployment(deps.store, input.deploymentId, { ...patch, ...(ended ? { endedAt: new Date() } : {}) });
-      }
-    },
+    recordRollout: record,
 
     /** Moves `production` to the candidate (compare-and-set on the holder the rollout began with). */
     async promoteCandidate(

@@ -1,3 +1,4 @@
+/** @jest-environment ./test/unit/ml/ort-environment.js */
 // Rollouts through the API alone: only approved versions start; a second rollout of the model is
 // refused naming the running one; the requester may pause but not promote (four eyes, 403);
 // another approver promotes; the record shows every decision with who and why.

@@ -1,3 +1,4 @@
+/** @jest-environment ./test/unit/ml/ort-environment.js */
 // The control worker is killed (SIGKILL, its whole process group) in the middle of a canary step;
 // a new one takes over from the workflow's history: the rollout resumes at its step and ends in
 // production, with every step, split write and decision recorded exactly once and the split

@@ -17,7 +17,6 @@ import {
   STATS_WINDOW_MS,
   trafficSplits,
 } from '../../../lib/store/deployments';
-import { moveAlias, registerModelVersion } from '../../../lib/store/models';
 import { createClient } from '../../../lib/temporal/connection';
 import type { OverrideAction } from '../../../lib/workflow-safe/deploy-override';
 import {
@@ -29,6 +28,7 @@ import {
 import type { RolloutInput, RolloutResult } from '../../../workflows/rollout';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { StopWaiting, waitFor } from '../harness/wait';
+import { penguinsSplit, registerPenguins } from '../serving/helpers';
 
 export interface RolloutEnv {
   cfg: Config;
@@ -89,38 +89,12 @@ export async function rolloutEnv(opts: { simulateServers?: boolean } = {}): Prom
   };
 }
 
-const fakeRef = (n: number) => ({
-  uri: `artifact://sha256/${String(n).padStart(64, '0')}`,
-  sha256: String(n).padStart(64, '0'),
-  bytes: 1,
-  mediaType: 'application/onnx',
-});
+const penguins = penguinsSplit();
 
-/** A model with versions 1..n registered and v1 holding `production`. */
+/** A model with versions 1..n (small real penguins classifiers, so the rollout can read their inputs) and v1 holding `production`. */
 export async function registeredModel(store: Store, versions = 2): Promise<string> {
   const name = `m-${randomUUID().slice(0, 8)}`;
-  for (let v = 1; v <= versions; v++) {
-    await registerModelVersion(store, {
-      name,
-      runId: `${name}-run-${v}`,
-      metrics: {},
-      artifacts: { onnx: fakeRef(v) },
-      lineage: {
-        datasetSha256: 'x',
-        datasetSource: 'test',
-        datasetRows: 1,
-        spec: {},
-        codeVersion: 'test',
-        parentRun: `${name}-run-${v}`,
-        trainer: {},
-        features: [],
-        target: 'y',
-        task: 'classification',
-        artifacts: {},
-      },
-    });
-  }
-  await moveAlias(store, { name, alias: 'production', version: 1, by: 'test' });
+  for (let v = 1; v <= versions; v++) await registerPenguins(store, name, penguins, { seed: v, promote: v === 1 });
   return name;
 }
 

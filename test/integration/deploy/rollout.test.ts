@@ -1,3 +1,4 @@
+/** @jest-environment ./test/unit/ml/ort-environment.js */
 // The rollout workflow on real Temporal and the real MongoDB wire, with the real control
 // activities: the gates read serving_stats that a feeder writes the way inference servers do, so
 // each test shapes what the candidate looks like. A good candidate goes 20 -> 50 -> 100 and becomes

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Role } from '../../../lib/auth/roles';
 import type { Config } from '../../../lib/config';
-import { exportOnnx, train, type Frame } from '../../../lib/ml';
+import { exportOnnx, train, type FeatureSpec, type Frame } from '../../../lib/ml';
 import { PIPELINE_EXPORT } from '../../../lib/ml/export';
 import { MEDIA, putArtifact } from '../../../lib/store/artifacts';
 import { openStore, type Store } from '../../../lib/store/db';
@@ -40,19 +40,19 @@ export function permutedLabels(frame: Frame): Frame {
 
 /**
  * Trains a small penguins classifier (seeded) and registers it as the next version of `name`;
- * `permuted` trains it on permuted labels (a real model whose predictions differ).
+ * `permuted` trains it on permuted labels (a real model whose predictions differ), `features` on other columns.
  */
 export async function registerPenguins(
   store: Store,
   name: string,
   data: Penguins,
-  opts: { seed?: number; promote?: boolean; hidden?: number[]; permuted?: boolean } = {}
+  opts: { seed?: number; promote?: boolean; hidden?: number[]; permuted?: boolean; features?: FeatureSpec[] } = {}
 ): Promise<{ version: ModelVersionDoc; onnx: Uint8Array }> {
   const runId = `run-${randomUUID().slice(0, 8)}`;
   const model = await train(opts.permuted ? permutedLabels(data.train) : data.train, {
     task: 'classification',
     target: 'species',
-    features: penguinsFeatures,
+    features: opts.features ?? penguinsFeatures,
     model: { kind: opts.hidden ? 'mlp' : 'linear', hidden: opts.hidden },
     epochs: 30,
     batchSize: 32,
@@ -77,7 +77,7 @@ export async function registerPenguins(
       codeVersion: 'test',
       parentRun: runId,
       trainer: { kind: 'builtin' },
-      features: penguinsFeatures,
+      features: opts.features ?? penguinsFeatures,
       target: 'species',
       task: 'classification',
       artifacts: { onnx: ref.sha256, serving: ref.sha256 },
