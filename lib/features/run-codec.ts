@@ -1,7 +1,8 @@
 // Line formats of the feature engine's sort runs (see external-sort.ts): tab-separated, numbers
 // as plain text, text cells JSON-quoted (so a tab or newline inside stays escaped and a text
 // "1" stays text), null as nothing. Several times faster to write and read than JSON per
-// record, and exact: a number reads back as the same double (String/Number round-trip).
+// record, and exact: a number reads back as the same double (String/Number round-trip; -0
+// reads back as 0, which the training set CSV writes as 0 anyway).
 import type { Cell } from './csv-records';
 import type { LineCodec } from './external-sort';
 
@@ -22,12 +23,12 @@ function decodeKey(s: string): string {
   return s.charCodeAt(0) === 34 ? (JSON.parse(s) as string) : s;
 }
 
-/** `numbers…\tkey\tcells…`: the leading numeric fields, the key, then the cells (`cells` of them, or none when null). */
-function encode(nums: number[], k: string | undefined, cells: Cell[] | null): string {
+/** `numbers…\tkey\tcells…`: the leading numeric fields, the key, then the cells ('!' for no match, nothing when undefined). */
+function encode(nums: number[], k: string | undefined, cells?: Cell[] | null): string {
   let s = nums.join('\t');
   if (k !== undefined) s += '\t' + encodeKey(k);
   if (cells) for (const c of cells) s += '\t' + encodeCell(c);
-  else s += '\t!';
+  else if (cells === null) s += '\t!';
   return s;
 }
 
@@ -47,7 +48,7 @@ export const featureRowCodec: LineCodec<{ k: string; t: number; v: Cell[] }> = {
 };
 
 export const labelKeyCodec: LineCodec<{ k: string; t: number; i: number }> = {
-  encode: (r) => encode([r.t, r.i], r.k, null),
+  encode: (r) => encode([r.t, r.i], r.k),
   decode: (line) => {
     const p = line.split('\t');
     return { t: Number(p[0]), i: Number(p[1]), k: decodeKey(p[2]) };
