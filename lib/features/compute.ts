@@ -33,7 +33,8 @@ export function entityKey(values: (string | undefined)[]): string | undefined {
 }
 
 export function compareKeyTime(a: { k: string; t: number }, b: { k: string; t: number }): number {
-  return a.k < b.k ? -1 : a.k > b.k ? 1 : a.t - b.t;
+  // Equality first: one string comparison for the common case of an entity's own rows.
+  return a.k === b.k ? a.t - b.t : a.k < b.k ? -1 : 1;
 }
 
 function rowValue(f: FeatureDef, cells: (string | undefined)[]): Cell {
