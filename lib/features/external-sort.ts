@@ -1,8 +1,8 @@
 // Sorts more records than fit in memory: records are buffered up to `runSize`, each full buffer
 // is sorted and written to a temporary file as one text line per record (a "run", in the
 // record type's own compact line format, not JSON: serialising runs was most of the join's
-// time), and the runs are merged with a min-heap. Memory is bounded by runSize plus one read
-// chunk per run, never by the input: this is what keeps the point-in-time join and the
+// time), and the runs are merged with a min-heap. Memory is bounded by runSize plus one small
+// read chunk per run, never by the input: this is what keeps the point-in-time join and the
 // materialization bounded whatever the history's size. Output comes in batches (arrays) so the
 // consumer loops synchronously and awaits only once per batch, not once per record. Files live
 // in `dir` and are removed.
@@ -21,11 +21,11 @@ export interface LineCodec<T> {
 const jsonCodec: LineCodec<unknown> = { encode: (r) => JSON.stringify(r), decode: (l) => JSON.parse(l) as unknown };
 
 /** Reads a file as lines, a read chunk of lines at a time (no readline: it is slower and buffers more). */
-export async function* readLineBatches(file: string): AsyncGenerator<string[]> {
+export async function* readLineBatches(file: string, chunkBytes: number): AsyncGenerator<string[]> {
   let rest = '';
   for await (const chunk of createReadStream(file, {
     encoding: 'utf8',
-    highWaterMark: 1 << 20,
+    highWaterMark: chunkBytes,
   }) as AsyncIterable<string>) {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop()!;
@@ -116,6 +116,11 @@ export interface SorterOptions<T> {
 
 /** Records per batch that sortedBatches() yields. */
 const OUT_BATCH = 8192;
+/**
+ * Bytes read (and records decoded) at a time from each run while merging: small, because every
+ * run holds one such chunk of decoded records at once (50 runs at 10M rows).
+ */
+const RUN_CHUNK_BYTES = 1 << 16;
 
 /**
  * Collects records with add(), then sortedBatches() (or sorted()) yields them in order
@@ -177,7 +182,11 @@ export class ExternalSorter<T> {
         return;
       }
       await this.spill();
-      const runs: RunCursor<T>[] = this.runs.map((f) => ({ lines: readLineBatches(f), batch: [], pos: 0 }));
+      const runs: RunCursor<T>[] = this.runs.map((f) => ({
+        lines: readLineBatches(f, RUN_CHUNK_BYTES),
+        batch: [],
+        pos: 0,
+      }));
       const refill = async (run: RunCursor<T>): Promise<boolean> => {
         const r = await run.lines.next();
         run.batch = r.done ? [] : r.value.map((l) => this.codec.decode(l));
