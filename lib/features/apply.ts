@@ -79,7 +79,7 @@ export async function checkSource(datasetsDir: string, r: ResolvedView, at: stri
       if (++n >= TIMESTAMP_SAMPLE_ROWS) break;
     }
   }
-  await csv.records.return(undefined);
+  await csv.close();
   return problems;
 }
 

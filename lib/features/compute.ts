@@ -7,6 +7,7 @@ import { parseTimestamp, TIMESTAMP_FORMATS } from './timestamps';
 import { cellValue, FeatureDataError, numericCell, openCsv, type Cell } from './csv-records';
 import { featureColumns, type FeatureDef, type ResolvedView } from './definition';
 import { ExternalSorter } from './external-sort';
+import { featureRowCodec } from './run-codec';
 
 /** One entity's features at one event time. */
 export interface FeatureRow {
@@ -32,7 +33,8 @@ export function entityKey(values: (string | undefined)[]): string | undefined {
 }
 
 export function compareKeyTime(a: { k: string; t: number }, b: { k: string; t: number }): number {
-  return a.k < b.k ? -1 : a.k > b.k ? 1 : a.t - b.t;
+  // Equality first: one string comparison for the common case of an entity's own rows.
+  return a.k === b.k ? a.t - b.t : a.k < b.k ? -1 : 1;
 }
 
 function rowValue(f: FeatureDef, cells: (string | undefined)[]): Cell {
@@ -121,57 +123,71 @@ export interface ComputeOptions {
 
 /** The view's feature rows, sorted by (entity, event time). */
 export async function* computeFeatureRows(r: ResolvedView, opts: ComputeOptions): AsyncGenerator<FeatureRow> {
+  for await (const batch of computeFeatureRowBatches(r, opts)) yield* batch;
+}
+
+/** computeFeatureRows a batch at a time (the join reads these: one await per batch, not per row). */
+export async function* computeFeatureRowBatches(r: ResolvedView, opts: ComputeOptions): AsyncGenerator<FeatureRow[]> {
   const { view, entity } = r;
   const label = `source ${view.source.path} of view '${view.name}'`;
   const csv = await openCsv(opts.file, label);
   const keyIdx = entity.keys.map((k) => csv.index(k, `entity '${entity.name}' key`));
   const tsIdx = csv.index(view.timestamp!, `view '${view.name}' timestamp`);
   const colIdx = view.features.map((f) => featureColumns(f).map((c) => csv.index(c, `feature '${f.name}'`)));
-  const sorter = new ExternalSorter<FeatureRow>(compareKeyTime, { tmpDir: opts.tmpDir, runSize: opts.runSize });
+  const sorter = new ExternalSorter<FeatureRow>(compareKeyTime, {
+    tmpDir: opts.tmpDir,
+    runSize: opts.runSize,
+    codec: featureRowCodec,
+  });
   const lookback = Math.max(0, ...view.features.map((f) => f.window ?? 0));
   const from = opts.start === undefined ? -Infinity : opts.start - lookback;
+  const width = view.features.length;
   let read = 0;
   try {
-    for await (const { fields, line } of csv.records) {
-      const k = entityKey(keyIdx.map((i) => fields[i]));
-      if (k === undefined)
-        throw new FeatureDataError(
-          `${label}, line ${line}: the entity key (${entity.keys.join(', ')}) is empty; every row needs its entity`
-        );
-      const t = parseTimestamp(fields[tsIdx] ?? '');
-      if (t === undefined)
-        throw new FeatureDataError(
-          `${label}, line ${line}: '${(fields[tsIdx] ?? '').slice(0, 40)}' in column '${view.timestamp}' is not a timestamp; ${TIMESTAMP_FORMATS}`
-        );
-      // Rows past the end, or older than the longest window before the start, never count.
-      if ((opts.end !== undefined && t >= opts.end) || t < from) continue;
-      await sorter.add({
-        k,
-        t,
-        v: view.features.map((f, j) =>
-          rowValue(
-            f,
+    for await (const batch of csv.batches) {
+      for (const { fields, line } of batch) {
+        const k = entityKey(keyIdx.map((i) => fields[i]));
+        if (k === undefined)
+          throw new FeatureDataError(
+            `${label}, line ${line}: the entity key (${entity.keys.join(', ')}) is empty; every row needs its entity`
+          );
+        const t = parseTimestamp(fields[tsIdx] ?? '');
+        if (t === undefined)
+          throw new FeatureDataError(
+            `${label}, line ${line}: '${(fields[tsIdx] ?? '').slice(0, 40)}' in column '${view.timestamp}' is not a timestamp; ${TIMESTAMP_FORMATS}`
+          );
+        // Rows past the end, or older than the longest window before the start, never count.
+        if ((opts.end !== undefined && t >= opts.end) || t < from) continue;
+        const v: Cell[] = new Array<Cell>(width);
+        for (let j = 0; j < width; j++)
+          v[j] = rowValue(
+            view.features[j],
             colIdx[j].map((i) => fields[i])
-          )
-        ),
-      });
-      if (++read % 100_000 === 0) opts.onProgress?.(read);
+          );
+        const spilling = sorter.add({ k, t, v });
+        if (spilling) await spilling;
+        if (++read % 100_000 === 0) opts.onProgress?.(read);
+      }
     }
     const windows = view.features.map((f) => (f.agg ? new Window(f.window!, f.agg) : undefined));
+    const windowed = windows.some((w) => w !== undefined);
     let current: string | undefined;
-    for await (const row of sorter.sorted()) {
-      if (row.k !== current) {
-        current = row.k;
-        for (const w of windows) w?.reset();
-      }
-      for (let j = 0; j < windows.length; j++) {
-        const w = windows[j];
-        if (w) row.v[j] = w.add(row.t, row.v[j] as number | null);
-      }
-      if (opts.start !== undefined && row.t < opts.start) continue;
-      yield row;
+    for await (const batch of sorter.sortedBatches()) {
+      if (windowed)
+        for (const row of batch) {
+          if (row.k !== current) {
+            current = row.k;
+            for (const w of windows) w?.reset();
+          }
+          for (let j = 0; j < windows.length; j++) {
+            const w = windows[j];
+            if (w) row.v[j] = w.add(row.t, row.v[j] as number | null);
+          }
+        }
+      yield opts.start === undefined ? batch : batch.filter((row) => row.t >= opts.start!);
     }
   } finally {
     await sorter.cleanup();
+    await csv.close();
   }
 }

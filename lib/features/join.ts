@@ -12,9 +12,10 @@ import { createWriteStream } from 'node:fs';
 import { csvField } from '../ml/dataset/csv';
 import { parseTimestamp, TIMESTAMP_FORMATS } from './timestamps';
 import { FeatureDataError, openCsv, type Cell } from './csv-records';
-import { compareKeyTime, computeFeatureRows, entityKey, type FeatureRow } from './compute';
+import { compareKeyTime, computeFeatureRowBatches, entityKey, type FeatureRow } from './compute';
 import type { ResolvedView } from './definition';
 import { closeStream, ExternalSorter, writeAll } from './external-sort';
+import { labelKeyCodec, matchCodec } from './run-codec';
 
 export interface JoinView extends ResolvedView {
   /** Absolute path of the view's source CSV. */
@@ -64,6 +65,37 @@ interface Match {
   v: Cell[] | null;
 }
 
+/** Reads a stream of batches one record at a time, awaiting only when a batch runs out. */
+class BatchCursor<T> {
+  private batch: T[] = [];
+  private pos = 0;
+  private done = false;
+  constructor(private readonly source: AsyncGenerator<T[]>) {}
+  /** The current record, or undefined at the end; call fill() first when `ready` is false. */
+  get ready(): boolean {
+    return this.done || this.pos < this.batch.length;
+  }
+  async fill(): Promise<void> {
+    while (!this.done && this.pos >= this.batch.length) {
+      const r = await this.source.next();
+      if (r.done) this.done = true;
+      else {
+        this.batch = r.value;
+        this.pos = 0;
+      }
+    }
+  }
+  get current(): T | undefined {
+    return this.pos < this.batch.length ? this.batch[this.pos] : undefined;
+  }
+  advance(): void {
+    this.pos++;
+  }
+  async close(): Promise<void> {
+    await this.source.return(undefined as never);
+  }
+}
+
 /** The view's matches for every label row, sorted by label row number. */
 async function joinView(
   view: JoinView,
@@ -72,49 +104,66 @@ async function joinView(
   const csv = await openCsv(opts.labels, opts.labelsName);
   const keyIdx = view.entity.keys.map((k) => csv.index(k, `entity '${view.entity.name}' key (view ${view.ref})`));
   const tsIdx = csv.index(opts.timestamp, 'dataset.features.timestamp');
-  const labels = new ExternalSorter<LabelKey>((a, b) => compareKeyTime(a, b) || a.i - b.i, {
+  const labels = new ExternalSorter<LabelKey>((x, y) => compareKeyTime(x, y) || x.i - y.i, {
     tmpDir: opts.tmpDir,
     runSize: opts.runSize,
+    codec: labelKeyCodec,
   });
-  const matches = new ExternalSorter<Match>((a, b) => a.i - b.i, { tmpDir: opts.tmpDir, runSize: opts.runSize });
+  const matches = new ExternalSorter<Match>((x, y) => x.i - y.i, {
+    tmpDir: opts.tmpDir,
+    runSize: opts.runSize,
+    codec: matchCodec,
+  });
   const stats: ViewJoinStats = { ref: view.ref, matched: 0, expired: 0, missing: 0 };
   try {
     let i = 0;
-    for await (const { fields, line } of csv.records) {
-      const k = entityKey(keyIdx.map((j) => fields[j])) ?? '';
-      const t = parseTimestamp(fields[tsIdx] ?? '');
-      if (t === undefined)
-        throw new FeatureDataError(
-          `${opts.labelsName}, line ${line}: '${(fields[tsIdx] ?? '').slice(0, 40)}' in column '${opts.timestamp}' is not a timestamp; ${TIMESTAMP_FORMATS}`
-        );
-      await labels.add({ k, t, i: i++ });
-    }
+    for await (const batch of csv.batches)
+      for (const { fields, line } of batch) {
+        const k = entityKey(keyIdx.map((j) => fields[j])) ?? '';
+        const t = parseTimestamp(fields[tsIdx] ?? '');
+        if (t === undefined)
+          throw new FeatureDataError(
+            `${opts.labelsName}, line ${line}: '${(fields[tsIdx] ?? '').slice(0, 40)}' in column '${opts.timestamp}' is not a timestamp; ${TIMESTAMP_FORMATS}`
+          );
+        const spilling = labels.add({ k, t, i: i++ });
+        if (spilling) await spilling;
+      }
     opts.onProgress?.(`labels sorted for ${view.ref}`, i);
-    const features = computeFeatureRows(view, { file: view.file, tmpDir: opts.tmpDir, runSize: opts.runSize });
-    let next = await features.next();
+    const features = new BatchCursor(
+      computeFeatureRowBatches(view, { file: view.file, tmpDir: opts.tmpDir, runSize: opts.runSize })
+    );
     let last: FeatureRow | undefined;
-    for await (const l of labels.sorted()) {
-      // Advance over every feature row at or before (entity, label time): the last one is the match.
-      while (!next.done && compareKeyTime(next.value, l) <= 0) {
-        last = next.value;
-        next = await features.next();
-      }
-      let v: Cell[] | null = null;
-      if (l.k === '' || !last || last.k !== l.k) stats.missing++;
-      else if (l.t - last.t > view.view.ttl) stats.expired++;
-      else {
-        v = last.v;
-        stats.matched++;
-      }
-      await matches.add({ i: l.i, v });
+    try {
+      for await (const batch of labels.sortedBatches())
+        for (const l of batch) {
+          // Advance over every feature row at or before (entity, label time): the last one is the match.
+          for (;;) {
+            if (!features.ready) await features.fill();
+            const f = features.current;
+            if (f === undefined || compareKeyTime(f, l) > 0) break;
+            last = f;
+            features.advance();
+          }
+          let v: Cell[] | null = null;
+          if (l.k === '' || !last || last.k !== l.k) stats.missing++;
+          else if (l.t - last.t > view.view.ttl) stats.expired++;
+          else {
+            v = last.v;
+            stats.matched++;
+          }
+          const spilling = matches.add({ i: l.i, v });
+          if (spilling) await spilling;
+        }
+    } finally {
+      await features.close();
     }
-    await features.return(undefined);
     return { sorted: matches, stats };
   } catch (err) {
     await matches.cleanup();
     throw err;
   } finally {
     await labels.cleanup();
+    await csv.close();
   }
 }
 
@@ -145,37 +194,44 @@ function cellText(v: Cell): string {
  */
 export async function pointInTimeJoin(opts: JoinOptions): Promise<JoinResult> {
   const head = await openCsv(opts.labels, opts.labelsName);
-  await head.records.return(undefined);
+  await head.close();
   const dropped = new Set([opts.timestamp, ...opts.views.flatMap((v) => v.entity.keys)]);
   const kept = head.header.map((h, i) => ({ h, i })).filter((c) => !dropped.has(c.h));
   const featureNames = featureColumnNames(opts.views, head.header);
   const joined: { sorted: ExternalSorter<Match>; stats: ViewJoinStats }[] = [];
   try {
     for (const view of opts.views) joined.push(await joinView(view, opts));
-    const streams = joined.map((j) => j.sorted.sorted());
+    const streams = joined.map((j) => new BatchCursor(j.sorted.sortedBatches()));
     const csv = await openCsv(opts.labels, opts.labelsName);
     const out = createWriteStream(opts.out);
     const columns = [...kept.map((c) => c.h), ...featureNames];
     let chunk = columns.map(csvField).join(',') + '\n';
     let rows = 0;
-    for await (const { fields } of csv.records) {
-      const parts = kept.map((c) => csvField(fields[c.i] ?? ''));
-      for (let j = 0; j < streams.length; j++) {
-        const m = await streams[j].next();
-        if (m.done || m.value.i !== rows) throw new Error(`join of ${opts.views[j].ref} lost label row ${rows}`);
-        const width = opts.views[j].view.features.length;
-        for (let f = 0; f < width; f++) parts.push(m.value.v ? cellText(m.value.v[f]) : '');
-      }
-      chunk += parts.join(',') + '\n';
-      if (chunk.length > 1 << 20) {
-        await writeAll(out, chunk);
-        chunk = '';
-      }
-      if (++rows % 100_000 === 0) opts.onProgress?.('written', rows);
+    try {
+      for await (const batch of csv.batches)
+        for (const { fields } of batch) {
+          const parts = kept.map((c) => csvField(fields[c.i] ?? ''));
+          for (let j = 0; j < streams.length; j++) {
+            if (!streams[j].ready) await streams[j].fill();
+            const m = streams[j].current;
+            if (m === undefined || m.i !== rows) throw new Error(`join of ${opts.views[j].ref} lost label row ${rows}`);
+            streams[j].advance();
+            const width = opts.views[j].view.features.length;
+            for (let f = 0; f < width; f++) parts.push(m.v ? cellText(m.v[f]) : '');
+          }
+          chunk += parts.join(',') + '\n';
+          if (chunk.length > 1 << 20) {
+            await writeAll(out, chunk);
+            chunk = '';
+          }
+          if (++rows % 100_000 === 0) opts.onProgress?.('written', rows);
+        }
+      await writeAll(out, chunk);
+      await closeStream(out);
+    } finally {
+      for (const s of streams) await s.close();
+      await csv.close();
     }
-    await writeAll(out, chunk);
-    await closeStream(out);
-    for (const s of streams) await s.return(undefined);
     return { rows, columns, views: joined.map((j) => j.stats) };
   } finally {
     for (const j of joined) await j.sorted.cleanup();
