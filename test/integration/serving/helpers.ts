@@ -242,15 +242,23 @@ export async function servingEnv(
 /**
  * A load generator: one-row requests of `frame` from ever new callers (a sticky split sends each
  * to its version), `concurrency` at a time, until stopped; counts the answers by "version:status".
+ * `url` may be a function, read per request, to follow a server restarted on another port.
  */
-export function loadGenerator(url: string, model: string, token: string, frame: Frame, concurrency = 4) {
+export function loadGenerator(
+  url: string | (() => string),
+  model: string,
+  token: string,
+  frame: Frame,
+  concurrency = 4
+) {
+  const target = typeof url === 'string' ? () => url : url;
   const seen: Record<string, number> = {};
   let stopped = false;
   let n = 0;
   const worker = async () => {
     while (!stopped) {
       const row = n++ % frame.length;
-      const res = await fetch(`${url}/v2/models/${model}/infer`, {
+      const res = await fetch(`${target()}/v2/models/${model}/infer`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${token}`,
@@ -259,7 +267,10 @@ export function loadGenerator(url: string, model: string, token: string, frame: 
         },
         body: JSON.stringify(penguinsRequest(frame, row, row + 1)),
       }).catch(() => null);
-      if (!res) continue;
+      if (!res) {
+        await new Promise((r) => setTimeout(r, 50)); // the server is down: do not spin
+        continue;
+      }
       await res.arrayBuffer();
       const key = `${res.headers.get('x-model-version') ?? '?'}:${res.status}`;
       seen[key] = (seen[key] ?? 0) + 1;
