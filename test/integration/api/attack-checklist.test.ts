@@ -152,9 +152,17 @@ describe('2. object-level authorisation (no teams exist: ownership is per subjec
 });
 
 describe('3. unauthenticated routes', () => {
-  it('only /healthz, /readyz and the sign-in page (and sign-out) are public; every other route answers 401 without a token', async () => {
+  it('only /healthz, /readyz, the sign-in page (and sign-out) and the signed git webhook take no token; every other route answers 401 without one', async () => {
     const open = api.app.routes.filter((r) => r.permission === null).map((r) => `${r.method.toUpperCase()} ${r.path}`);
-    expect(open.sort()).toEqual(['DELETE /v1/session', 'GET /healthz', 'GET /readyz', 'GET /v1/session']);
+    expect(open.sort()).toEqual([
+      'DELETE /v1/session',
+      'GET /healthz',
+      'GET /readyz',
+      'GET /v1/session',
+      'POST /v1/hooks/git',
+    ]);
+    // The webhook is authenticated by its delivery's signature instead: unsigned, it is a 401.
+    expectProblem(await call(api, 'POST', '/v1/hooks/git', { token: null, body: { ref: 'refs/heads/main' } }), 401);
     for (const r of api.app.routes.filter((x) => x.permission !== null)) {
       const p = r.path
         .replace(':id', 'x1')
