@@ -17,7 +17,7 @@ import {
   getDeployment,
   recordDeploymentDecision,
   updateDeployment,
-  type DecisionKind,
+  type DeploymentDecisionDoc,
   type DeploymentPatch,
 } from '../lib/store/deployment-records';
 import type { TrafficSplitDoc } from '../lib/store/deployments';
@@ -84,19 +84,11 @@ export interface GateInput extends RolloutRef {
 
 export type GateEvaluation = GateDecision & { window: { since: number; until: number } };
 
-export interface RecordInput {
-  deploymentId: string;
+/** A decision as the workflow hands it over (the stored document less its id and time), and the record change it makes. */
+export type RecordInput = Omit<DeploymentDecisionDoc, '_id' | 'at'> & {
   model: string;
-  seq: number;
-  kind: DecisionKind;
-  outcome: string;
-  by: string;
-  reason: string | null;
-  step: number | null;
-  weight: number | null;
-  metrics?: GateDecision;
   patch?: Omit<DeploymentPatch, 'endedAt' | 'lastGate'> & { ended?: boolean };
-}
+};
 
 const refused = (message: string, type: string = FAILURE.DeploymentError) =>
   ApplicationFailure.create({ message, type, nonRetryable: true });

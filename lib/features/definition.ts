@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../crypto/canonical-json';
 import { datasetPathProblem } from '../ml/dataset/paths';
 import { formatDuration, parseDuration } from '../spec/duration';
+import { datasetPath } from '../spec/dataset-path';
 
 export const FEATURE_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const NAME_HINT = 'letters, digits and _ (at most 64, starting with a letter)';
@@ -99,16 +100,10 @@ export const viewSchema = z
     description: z.string().max(1_000).optional(),
     source: z
       .object({
-        path: z
-          .string()
-          .min(1)
-          .max(500)
-          .superRefine((p, ctx) => {
-            const problem = datasetPathProblem(p);
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-            else if (!p.toLowerCase().endsWith('.csv'))
-              ctx.addIssue({ code: 'custom', message: 'a feature source is a .csv file with a header' });
-          }),
+        path: datasetPath.superRefine((p, ctx) => {
+          if (!datasetPathProblem(p) && !p.toLowerCase().endsWith('.csv'))
+            ctx.addIssue({ code: 'custom', message: 'a feature source is a .csv file with a header' });
+        }),
       })
       .strict(),
     /** The event-time column of the source. */

@@ -6,7 +6,7 @@
 // docs/run-spec.md documents every field; keep the two in step.
 import { z } from 'zod';
 import { VIEW_REF_RE } from '../features/definition';
-import { datasetPathProblem } from '../ml/dataset/paths';
+import { datasetPath } from './dataset-path';
 import { REGION_HINT, REGION_RE } from '../temporal/queues';
 import { deploySchema } from './deploy';
 import { durationField } from './duration-field';
@@ -23,15 +23,7 @@ const bundledDataset = z
   .strict();
 const fileDataset = z
   .object({
-    path: z
-      .string()
-      .min(1)
-      .max(500)
-      .superRefine((p, ctx) => {
-        // The same literal-relative-path rule the API edge and ingest apply (docs/security.md).
-        const problem = datasetPathProblem(p);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+    path: datasetPath,
     format: z.enum(['csv', 'jsonl']).optional(),
   })
   .strict();
@@ -58,14 +50,7 @@ const featuresDataset = z
     features: z
       .object({
         /** Label (entity) CSV under the datasets root: entity keys, the label time, the target. */
-        entities: z
-          .string()
-          .min(1)
-          .max(500)
-          .superRefine((p, ctx) => {
-            const problem = datasetPathProblem(p);
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-          }),
+        entities: datasetPath,
         /** The label-time column: features are joined as of this time. */
         timestamp: columnName,
         /** Views as "name@vN" (a version), "name@<hash>" or "name" (the latest at the run's start). */
