@@ -42,7 +42,7 @@ describe('pipeline: replay', () => {
 
   it('has a committed history through every patched() branch of the workflow code', () => {
     // A new patch without a history recorded through it would leave its replay unchecked.
-    const source = readdirSync(WORKFLOWS)
+    const source = readdirSync(WORKFLOWS, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
       .map((f) => readFileSync(path.join(WORKFLOWS, f), 'utf8'))
       .join('\n');
