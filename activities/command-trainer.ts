@@ -9,14 +9,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CONFIG_VARS } from '../lib/config';
 import { leaseDevice } from '../lib/hardware/device-pool';
 import { decodeFrame } from '../lib/ml/dataset';
-import { assertOnnxModel, ModelFormatError } from '../lib/ml/model-format';
+import { assertOnnxModel, ModelFormatError, onnxInitializerElements } from '../lib/ml/model-format';
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
-import { CommandTrainerError, metricsOf, runCommand } from '../lib/trainers/command';
+import { CommandTrainerError, epochOf, finalMetrics, metricsOf, runCommand } from '../lib/trainers/command';
 import { frameToCsv, packFolder, unpackFolder } from '../lib/trainers/files';
 import { cancellationSignal, currentAttempt, heartbeat, tracked, type ActivityDeps } from './common';
-import type { Feature, Task } from './types';
+import type { Feature, Task, TrainResult } from './types';
 import { FAILURE } from '../lib/workflow-safe/failures';
 
 export interface CommandTrainInput {
@@ -33,8 +33,11 @@ export interface CommandTrainInput {
   extra?: Record<string, unknown>;
 }
 
-export interface CommandTrainResult {
-  onnx: ArtifactRef;
+/**
+ * A TrainResult from what the process printed and wrote (epochs and losses it did not print are
+ * null; parameterCount comes from its model.onnx), plus the command trainer's own facts.
+ */
+export interface CommandTrainResult extends TrainResult {
   /** The last value of each metric the process printed. */
   metrics: Record<string, number>;
   metricLines: number;
@@ -126,6 +129,7 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
 
             const last: Record<string, number> = {};
             let lines = 0;
+            let epochsRun: number | null = null;
             let checkpointEpoch = saved?.epoch ?? 0;
             await runCommand({
               command: input.trainer.command,
@@ -176,6 +180,8 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
                 if (!m) return;
                 lines++;
                 Object.assign(last, m.values);
+                const epoch = epochOf(obj);
+                if (epoch !== null) epochsRun = Math.max(epochsRun ?? 0, epoch);
                 progress.metricLines = lines;
                 progress.last = m.values;
                 heartbeat(progress);
@@ -213,7 +219,13 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
             }
             const ref = await putArtifact(deps.store, onnx, MEDIA.onnx, { kind: 'onnx', runId: input.runId });
             return {
+              model: ref,
               onnx: ref,
+              epochsRun,
+              resumedFromEpoch: resumed ? (saved?.epoch ?? 0) : 0,
+              bestEpoch: null,
+              parameterCount: onnxInitializerElements(onnx),
+              final: finalMetrics(last),
               metrics: last,
               metricLines: lines,
               attempt,

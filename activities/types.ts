@@ -57,17 +57,27 @@ export interface TrainInput extends RunRef {
   datasetSha256: string;
 }
 
+/**
+ * What every trainer hands on (the train activity, and the distributed-training, command-training
+ * and search children alike). A value the trainer cannot know is null, never a stand-in number:
+ * a command trainer (docs/trainers.md) reports only what its process printed.
+ */
 export interface TrainResult {
-  /** The trained model in the trainer's own format (for re-export). */
+  /** The trained model in the trainer's own format (for re-export); a command trainer's is its ONNX. */
   model: ArtifactRef;
   /** Float ONNX export with preprocessing inside. */
   onnx: ArtifactRef;
-  epochsRun: number;
+  /** Epochs trained; null when a command trainer's metric lines name no `epoch` or `round`. */
+  epochsRun: number | null;
+  /** The epoch this attempt resumed from (0 = from scratch). */
   resumedFromEpoch: number;
-  bestEpoch: number;
+  /** The epoch whose weights were kept; null when the trainer does not say (command trainers). */
+  bestEpoch: number | null;
+  /** Values in the model's weights (for a command trainer: the ONNX graph's initializers). */
   parameterCount: number;
   classes?: string[];
-  final: { trainLoss: number; valLoss: number; valMetric: number } | null;
+  /** The last epoch's losses and validation metric; a value the trainer did not report is null. */
+  final: { trainLoss: number | null; valLoss: number | null; valMetric: number | null } | null;
   attempt: number;
 }
 

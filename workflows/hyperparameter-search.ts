@@ -6,7 +6,6 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ControlActivities, GpuActivities } from '../activities';
-import type { CommandTrainResult } from '../activities/command-trainer';
 import type { Feature, RunSpec, Task, TrainResult } from '../activities/types';
 import type { ArtifactRef } from '../lib/store/artifacts';
 import { applyTrial, bestTrial, planTrials, type Trial, type TrialOutcome } from '../lib/trainers/search';
@@ -36,6 +35,7 @@ export interface TrialResult extends TrialOutcome {
   runId: string;
   /** ONNX model of the trial (succeeded trials). */
   onnx: ArtifactRef | null;
+  /** What the trial's trainer handed on, whichever trainer it was (null: the trial failed). */
   train: TrainResult | null;
 }
 
@@ -45,9 +45,10 @@ export interface SearchResult {
   failed: number;
 }
 
-function metricOf(values: Record<string, number>): number | null {
-  if (Number.isFinite(values.valMetric)) return values.valMetric;
-  if (Number.isFinite(values.valLoss)) return -values.valLoss;
+/** The trial's score: its validation metric (higher is better), else minus its validation loss. */
+function metricOf(final: TrainResult['final']): number | null {
+  if (Number.isFinite(final?.valMetric)) return final!.valMetric;
+  if (Number.isFinite(final?.valLoss)) return -final!.valLoss!;
   return null;
 }
 
@@ -58,7 +59,7 @@ export async function searchTrial(input: TrialInput): Promise<TrialResult> {
   const o = input.options ?? {};
   const base = { index: input.index, values: input.values, runId };
   if (trainer.type === 'command') {
-    const r: CommandTrainResult = await executeChild(commandTraining, {
+    const t: TrainResult = await executeChild(commandTraining, {
       workflowId: `${runId}-command`,
       args: [
         {
@@ -76,7 +77,7 @@ export async function searchTrial(input: TrialInput): Promise<TrialResult> {
         },
       ],
     });
-    return { ...base, status: 'succeeded', metric: metricOf(r.metrics), onnx: r.onnx, train: null };
+    return { ...base, status: 'succeeded', metric: metricOf(t.final), onnx: t.onnx, train: t };
   }
   const trainInput = {
     runId,
@@ -101,8 +102,7 @@ export async function searchTrial(input: TrialInput): Promise<TrialResult> {
     });
     t = await gpu.train(trainInput);
   }
-  const metric = t.final ? (Number.isFinite(t.final.valMetric) ? t.final.valMetric : -t.final.valLoss) : null;
-  return { ...base, status: 'succeeded', metric, onnx: t.onnx, train: t };
+  return { ...base, status: 'succeeded', metric: metricOf(t.final), onnx: t.onnx, train: t };
 }
 
 function rootMessage(err: unknown): string {

@@ -109,7 +109,7 @@ const GRAPH = { node: 1, initializer: 5, sparseInitializer: 15 };
 const NODE = { attribute: 5 };
 const ATTRIBUTE = { t: 5, g: 6, tensors: 10, graphs: 11, sparseTensor: 22, sparseTensors: 23 };
 const SPARSE = { values: 1, indices: 2 };
-const TENSOR = { dataLocation: 13, externalData: 14 };
+const TENSOR = { dims: 1, dataLocation: 13, externalData: 14 };
 const FUNCTION = { node: 7 };
 const EXTERNAL = 1;
 
@@ -206,4 +206,33 @@ export function assertOnnxModel(bytes: Uint8Array, what = 'the model'): void {
     }
     throw new ModelFormatError(`${what} is not a valid ONNX model (${why}). ${FIX}`, 'unknown');
   }
+}
+
+/**
+ * How many values the main graph's initializers hold: for an ONNX model a trainer wrote, its
+ * parameter count (weights and biases, plus any constants stored as initializers). Call it on
+ * bytes assertOnnxModel has accepted.
+ */
+export function onnxInitializerElements(bytes: Uint8Array): number {
+  const model = new Reader(bytes, 0, bytes.length);
+  let total = 0;
+  for (let f = model.next(); f; f = model.next()) {
+    if (f.field !== MODEL.graph || f.wire !== 2) continue;
+    for (const t of lenFields(bytes, f.start, f.end, [GRAPH.initializer]))
+      total += tensorElements(bytes, t.start, t.end);
+  }
+  return total;
+}
+
+/** The product of a TensorProto's dims (field 1, packed or not; no dims = a scalar). */
+function tensorElements(b: Uint8Array, start: number, end: number): number {
+  const dims: number[] = [];
+  const r = new Reader(b, start, end);
+  for (let f = r.next(); f; f = r.next()) {
+    if (f.field !== TENSOR.dims) continue;
+    if (f.wire === 0) dims.push(f.value!);
+    else if (f.wire === 2)
+      for (const packed = new Reader(b, f.start, f.end); packed.pos < packed.end;) dims.push(packed.varint());
+  }
+  return dims.reduce((n, d) => n * d, 1);
 }

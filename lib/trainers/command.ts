@@ -110,6 +110,23 @@ export function metricsOf(
   return Object.keys(values).length ? { step, values } : null;
 }
 
+/** The epoch a metrics line names (its `epoch` or `round` field), or null (a `step` is not an epoch). */
+export function epochOf(obj: Record<string, unknown>): number | null {
+  for (const k of ['epoch', 'round']) {
+    const v = obj[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  }
+  return null;
+}
+
+/** The losses and validation metric among a process's last metric values; null where it printed none. */
+export function finalMetrics(
+  last: Record<string, number>
+): { trainLoss: number | null; valLoss: number | null; valMetric: number | null } | null {
+  const [trainLoss, valLoss, valMetric] = (['trainLoss', 'valLoss', 'valMetric'] as const).map((k) => last[k] ?? null);
+  return trainLoss === null && valLoss === null && valMetric === null ? null : { trainLoss, valLoss, valMetric };
+}
+
 /**
  * A few lines of Node that lead the trainer's process group: they start the trainer in the group,
  * pass its exit code (or signal) on, and SIGKILL the whole group when their stdin (a pipe from the

@@ -1,8 +1,9 @@
 // The train stage: the built-in single-worker trainer as one GPU activity, or a fleet child
 // workflow (issue 6) for hyperparameter search, data-parallel training (trainer.workers > 1) and
 // the command trainer. Specs without them take the activity path, so existing histories replay
-// unchanged.
-import { executeChild } from '@temporalio/workflow';
+// unchanged. Every path hands on the TrainResult its trainer computed, nothing made up here.
+import { ApplicationFailure, executeChild } from '@temporalio/workflow';
+import { FAILURE } from '../../lib/workflow-safe/failures';
 import type { TrainInput, TrainResult } from '../../activities/types';
 import { commandTraining } from '../command-training';
 import { distributedTraining } from '../distributed-training';
@@ -32,21 +33,16 @@ async function trainAsChild(input: PipelineInput, t: TrainInput): Promise<TrainR
       workflowId: `${runId}-search`,
       args: [{ ...t, queues: { control: input.queues.control, gpu: input.queues.gpu }, options }],
     });
-    const best = r.best;
-    if (best.train) return best.train;
-    return {
-      model: best.onnx!,
-      onnx: best.onnx!,
-      epochsRun: 0,
-      resumedFromEpoch: 0,
-      bestEpoch: 0,
-      parameterCount: 0,
-      final: best.metric === null ? null : { trainLoss: NaN, valLoss: NaN, valMetric: best.metric },
-      attempt: 1,
-    };
+    // A search succeeds only with a succeeded best trial, and every succeeded trial has its TrainResult.
+    if (!r.best.train)
+      throw ApplicationFailure.nonRetryable(
+        `the best search trial ${r.best.runId} handed on no TrainResult (it ran before trials did); run the search again`,
+        FAILURE.SearchFailed
+      );
+    return r.best.train;
   }
   if (trainer.type === 'command') {
-    const r = await executeChild(commandTraining, {
+    return executeChild(commandTraining, {
       workflowId: `${runId}-train`,
       args: [
         {
@@ -63,20 +59,6 @@ async function trainAsChild(input: PipelineInput, t: TrainInput): Promise<TrainR
         },
       ],
     });
-    const m = r.metrics;
-    return {
-      model: r.onnx,
-      onnx: r.onnx,
-      epochsRun: r.metricLines,
-      resumedFromEpoch: 0,
-      bestEpoch: r.metricLines,
-      parameterCount: 0,
-      final:
-        m.valMetric !== undefined || m.valLoss !== undefined
-          ? { trainLoss: m.trainLoss ?? NaN, valLoss: m.valLoss ?? NaN, valMetric: m.valMetric ?? NaN }
-          : null,
-      attempt: r.attempt,
-    };
   }
   return executeChild(distributedTraining, {
     workflowId: `${runId}-train`,

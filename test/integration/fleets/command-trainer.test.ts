@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CommandTrainResult } from '../../../activities/command-trainer';
 import type { Config } from '../../../lib/config';
 import type { Store } from '../../../lib/store/db';
 import { getRunMetrics } from '../../../lib/store/metrics';
@@ -43,13 +44,19 @@ async function start(params: Record<string, unknown>, withData = true, timeout =
 
 test('metrics printed by the process are recorded as the run metrics, and model.onnx is stored', async () => {
   const { runId, handle } = await start({ epochs: 4, learningRate: 0.5 });
-  const result = (await handle.result()) as {
-    onnx: { sha256: string };
-    metricLines: number;
-    metrics: Record<string, number>;
-  };
+  const result = (await handle.result()) as CommandTrainResult;
   expect(result.metricLines).toBe(4);
   expect(result.onnx.sha256).toMatch(/^[0-9a-f]{64}$/);
+  // A complete TrainResult from what the process printed and wrote; what it never said is null.
+  expect(result).toMatchObject({
+    model: result.onnx,
+    epochsRun: 4,
+    resumedFromEpoch: 0,
+    bestEpoch: null,
+    parameterCount: 6, // the fixture's model.onnx holds one 2x3 initializer
+    final: { trainLoss: null, valLoss: null, valMetric: result.metrics.valMetric },
+    attempt: 1,
+  });
   const points = await getRunMetrics(store, runId, 'train');
   expect(points.map((p) => p.step)).toEqual([1, 2, 3, 4]);
   expect(points[3].values.loss).toBeCloseTo(1 / (1 + 4 * 0.5), 6);
@@ -76,9 +83,11 @@ test(`exit ${EXIT_BAD_INPUT} (bad input) fails at once, not retried, with the st
 test('a crash is retried; the next attempt resumes from the checkpoint folder', async () => {
   const attemptsFile = path.join(tmp, `attempts-${randomUUID()}`);
   const { runId, handle } = await start({ epochs: 3, failAttempts: 1, crashAfterEpoch: 2, attemptsFile });
-  const result = (await handle.result()) as { attempt: number; resumedFromCheckpoint: boolean };
+  const result = (await handle.result()) as CommandTrainResult;
   expect(result.attempt).toBe(2);
   expect(result.resumedFromCheckpoint).toBe(true);
+  expect(result.resumedFromEpoch).toBe(2);
+  expect(result.epochsRun).toBe(3);
   expect(readFileSync(attemptsFile, 'utf8').trim().split('\n')).toEqual(['1', '2']);
   const points = await getRunMetrics(store, runId, 'train');
   expect(points.map((p) => [p.step, p.attempt])).toEqual([

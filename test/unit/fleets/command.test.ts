@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CommandTrainerError,
+  epochOf,
   EXIT_BAD_INPUT,
+  finalMetrics,
   metricsOf,
   parseJsonLine,
   runCommand,
@@ -26,6 +28,19 @@ describe('command trainer contract', () => {
     expect(metricsOf({ loss: 0.5 }, 9)).toEqual({ step: 9, values: { loss: 0.5 } });
     expect(metricsOf({ event: 'checkpoint', epoch: 1 }, 1)).toBeNull();
     expect(metricsOf({ epoch: 3 }, 1)).toBeNull();
+  });
+
+  it('reads the epoch and the final losses from metric lines, null where the process printed none', () => {
+    expect(epochOf({ epoch: 2.7, loss: 1 })).toBe(2);
+    expect(epochOf({ round: 4 })).toBe(4);
+    expect(epochOf({ step: 100, loss: 1 })).toBeNull();
+    expect(finalMetrics({ valMetric: 0.9, loss: 0.1 })).toEqual({ trainLoss: null, valLoss: null, valMetric: 0.9 });
+    expect(finalMetrics({ trainLoss: 0.2, valLoss: 0.3, valMetric: 0.8 })).toEqual({
+      trainLoss: 0.2,
+      valLoss: 0.3,
+      valMetric: 0.8,
+    });
+    expect(finalMetrics({ loss: 0.1 })).toBeNull();
   });
 
   it('writes frames as CSV with quoting and empty missing values', () => {
