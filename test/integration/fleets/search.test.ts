@@ -67,7 +67,7 @@ test('failed trials are tolerated; the best trial by validation metric wins; eve
   expect(result.best.values).toEqual({ 'params.learningRate': 1, 'params.mode': 'ok' });
   expect(result.best.onnx?.sha256).toMatch(/^[0-9a-f]{64}$/);
   // Command-trainer trials hand on their trainer's own TrainResult, which the pipeline registers as is.
-  expect(result.best.train).toMatchObject({ onnx: result.best.onnx, epochsRun: 3, parameterCount: 6, bestEpoch: null });
+  expect(result.best.train).toMatchObject({ onnx: result.best.onnx, epochsRun: 2, parameterCount: 6, bestEpoch: null });
   expect(result.best.metric).toBe(result.best.train?.final?.valMetric);
   for (const t of result.trials.filter((t) => t.status === 'failed')) expect(t.error).toMatch(/bad input/);
   const points = await getRunMetrics(store, runId, 'search');
