@@ -13,6 +13,7 @@ import { assertOnnxModel, ModelFormatError, onnxInitializerElements } from '../l
 import { MEDIA, putArtifact, readArtifact, type ArtifactRef } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
+import { updateRun } from '../lib/store/runs';
 import { CommandTrainerError, epochOf, finalMetrics, metricsOf, runCommand } from '../lib/trainers/command';
 import { frameToCsv, packFolder, unpackFolder } from '../lib/trainers/files';
 import { cancellationSignal, currentAttempt, heartbeat, tracked, type ActivityDeps } from './common';
@@ -218,12 +219,12 @@ export function createCommandTrainerActivities(deps: ActivityDeps) {
               });
             }
             const ref = await putArtifact(deps.store, onnx, MEDIA.onnx, { kind: 'onnx', runId: input.runId });
+            const training = { epochsRun, resumedFromEpoch: resumed ? (saved?.epoch ?? 0) : 0, bestEpoch: null };
+            await updateRun(deps.store, input.runId, { training });
             return {
               model: ref,
               onnx: ref,
-              epochsRun,
-              resumedFromEpoch: resumed ? (saved?.epoch ?? 0) : 0,
-              bestEpoch: null,
+              ...training,
               parameterCount: onnxInitializerElements(onnx),
               final: finalMetrics(last),
               metrics: last,

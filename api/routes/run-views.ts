@@ -104,10 +104,11 @@ export const runDetailSchema = runSummarySchema.extend({
   promotion: passThrough('Alias moves the run made').optional(),
   training: z
     .object({
-      epochsRun: z.number().int().optional(),
+      epochsRun: z.number().int().nullable().optional(),
       resumedFromEpoch: z.number().int().optional(),
-      bestEpoch: z.number().int().optional(),
+      bestEpoch: z.number().int().nullable().optional(),
     })
+    .describe('Training summary; epochsRun and bestEpoch are null when a command trainer did not report them')
     .optional(),
   error: failure.nullable().optional(),
   live: liveSchema

@@ -47,7 +47,8 @@ export interface RunDoc {
   pendingApproval?: { version: number; deadline: Date } | null;
   optimisation?: Record<string, unknown>;
   promotion?: Record<string, unknown>;
-  training?: { epochsRun?: number; resumedFromEpoch?: number; bestEpoch?: number };
+  /** The trainer's summary; null where it cannot know (a command trainer; activities/types.ts TrainResult). */
+  training?: { epochsRun?: number | null; resumedFromEpoch?: number; bestEpoch?: number | null };
   error?: { message: string; type?: string; stage?: string } | null;
   /** Who started the run (set by the API). */
   createdBy?: string;
