@@ -27,7 +27,8 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const dash = argv.indexOf('--');
-  if (dash < 0 || dash === argv.length - 1) throw new Error('give the benchmark after --, e.g. -- bench/ml/mlp-flops.ts');
+  if (dash < 0 || dash === argv.length - 1)
+    throw new Error('give the benchmark after --, e.g. -- bench/ml/mlp-flops.ts');
   const own = argv.slice(0, dash);
   const value = (name: string) => {
     const i = own.indexOf(`--${name}`);
@@ -66,7 +67,8 @@ function runOnce(tree: string, bench: string[]): { values: unknown; seconds: num
   const load1 = os.loadavg()[0];
   const t0 = performance.now();
   const r = spawnSync('npx', ['tsx', ...bench], { cwd: tree, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`${bench.join(' ')} failed in ${tree} (status ${r.status}):\n${r.stderr.slice(-3000)}`);
+  if (r.status !== 0)
+    throw new Error(`${bench.join(' ')} failed in ${tree} (status ${r.status}):\n${r.stderr.slice(-3000)}`);
   return { values: firstJson(r.stdout), seconds: (performance.now() - t0) / 1000, load1 };
 }
 
@@ -112,7 +114,9 @@ function main(): void {
   console.log(json);
   if (o.out) writeFileSync(o.out, `${json}\n`);
   const f = (x: number) => x.toPrecision(4).padStart(10);
-  console.log('\nmetric                                   before (median)  after (median)  after/before median [min..max]');
+  console.log(
+    '\nmetric                                   before (median)  after (median)  after/before median [min..max]'
+  );
   for (const m of metrics) {
     console.log(
       `${m.metric.padEnd(40)} ${f(median(m.before))}       ${f(median(m.after))}      ` +

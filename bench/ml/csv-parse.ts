@@ -129,7 +129,9 @@ async function main(): Promise<void> {
   const json = JSON.stringify(summary, null, 2);
   console.log(json);
   if (outIndex >= 0) writeFileSync(process.argv[outIndex + 1], `${json}\n`);
-  console.log('\nfile     MB    records     ours rec/s   csv-parse rec/s   ours MB/s  csv-parse MB/s  ours / csv-parse');
+  console.log(
+    '\nfile     MB    records     ours rec/s   csv-parse rec/s   ours MB/s  csv-parse MB/s  ours / csv-parse'
+  );
   for (const r of results) {
     console.log(
       `${r.file.padEnd(8)} ${(r.bytes / 1e6).toFixed(0).padStart(3)} ${String(r.records).padStart(10)} ` +
@@ -137,7 +139,9 @@ async function main(): Promise<void> {
         `${r.oursMBps.toFixed(1).padStart(11)} ${r.csvParseMBps.toFixed(1).padStart(15)} ${r.oursOverCsvParse.toFixed(2).padStart(17)}x`
     );
   }
-  console.log(`load average ${summary.loadAverage.map((x) => x.toFixed(1)).join(' ')} on ${summary.machine.cpus} cores`);
+  console.log(
+    `load average ${summary.loadAverage.map((x) => x.toFixed(1)).join(' ')} on ${summary.machine.cpus} cores`
+  );
 }
 
 main().catch((err) => {

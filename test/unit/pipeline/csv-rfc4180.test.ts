@@ -19,60 +19,183 @@ interface Case {
 }
 
 const corpus: Case[] = [
-  { name: 'plain fields, LF', text: 'a,b\n1,2\n', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'CRLF line ends', text: 'a,b\r\n1,2\r\n', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'CRLF and LF mixed', text: 'a,b\r\n1,2\n3,4\r\n', records: [['a', 'b'], ['1', '2'], ['3', '4']], lines: [1, 2, 3] },
-  { name: 'no trailing newline', text: 'a,b\n1,2', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'no trailing newline after CRLF rows', text: 'a,b\r\n1,2', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'quoted fields', text: '"a","b"\n"1","2"\n', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'delimiter inside quotes', text: 'a,b\n"x,y",2\n', records: [['a', 'b'], ['x,y', '2']], lines: [1, 2] },
+  {
+    name: 'plain fields, LF',
+    text: 'a,b\n1,2\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'CRLF line ends',
+    text: 'a,b\r\n1,2\r\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'CRLF and LF mixed',
+    text: 'a,b\r\n1,2\n3,4\r\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ],
+    lines: [1, 2, 3],
+  },
+  {
+    name: 'no trailing newline',
+    text: 'a,b\n1,2',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'no trailing newline after CRLF rows',
+    text: 'a,b\r\n1,2',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'quoted fields',
+    text: '"a","b"\n"1","2"\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'delimiter inside quotes',
+    text: 'a,b\n"x,y",2\n',
+    records: [
+      ['a', 'b'],
+      ['x,y', '2'],
+    ],
+    lines: [1, 2],
+  },
   {
     name: 'escaped quotes',
     text: 'a,b\n"he said ""hi""",2\n',
-    records: [['a', 'b'], ['he said "hi"', '2']],
+    records: [
+      ['a', 'b'],
+      ['he said "hi"', '2'],
+    ],
     lines: [1, 2],
   },
   {
     name: 'LF inside quotes',
     text: 'a,b\n"multi\nline",2\n3,4\n',
-    records: [['a', 'b'], ['multi\nline', '2'], ['3', '4']],
+    records: [
+      ['a', 'b'],
+      ['multi\nline', '2'],
+      ['3', '4'],
+    ],
     lines: [1, 2, 4],
   },
   {
     name: 'CRLF inside quotes',
     text: 'a,b\r\n"multi\r\nline",2\r\n3,4\r\n',
-    records: [['a', 'b'], ['multi\r\nline', '2'], ['3', '4']],
+    records: [
+      ['a', 'b'],
+      ['multi\r\nline', '2'],
+      ['3', '4'],
+    ],
     lines: [1, 2, 4],
   },
   {
     name: 'empty fields',
     text: 'a,b,c\n,,\n1,,3\n',
-    records: [['a', 'b', 'c'], ['', '', ''], ['1', '', '3']],
+    records: [
+      ['a', 'b', 'c'],
+      ['', '', ''],
+      ['1', '', '3'],
+    ],
     lines: [1, 2, 3],
   },
-  { name: 'empty quoted field', text: 'a,b\n"",x\n', records: [['a', 'b'], ['', 'x']], lines: [1, 2] },
-  { name: 'empty last field', text: 'a,b\n1,\n', records: [['a', 'b'], ['1', '']], lines: [1, 2] },
+  {
+    name: 'empty quoted field',
+    text: 'a,b\n"",x\n',
+    records: [
+      ['a', 'b'],
+      ['', 'x'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'empty last field',
+    text: 'a,b\n1,\n',
+    records: [
+      ['a', 'b'],
+      ['1', ''],
+    ],
+    lines: [1, 2],
+  },
   { name: 'a field that is only a quote', text: 'a\n""""\n', records: [['a'], ['"']], lines: [1, 2] },
   { name: 'a field that is only two quotes', text: 'a\n""""""\n', records: [['a'], ['""']], lines: [1, 2] },
   {
     name: 'quotes, delimiters and newlines in one field',
     text: 'a,b\n"x,""y""\nz",2\n',
-    records: [['a', 'b'], ['x,"y"\nz', '2']],
+    records: [
+      ['a', 'b'],
+      ['x,"y"\nz', '2'],
+    ],
     lines: [1, 2],
   },
-  { name: 'UTF-8 byte order mark', text: '\ufeffa,b\n1,2\n', records: [['a', 'b'], ['1', '2']], lines: [1, 2] },
-  { name: 'blank lines are skipped', text: 'a,b\n\n1,2\n\r\n3,4\n', records: [['a', 'b'], ['1', '2'], ['3', '4']], lines: [1, 3, 5] },
+  {
+    name: 'UTF-8 byte order mark',
+    text: '\ufeffa,b\n1,2\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+    lines: [1, 2],
+  },
+  {
+    name: 'blank lines are skipped',
+    text: 'a,b\n\n1,2\n\r\n3,4\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ],
+    lines: [1, 3, 5],
+  },
   {
     name: 'spaces are part of a field',
     text: 'a,b\n 1 , x y \n',
-    records: [['a', 'b'], [' 1 ', ' x y ']],
+    records: [
+      ['a', 'b'],
+      [' 1 ', ' x y '],
+    ],
     lines: [1, 2],
   },
-  { name: 'non-ASCII text', text: 'name,city\n"Zoë","Kraków, PL"\n', records: [['name', 'city'], ['Zoë', 'Kraków, PL']], lines: [1, 2] },
+  {
+    name: 'non-ASCII text',
+    text: 'name,city\n"Zoë","Kraków, PL"\n',
+    records: [
+      ['name', 'city'],
+      ['Zoë', 'Kraków, PL'],
+    ],
+    lines: [1, 2],
+  },
   {
     name: 'ragged rows are records of their own length (the reader refuses them)',
     text: 'a,b,c\n1,2\n3,4,5,6\n',
-    records: [['a', 'b', 'c'], ['1', '2'], ['3', '4', '5', '6']],
+    records: [
+      ['a', 'b', 'c'],
+      ['1', '2'],
+      ['3', '4', '5', '6'],
+    ],
     lines: [1, 2, 3],
   },
 ];
@@ -111,9 +234,21 @@ describe('RFC 4180 corpus', () => {
 describe('malformed CSV is refused by both', () => {
   const refused: { name: string; text: string; ours: RegExp }[] = [
     { name: 'an unclosed quote', text: 'a,b\n1,"open\n2,3\n', ours: /^line 2: a quoted field is never closed/ },
-    { name: 'a quote inside an unquoted field', text: 'a,b\n1,x"y\n', ours: /^line 2: a quote inside an unquoted field/ },
-    { name: 'a space before an opening quote', text: 'a,b\n1, "x"\n', ours: /^line 2: a quote inside an unquoted field/ },
-    { name: 'text after a closing quote', text: 'a,b\n"x"y,2\n', ours: /^line 2: text after the closing quote of a field/ },
+    {
+      name: 'a quote inside an unquoted field',
+      text: 'a,b\n1,x"y\n',
+      ours: /^line 2: a quote inside an unquoted field/,
+    },
+    {
+      name: 'a space before an opening quote',
+      text: 'a,b\n1, "x"\n',
+      ours: /^line 2: a quote inside an unquoted field/,
+    },
+    {
+      name: 'text after a closing quote',
+      text: 'a,b\n"x"y,2\n',
+      ours: /^line 2: text after the closing quote of a field/,
+    },
     { name: 'a space after a closing quote', text: 'a,b\n"x" ,2\n', ours: /^line 2: text after the closing quote/ },
     {
       name: 'text after a closing quote, on the second line of a field',
