@@ -9,7 +9,9 @@
 //
 // The benchmark after `--` runs with `npx tsx` in each tree (its own copy of the script there),
 // must print one JSON document first (as every bench/ script does), and each --metric is a
-// dotted path into it (array indices as numbers: results.0.loop_samples_s). `--out FILE` writes
+// dotted path into it (array indices as numbers: results.0.loop_samples_s), or a quotient of two
+// (`overheadPerStepMs.p50/floorPerStepMs.withoutSearchAttributes`: a figure against a floor the
+// benchmark measured at the same moment, which cancels part of the load). `--out FILE` writes
 // the JSON summary there too. Not a test: nothing here asserts on time.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -56,10 +58,13 @@ function firstJson(stdout: string): unknown {
   return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
-function pick(doc: unknown, dotted: string): number {
+/** A dotted path, or `a/b`: the quotient of two (a figure against a floor measured in the same run). */
+function pick(doc: unknown, metric: string): number {
+  const [num, den] = metric.split('/');
+  if (den !== undefined) return pick(doc, num) / pick(doc, den);
   let v: unknown = doc;
-  for (const key of dotted.split('.')) v = (v as Record<string, unknown> | undefined)?.[key];
-  if (typeof v !== 'number') throw new Error(`metric ${dotted} is not a number in the benchmark's JSON`);
+  for (const key of metric.split('.')) v = (v as Record<string, unknown> | undefined)?.[key];
+  if (typeof v !== 'number') throw new Error(`metric ${metric} is not a number in the benchmark's JSON`);
   return v;
 }
 
