@@ -68,13 +68,38 @@ function pick(doc: unknown, metric: string): number {
   return v;
 }
 
-function runOnce(tree: string, bench: string[]): { values: unknown; seconds: number; load1: number } {
+/** bash's `times`, second line: user and system time of the shell's children (and theirs). */
+function childCpuSeconds(stderr: string): number {
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stderr);
+  if (!m) throw new Error(`no CPU times at the end of stderr:\n${stderr.slice(-500)}`);
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
+}
+
+interface Run {
+  values: unknown;
+  seconds: number;
+  cpuSeconds: number;
+  load1: number;
+}
+
+/**
+ * One run in `tree`. Besides its JSON, the CPU seconds of the benchmark and every process it
+ * waited for (servers, worker children): the work done, which load on a shared machine stretches
+ * far less than wall time.
+ */
+function runOnce(tree: string, bench: string[]): Run {
   const load1 = os.loadavg()[0];
   const t0 = performance.now();
-  const r = spawnSync('npx', ['tsx', ...bench], { cwd: tree, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const script = 'npx tsx "$@"; status=$?; times >&2; exit $status';
+  const r = spawnSync('bash', ['-c', script, 'bash', ...bench], { cwd: tree, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0)
     throw new Error(`${bench.join(' ')} failed in ${tree} (status ${r.status}):\n${r.stderr.slice(-3000)}`);
-  return { values: firstJson(r.stdout), seconds: (performance.now() - t0) / 1000, load1 };
+  return {
+    values: firstJson(r.stdout),
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: childCpuSeconds(r.stderr),
+    load1,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -89,11 +114,15 @@ function main(): void {
   for (let i = 0; i < o.pairs; i++) {
     const b = runOnce(o.before, o.bench);
     const a = runOnce(o.after, o.bench);
-    const values = (doc: unknown) => Object.fromEntries(o.metrics.map((m) => [m, pick(doc, m)]));
-    pairs.push({ before: values(b.values), after: values(a.values), load1: [b.load1, a.load1] });
+    const values = (run: Run) => ({
+      ...Object.fromEntries(o.metrics.map((m) => [m, pick(run.values, m)])),
+      cpuSeconds: run.cpuSeconds,
+    });
+    pairs.push({ before: values(b), after: values(a), load1: [b.load1, a.load1] });
     console.error(`pair ${i + 1}/${o.pairs}: before ${b.seconds.toFixed(0)} s, after ${a.seconds.toFixed(0)} s`);
   }
-  const metrics = o.metrics.map((m) => {
+  // cpuSeconds: the whole run's CPU time (lower is better; the other metrics are the benchmark's).
+  const metrics = [...o.metrics, 'cpuSeconds'].map((m) => {
     const ratios = pairs.map((p) => p.after[m] / p.before[m]);
     return {
       metric: m,
