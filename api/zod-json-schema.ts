@@ -1,6 +1,21 @@
 // A small zod -> JSON Schema (2020-12, as OpenAPI 3.1 uses) converter for the zod types
 // the API's request schemas use. Transforms and pipes are documented by their input side:
 // that is what a client sends.
+//
+// Why not a library (issue 12, finding 9; weighed by generating the whole OpenAPI document both
+// ways and diffing them):
+// - zod 4's own z.toJSONSchema converts zod 4 schemas only. The API's schemas are zod 3
+//   (package.json: zod ^3.25; 28 files import it). Moving to it is a migration of every schema
+//   and of the validation error texts clients and tests read; when that is done, this file goes
+//   (documented() becomes its `override` option).
+// - zod-to-json-schema (3.25.2) is unmaintained: its README says so since November 2025 and
+//   points to zod 4. It has no 2020-12 target. With jsonSchema2019-09 it writes exclusive bounds
+//   in the draft-4 form (`minimum: 0, exclusiveMinimum: true`, 19 places, e.g. a learning rate
+//   above 0), which a 3.1 reader takes as "0 is allowed", though the server refuses 0. With every
+//   target it writes tuples as `items: [...]`, which 2020-12 replaced by prefixItems, so readers
+//   ignore the cursor's content schema. Using it means an adapter that rewrites its output plus a
+//   postProcess hook for documented(): no less code to own than this, on a package nobody keeps.
+// The unit tests pin both forms (test/unit/api/validation.test.ts).
 import { z } from 'zod';
 
 export type JsonSchema = Record<string, unknown>;

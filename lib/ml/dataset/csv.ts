@@ -104,7 +104,15 @@ export class CsvParser {
             start = i + 1;
             continue;
           }
-          this.inQuotes = false; // the quote closed the field; fall through to unquoted handling
+          // The quote closed the field: only a delimiter or a line end may follow (RFC 4180), or
+          // `"x"y` would silently become `xy`.
+          if (c !== delim && c !== '\n' && c !== '\r') {
+            throw new CsvParseError(
+              `line ${this.line}: text after the closing quote of a field; quote the whole field and double inner quotes ("")`,
+              this.line
+            );
+          }
+          this.inQuotes = false; // fall through to the delimiter or line end
           start = i;
         } else {
           if (c === '"') {

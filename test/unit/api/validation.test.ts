@@ -135,6 +135,17 @@ describe('toJsonSchema', () => {
     expect(s.properties.trainer.properties!.epochs.default).toBe(60);
     expect(s.properties.trainer.properties!.model.enum).toEqual(['linear', 'mlp']);
   });
+
+  // The two forms zod-to-json-schema writes otherwise (see the header of api/zod-json-schema.ts).
+  it('writes the 2020-12 forms OpenAPI 3.1 reads: numeric exclusive bounds, prefixItems tuples', () => {
+    expect(toJsonSchema(z.number().gt(0).lt(1))).toEqual({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 });
+    expect(toJsonSchema(z.tuple([z.number().int(), z.string()]))).toEqual({
+      type: 'array',
+      prefixItems: [{ type: 'integer' }, { type: 'string' }],
+      minItems: 2,
+      maxItems: 2,
+    });
+  });
 });
 
 describe('audit hash', () => {
