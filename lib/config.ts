@@ -265,6 +265,11 @@ export const CONFIG_VARS = {
     default: '1000',
     doc: 'Prediction log entries held in memory awaiting a write; beyond it entries are dropped and counted',
   },
+  MLOPS_DRIFT_SKETCH_BUCKET_S: {
+    schema: z.coerce.number().int().min(1).max(86_400),
+    default: '60',
+    doc: 'Width of the time buckets in which inference servers keep drift sketches (`drift_sketches`); a monitoring window reads the buckets overlapping it, so set it alike on servers and CPU workers',
+  },
   MLOPS_GIT_HOOK_SECRETS: {
     schema: z
       .string()
