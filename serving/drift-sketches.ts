@@ -82,7 +82,11 @@ export class DriftSketches {
     void this.loadProfile(v, key, loading);
   }
 
-  private async loadProfile(v: SketchedVersion, key: string, slot: { pending: { at: number; entry: LoggedRequest }[] }) {
+  private async loadProfile(
+    v: SketchedVersion,
+    key: string,
+    slot: { pending: { at: number; entry: LoggedRequest }[] }
+  ) {
     try {
       const doc = await getReferenceProfile({ db: this.db }, v.runId);
       if (!doc?.features) {

@@ -52,9 +52,9 @@ export async function startInference(
   const sweepers: NodeJS.Timeout[] = [];
   for (const c of expiring) {
     const sweep = () =>
-      c.sweep(store.db, ttlDays).catch((err) =>
-        log.warn(`${c.name} sweep failed (retried later)`, { error: (err as Error).message })
-      );
+      c
+        .sweep(store.db, ttlDays)
+        .catch((err) => log.warn(`${c.name} sweep failed (retried later)`, { error: (err as Error).message }));
     c.ensure(store.db, ttlDays).then(
       (ttlIndex) => {
         if (ttlIndex) return;
