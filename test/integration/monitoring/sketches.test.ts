@@ -3,12 +3,15 @@
 // (serving/drift-sketches.ts, each with its own server id) sketch traffic into the same time
 // buckets, flush repeatedly and concurrently, and the monitorWindow activity counts every
 // request exactly once: cumulative states $set per server, never added twice, never overwritten
-// by another server. Traffic in a bucket after the window's end is not counted.
+// by another server; read from hour roll-ups for whole hours and from buckets at ragged edges
+// (a bucket counts when it overlaps the window). Traffic in a bucket after the window is not counted.
 import { createMonitoringActivities } from '../../../activities/monitoring';
 import { predictionProfile, profileFrame } from '../../../lib/monitoring/profile';
 import { driftSketches, writeSketches } from '../../../lib/store/drift-sketches';
 import { openStore, type Store } from '../../../lib/store/db';
 import { saveReferenceProfile } from '../../../lib/store/monitoring';
+import { modelPolicySchema } from '../../../lib/spec/policy';
+import { putModelPolicy } from '../../../lib/store/policies';
 import { DriftSketches } from '../../../serving/drift-sketches';
 import { createServingMetrics } from '../../../serving/metrics';
 import { penguinsFeatures } from '../../unit/ml/data';
@@ -63,6 +66,7 @@ it('two servers flushing repeatedly give a window that counts each request once'
   await traffic(writers[0], 1);
   await new Promise((r) => setTimeout(r, 1_000));
   await Promise.all([traffic(writers[0], 29), traffic(writers[1], 20)]);
+  const inFirstBucket = sent;
   clock += MINUTE; // the next bucket: a rollover flush, then more traffic of both
   await Promise.all([traffic(writers[1], 10), traffic(writers[0], 5)]);
   for (const w of writers) {
@@ -80,7 +84,9 @@ it('two servers flushing repeatedly give a window that counts each request once'
     [
       [`${model}:1:${end - 30 * MINUTE}`, 2],
       [`${model}:1:${end - 29 * MINUTE}`, 2],
+      [`${model}:1:h:${end - HOUR}`, 2],
       [`${model}:1:${end}`, 1],
+      [`${model}:1:h:${end}`, 1],
     ].sort()
   );
   // Writing a server's state again (a retried flush whose first try did land) changes nothing.
@@ -96,4 +102,10 @@ it('two servers flushing repeatedly give a window that counts each request once'
   expect(result).toMatchObject({ status: 'ok', rows: inWindow * 10 });
   const report = await store.db.collection('monitoring_reports').findOne({ _id: result.reportId as never });
   expect(report).toMatchObject({ requests: inWindow, rows: inWindow * 10 });
+
+  // A window with ragged edges, [end - 89.5 min, end - 29.5 min), reads buckets: the one starting
+  // at end - 30 min overlaps it and counts whole, the one at end - 29 min starts after it.
+  await putModelPolicy(store, model, modelPolicySchema.parse({ monitor: { every: 10_000, window: '1h' } }), 'test');
+  const ragged = await acts.monitorWindow({ model, at: end - 29.5 * MINUTE + 5_000 });
+  expect(ragged).toMatchObject({ status: 'ok', rows: inFirstBucket * 10 });
 }, 180_000);
