@@ -83,7 +83,7 @@ function makeGauges(registry: Registry) {
     }),
     rows: new Gauge({
       name: 'mlops_monitoring_window_rows',
-      help: 'Logged rows read by the latest monitoring window',
+      help: 'Rows (all answered requests) in the latest monitoring window',
       labelNames: ['model'],
       registers: [registry],
     }),

@@ -204,12 +204,12 @@ async function main(): Promise<void> {
     console.log(
       `\n${result.rows.toLocaleString('en-US')} rows (${batch} per request, ${servers} servers, ${minutes} buckets), ${out.features} features, load ${out.load.join(' ')}:`
     );
-    console.log('path                                              seconds   per 1M rows');
+    console.log('path                                               seconds   per 1M rows');
     console.log(
       `server-side sketching (record(), on the request)  ${(Number(sketchNs) / 1e9).toFixed(2).padStart(8)}   ${out.server.sketchNsPerRow} ns/row`
     );
     console.log(
-      `monitorWindow activity (merge ${sketchDocs} bucket docs) ${activitySeconds.toFixed(2).padStart(8)}   ${((activitySeconds / result.rows) * 1e6).toFixed(2)} s`
+      `monitorWindow activity (${sketchDocs} sketch docs stored) ${activitySeconds.toFixed(2).padStart(8)}   ${((activitySeconds / result.rows) * 1e6).toFixed(2)} s`
     );
     console.log(
       `old path: raw prediction log, ${acc.rows.toLocaleString('en-US')} rows ${rawSeconds.toFixed(2).padStart(8)}   ${rawPerMillion.toFixed(1)} s`
