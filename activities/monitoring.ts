@@ -3,8 +3,9 @@
 // a few small documents read by _id, whatever the traffic), joins the labels sent as feedback
 // with the sampled prediction log, and writes the report document, its HTML artifact,
 // Prometheus gauges and an audit entry; a drifted window whose policy says retrain.onDrift
-// signals the model's lifecycle workflow. The report's id is the model and the window's end, so a retry or a re-fired schedule
-// rewrites the same report (the lifecycle workflow coalesces a repeated drift trigger by its id).
+// signals the model's lifecycle workflow. The report's id is the model and the window's end, so
+// a retry or a re-fired schedule rewrites the same report (the lifecycle workflow coalesces a
+// repeated drift trigger by its id).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Gauge, type Registry } from 'prom-client';

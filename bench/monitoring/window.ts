@@ -6,7 +6,8 @@
 // by side in the same run: the server-side sketch cost per row, and the old path (streaming the
 // raw prediction log into the same sketches) on a --raw-rows slice, for the ratio. Prints JSON and
 // a table; writes bench/results/monitoring-window.json.
-//   npx tsx bench/monitoring/window.ts [--rows 1000000] [--batch 100] [--servers 4] [--minutes 50] [--raw-rows 100000]
+//   npx tsx bench/monitoring/window.ts [--rows 1000000] [--batch 100] [--servers 4] [--minutes 50]
+//                                      [--raw-rows 100000]
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';

@@ -1,8 +1,8 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
 // Monitoring on real servers: requests go through the real inference server into its drift
-// sketches and the prediction log (real MongoDB wire), a real `monitorModel` workflow on real Temporal computes the window on
-// the CPU queue, and its report, HTML artifact, gauges, audit entry and drift trigger are read
-// back. Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
+// sketches and the prediction log (real MongoDB wire), a real `monitorModel` workflow on real
+// Temporal computes the window on the CPU queue, and its report, HTML artifact, gauges, audit
+// entry and drift trigger are read back. Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
