@@ -101,7 +101,15 @@ it('shifted live traffic leads by itself to a drift report, a retraining run, an
     LONG
   );
   const runId = started.runId!;
-  const run = await waitFor('the run record', () => runs(env.store.db).findOne({ _id: runId }), LONG);
+  // startRun inserts the record, then sets its triggers: wait for both.
+  const run = await waitFor(
+    'the run record with its triggers',
+    async () => {
+      const r = await runs(env.store.db).findOne({ _id: runId });
+      return r?.triggers ? r : null;
+    },
+    LONG
+  );
   expect(run).toMatchObject({ model, createdBy: `lifecycle:${model}` });
   // The run names what started it: drift report(s) of this model, each stored and drifted.
   const reportIds = (run.triggers ?? []).flatMap((t) => (t.kind === 'drift' ? [t.reportId] : []));
