@@ -11,7 +11,7 @@ import { predictOnnx, type Frame } from '../../../lib/ml';
 import { mulberry32 } from '../../../lib/ml/rng';
 import { predictionProfile, profileFrame } from '../../../lib/monitoring/profile';
 import { parseWindowState } from '../../../lib/monitoring/window-state';
-import { driftSketches } from '../../../lib/store/drift-sketches';
+import { driftSketches, HOUR_MS } from '../../../lib/store/drift-sketches';
 import { saveReferenceProfile } from '../../../lib/store/monitoring';
 import { modelPolicySchema, type ModelPolicyInput } from '../../../lib/spec/policy';
 import { putModelPolicy } from '../../../lib/store/policies';
@@ -116,8 +116,11 @@ export async function send(env: MonitoringEnv, model: string, frame: Frame, batc
   return ids;
 }
 
-/** Requests of the model in the inference servers' drift sketches (what a window merges), over all buckets. */
+/** Requests of the model in the inference servers' drift sketches (what a window merges): their hour roll-ups. */
 export async function sketchedRequests(env: Pick<MonitoringEnv, 'store'>, model: string): Promise<number> {
   const docs = await driftSketches(env.store.db).find({ model }).toArray();
-  return docs.flatMap((d) => Object.values(d.servers)).reduce((n, state) => n + parseWindowState(state).requests, 0);
+  return docs
+    .filter((d) => d.to.getTime() - d.from.getTime() === HOUR_MS) // each request is in one bucket and its hour
+    .flatMap((d) => Object.values(d.servers))
+    .reduce((n, state) => n + parseWindowState(state).requests, 0);
 }
