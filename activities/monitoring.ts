@@ -1,22 +1,26 @@
-// CPU queue: one monitoring window of one model. Streams the window's prediction log through a
-// cursor into sketches on the reference profile's bins (bounded memory), joins the labels sent as
-// feedback, and writes the report document, its HTML artifact, Prometheus gauges and an audit
-// entry; a drifted window whose policy says retrain.onDrift signals the model's lifecycle
-// workflow. The report's id is the model and the window's end, so a retry or a re-fired schedule
-// rewrites the same report (the lifecycle workflow coalesces a repeated drift trigger by its id).
-import { Context } from '@temporalio/activity';
+// CPU queue: one monitoring window of one model. Merges the drift sketches the inference servers
+// wrote for the window's time buckets (every answered request, on the reference profile's bins:
+// a few small documents read by _id, whatever the traffic), joins the labels sent as feedback
+// with the sampled prediction log, and writes the report document, its HTML artifact,
+// Prometheus gauges and an audit entry; a drifted window whose policy says retrain.onDrift
+// signals the model's lifecycle workflow. The report's id is the model and the window's end, so
+// a retry or a re-fired schedule rewrites the same report (the lifecycle workflow coalesces a
+// repeated drift trigger by its id).
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Gauge, type Registry } from 'prom-client';
 import { signalRetrainTrigger } from '../lib/lifecycle/trigger';
 import { thresholdsOf } from '../lib/monitoring/drift';
 import { renderReportHtml } from '../lib/monitoring/html';
 import { QualityAccumulator } from '../lib/monitoring/quality';
-import { WindowAccumulator, type LoggedRequest } from '../lib/monitoring/window';
+import { WindowAccumulator } from '../lib/monitoring/window';
+import { parseWindowState } from '../lib/monitoring/window-state';
 import { OUTPUT_LABEL, OUTPUT_VALUE } from '../lib/ml/export';
 import { monitorPolicySchema, type MonitorPolicy } from '../lib/spec/policy';
 import { MEDIA, putArtifact } from '../lib/store/artifacts';
 import { appendAudit } from '../lib/store/audit';
 import type { Store } from '../lib/store/db';
+import { readSketches, type DriftSketchDoc } from '../lib/store/drift-sketches';
 import { getModel, getModelVersion } from '../lib/store/models';
 import {
   ensureMonitoringIndexes,
@@ -31,9 +35,10 @@ import { createClient } from '../lib/temporal/connection';
 import { PREDICTION_LOG, type PredictionLogEntry } from '../serving/prediction-log';
 import type { ActivityDeps } from './common';
 
-/** Log entries per cursor batch, and feedback documents joined per query. */
-const CURSOR_BATCH = 1000;
+/** Feedback documents joined per query. */
 const JOIN_BATCH = 500;
+/** Bucket documents read at once (point lookups by _id). */
+const LOOKUPS = 16;
 
 export interface MonitorWindowInput {
   model: string;
@@ -79,7 +84,7 @@ function makeGauges(registry: Registry) {
     }),
     rows: new Gauge({
       name: 'mlops_monitoring_window_rows',
-      help: 'Logged rows read by the latest monitoring window',
+      help: 'Rows (all answered requests) in the latest monitoring window',
       labelNames: ['model'],
       registers: [registry],
     }),
@@ -142,6 +147,23 @@ async function windowQuality(store: Pick<Store, 'db'>, model: string, version: n
   return acc;
 }
 
+/** Adds every server's state of every bucket; a state that does not fit the profile fails the window. */
+function mergeSketches(acc: WindowAccumulator, docs: DriftSketchDoc[]): void {
+  for (const doc of docs) {
+    for (const [server, text] of Object.entries(doc.servers ?? {})) {
+      try {
+        acc.merge(parseWindowState(text));
+      } catch (err) {
+        throw ApplicationFailure.create({
+          nonRetryable: true,
+          type: 'DriftSketchMismatch',
+          message: `drift sketch ${doc._id} of server ${server} cannot be merged: ${(err as Error).message}; delete that document from drift_sketches (or wait until it expires) to compute the window without it`,
+        });
+      }
+    }
+  }
+}
+
 export interface MonitoringDeps extends ActivityDeps {
   /** Temporal client for the drift trigger; default one made from the config on first use. */
   temporal?: () => Promise<Client>;
@@ -194,16 +216,19 @@ export function createMonitoringActivities(deps: MonitoringDeps) {
           { rows: profile.rows ?? 0, features: profile.features, prediction: profile.prediction ?? null },
           { thresholds, methods: monitor.methods }
         );
-        const cursor = store.db
-          .collection<LoggedRequest>(PREDICTION_LOG)
-          .find(
-            { model: input.model, version: version!, at: { $gte: w.from, $lt: w.to } },
-            { projection: { inputs: 1, outputs: 1 }, batchSize: CURSOR_BATCH }
-          );
-        for await (const entry of cursor) {
-          acc.add(entry);
-          if (acc.requests % CURSOR_BATCH === 0) heartbeat({ requests: acc.requests, rows: acc.rows });
-        }
+        const docs = await readSketches(
+          store.db,
+          input.model,
+          version!,
+          w,
+          deps.cfg.MLOPS_DRIFT_SKETCH_BUCKET_S * 1000,
+          {
+            concurrency: LOOKUPS,
+            progress: (done, of) => done % LOOKUPS === 0 && heartbeat({ buckets: done, of }),
+          }
+        );
+        mergeSketches(acc, docs);
+        heartbeat({ buckets: docs.length, requests: acc.requests, rows: acc.rows });
         const s = acc.summary();
         const enough = s.rows >= monitor.minRows;
         const quality = (await windowQuality(store, input.model, version!, w)).result(monitor.minLabels);

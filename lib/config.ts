@@ -265,6 +265,16 @@ export const CONFIG_VARS = {
     default: '1000',
     doc: 'Prediction log entries held in memory awaiting a write; beyond it entries are dropped and counted',
   },
+  MLOPS_DRIFT_SKETCH_BUCKET_S: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .refine((s) => 3600 % s === 0, 'a divisor of 3600 (buckets roll up into hours)'),
+    default: '60',
+    doc: 'Width of the time buckets (seconds, a divisor of 3600) in which inference servers keep drift sketches (`drift_sketches`, also rolled up per hour); a monitoring window reads the buckets overlapping it, so set it alike on servers and CPU workers',
+  },
   MLOPS_GIT_HOOK_SECRETS: {
     schema: z
       .string()

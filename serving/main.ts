@@ -1,9 +1,9 @@
 // The inference server process (`npm run inference`, started by `npm start` after the API):
 // loads config, opens MongoDB (it may be down at start; models load once it answers), listens on
 // MLOPS_INFERENCE_HOST:MLOPS_INFERENCE_PORT, and on SIGTERM/SIGINT stops accepting connections,
-// lets in-flight requests answer, writes the buffered prediction log and exits. With
-// MLOPS_INFERENCE_WORKERS > 1 this process is a node:cluster primary (api/cluster.ts) and the
-// workers share the port.
+// lets in-flight requests answer, writes the buffered prediction log and drift sketches and
+// exits. With MLOPS_INFERENCE_WORKERS > 1 this process is a node:cluster primary
+// (api/cluster.ts) and the workers share the port.
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import http from 'node:http';
@@ -12,10 +12,11 @@ import { runPrimary } from '../api/cluster';
 import { createLogger, type Logger } from '../lib/telemetry/logger';
 import { loadConfig, secretValues, type Config } from '../lib/config';
 import { createStore, openStore, type Store } from '../lib/store/db';
+import { ensureDriftSketchIndexes, sweepDriftSketches } from '../lib/store/drift-sketches';
 import { ensurePredictionLogIndexes, sweepPredictionLog } from './prediction-log';
 import { createInferenceApp, type InferenceApp } from './server';
 
-/** How often expired prediction log entries are deleted where the store has no TTL indexes. */
+/** How often expired prediction log entries and drift sketches are deleted where the store has no TTL indexes. */
 const SWEEP_EVERY_MS = 10 * 60_000;
 
 export interface RunningInference {
@@ -43,20 +44,28 @@ export async function startInference(
   const log = opts.log ?? createLogger({ name: 'inference', level: cfg.MLOPS_LOG_LEVEL, secrets: secretValues(cfg) });
   const store = opts.store ?? (await openStoreLenient(cfg, log));
   const ttlDays = cfg.MLOPS_PREDICTION_LOG_TTL_DAYS;
-  const sweep = () =>
-    sweepPredictionLog(store.db, ttlDays).catch((err) =>
-      log.warn('prediction_log sweep failed (retried later)', { error: (err as Error).message })
+  // The prediction log and the drift sketches expire alike: a TTL index, else a periodic sweep.
+  const expiring = [
+    { name: 'prediction_log', ensure: ensurePredictionLogIndexes, sweep: sweepPredictionLog },
+    { name: 'drift_sketches', ensure: ensureDriftSketchIndexes, sweep: sweepDriftSketches },
+  ];
+  const sweepers: NodeJS.Timeout[] = [];
+  for (const c of expiring) {
+    const sweep = () =>
+      c
+        .sweep(store.db, ttlDays)
+        .catch((err) => log.warn(`${c.name} sweep failed (retried later)`, { error: (err as Error).message }));
+    c.ensure(store.db, ttlDays).then(
+      (ttlIndex) => {
+        if (ttlIndex) return;
+        void sweep();
+        const sweeper = setInterval(sweep, SWEEP_EVERY_MS);
+        sweeper.unref();
+        sweepers.push(sweeper);
+      },
+      (err) => log.warn(`${c.name} indexes not created (retried at next start)`, { error: (err as Error).message })
     );
-  let sweeper: NodeJS.Timeout | undefined;
-  ensurePredictionLogIndexes(store.db, ttlDays).then(
-    (ttlIndex) => {
-      if (ttlIndex) return;
-      void sweep();
-      sweeper = setInterval(sweep, SWEEP_EVERY_MS);
-      sweeper.unref();
-    },
-    (err) => log.warn('prediction_log indexes not created (retried at next start)', { error: (err as Error).message })
-  );
+  }
   const port = opts.port ?? cfg.MLOPS_INFERENCE_PORT;
   const app = createInferenceApp(store, cfg, log, `${os.hostname()}:${port}:${process.pid}`);
   const server = http.createServer(app.handler);
@@ -87,7 +96,7 @@ export async function startInference(
       timer.unref();
       await closed;
       clearTimeout(timer);
-      clearInterval(sweeper);
+      sweepers.forEach(clearInterval);
       await app.close();
       if (!opts.store) await store.close();
       log.info('inference server stopped');

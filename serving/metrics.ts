@@ -115,6 +115,12 @@ export function createServingMetrics() {
       help: 'Prediction log entries written to MongoDB',
       registers: [registry],
     }),
+    sketchFailures: new Counter({
+      name: `${p}drift_sketch_failures_total`,
+      help: 'Drift sketch problems: store_error (a flush failed; retried by the next), profile_error (profile unreadable; retried in 30 s), profile_loading and dropped (requests not sketched), bad_input',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     logDropped: new Counter({
       name: `${p}prediction_log_dropped_total`,
       help: 'Prediction log entries dropped because the buffer was full or the write failed',

@@ -5,6 +5,7 @@
 // (mlops_inference_prediction_log_dropped_total). A TTL index removes entries after ttlDays, or
 // a periodic sweep on stores without TTL indexes (FerretDB v1).
 import type { Db } from 'mongodb';
+import { ensureTtlIndex, sweepExpired } from '../lib/store/ttl';
 import type { ServingMetrics } from './metrics';
 
 export const PREDICTION_LOG = 'prediction_log';
@@ -36,19 +37,12 @@ export async function ensurePredictionLogIndexes(db: Db, ttlDays: number): Promi
   const log = db.collection(PREDICTION_LOG);
   // One index per command: FerretDB v1 panics on createIndexes with several specs.
   await log.createIndex({ model: 1, version: 1, at: -1 }, { name: 'model_version_at' });
-  try {
-    await log.createIndex({ at: 1 }, { name: 'ttl_at', expireAfterSeconds: ttlDays * 86_400 });
-    return true;
-  } catch {
-    await log.createIndex({ at: 1 }, { name: 'at' });
-    return false;
-  }
+  return ensureTtlIndex(log, 'at', ttlDays);
 }
 
 /** Deletes entries older than the TTL (stores without TTL indexes). */
-export async function sweepPredictionLog(db: Db, ttlDays: number, now = Date.now()): Promise<number> {
-  const res = await db.collection(PREDICTION_LOG).deleteMany({ at: { $lt: new Date(now - ttlDays * 86_400_000) } });
-  return res.deletedCount;
+export function sweepPredictionLog(db: Db, ttlDays: number, now = Date.now()): Promise<number> {
+  return sweepExpired(db.collection(PREDICTION_LOG), 'at', ttlDays, now);
 }
 
 export class PredictionLog {

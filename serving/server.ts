@@ -8,7 +8,8 @@
 // Every model answer names its version (body model_version, header x-model-version). Errors
 // are {"error": "..."}; a malformed body is always a 4xx, never a 5xx. Requests for a model name
 // are split between stable and candidate by the caller key (x-mlops-caller, else the request id),
-// mirrored to a shadow candidate in shadow mode, and counted per version (version-stats.ts).
+// mirrored to a shadow candidate in shadow mode, counted per version (version-stats.ts), and
+// sketched for drift monitoring (drift-sketches.ts).
 import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -30,6 +31,7 @@ import { ServedModels, type Picked } from './served-models';
 import { InjectedFault } from './faults';
 import { ShadowMirror, sinceMs } from './shadow';
 import { VersionStats } from './version-stats';
+import { DriftSketches } from './drift-sketches';
 import { OnlineFeatures } from './online-features';
 import type { LoadedModel } from './loaded-model';
 import { PACKAGE_ROOT } from '../lib/package-root';
@@ -53,6 +55,7 @@ export type ServingConfig = Pick<
   | 'MLOPS_PREDICTION_LOG_SAMPLE'
   | 'MLOPS_PREDICTION_LOG_BUFFER'
   | 'MLOPS_PREDICTION_LOG_TTL_DAYS'
+  | 'MLOPS_DRIFT_SKETCH_BUCKET_S'
   | 'MLOPS_AUTH_FAILURE_LIMIT'
   | 'MLOPS_AUTH_FAILURE_WINDOW_S'
   | 'MLOPS_INFERENCE_FAULTS'
@@ -68,6 +71,7 @@ export interface InferenceApp {
   metrics: ServingMetrics;
   predictionLog: PredictionLog;
   stats: VersionStats;
+  sketches: DriftSketches;
   close(): Promise<void>;
 }
 
@@ -179,7 +183,11 @@ export function createInferenceApp(
   });
   models.start();
   const stats = new VersionStats(store.db, serverId, metrics);
-  const statsTimer = setInterval(() => void stats.flush(), cfg.MLOPS_INFERENCE_POLL_MS);
+  const sketches = new DriftSketches(store.db, serverId, metrics, cfg.MLOPS_DRIFT_SKETCH_BUCKET_S * 1000);
+  const statsTimer = setInterval(() => {
+    void stats.flush();
+    void sketches.flush();
+  }, cfg.MLOPS_INFERENCE_POLL_MS);
   statsTimer.unref();
   const shadow = new ShadowMirror(stats, metrics);
   const predictionLog = new PredictionLog(
@@ -313,6 +321,12 @@ export function createInferenceApp(
         outputs: encodeOutputs(prediction, wanted),
         ...(online ? { parameters: { feature_timestamps: online.timestamps } } : {}),
       };
+      // Every answer is sketched for monitoring (the log below is only a sample): the features the
+      // model saw, so online-filled ones rather than the entity ids the caller sent.
+      sketches.record(
+        { name: model.name, version: model.version, runId: model.served.version.runId },
+        { inputs: (online?.request ?? request).inputs, outputs: body.outputs }
+      );
       if (predictionLog.sampled()) {
         predictionLog.record({
           at: new Date(),
@@ -394,10 +408,12 @@ export function createInferenceApp(
     metrics,
     predictionLog,
     stats,
+    sketches,
     async close() {
       clearInterval(statsTimer);
       await models.stop();
       await stats.flush();
+      await sketches.close();
       await predictionLog.close();
     },
   };

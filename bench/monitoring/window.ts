@@ -1,9 +1,13 @@
-// One monitoring window over one million logged rows, on one CPU worker's code path: the
-// prediction log is filled with 1 M rows (requests of --batch rows, 6 numeric and 2 categorical
-// features, half of them shifted), then the monitorWindow activity streams them from the store
-// and writes its report. Also the pure sketch-and-compare cost on the same rows in memory, so the
-// store's share is visible. Prints JSON and a table; writes bench/results/monitoring-window.json.
-//   npx tsx bench/monitoring/window.ts [--rows 1000000] [--batch 100]
+// One monitoring window over one million rows, on one CPU worker's code path: the window is
+// filled through the inference server's own drift-sketch writer (serving/drift-sketches.ts):
+// --rows rows in requests of --batch rows (6 numeric and 2 categorical features, half of them
+// shifted), spread over --servers simulated servers and --minutes one-minute buckets, flushed
+// into `drift_sketches`; then the monitorWindow activity merges them and writes its report. Side
+// by side in the same run: the server-side sketch cost per row, and the old path (streaming the
+// raw prediction log into the same sketches) on a --raw-rows slice, for the ratio. Prints JSON and
+// a table; writes bench/results/monitoring-window.json.
+//   npx tsx bench/monitoring/window.ts [--rows 1000000] [--batch 100] [--servers 4] [--minutes 50]
+//                                      [--raw-rows 100000]
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -12,10 +16,13 @@ import { mulberry32 } from '../../lib/ml/rng';
 import { thresholdsOf } from '../../lib/monitoring/drift';
 import { profileCategorical, profileNumeric, type ReferenceProfile } from '../../lib/monitoring/profile';
 import { WindowAccumulator } from '../../lib/monitoring/window';
+import { DRIFT_SKETCHES } from '../../lib/store/drift-sketches';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore } from '../../lib/store/db';
 import { registerModelVersion } from '../../lib/store/models';
 import { saveReferenceProfile } from '../../lib/store/monitoring';
+import { DriftSketches } from '../../serving/drift-sketches';
+import { createServingMetrics } from '../../serving/metrics';
 import { PREDICTION_LOG, ensurePredictionLogIndexes } from '../../serving/prediction-log';
 import { arg, startBenchStack } from '../stack';
 
@@ -66,11 +73,18 @@ function reference(rand: () => number, rows: number): ReferenceProfile {
   };
 }
 
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const seconds = (t: number) => Number(((performance.now() - t) / 1000).toFixed(3));
+
 async function main(): Promise<void> {
   const total = arg('rows', 1_000_000);
   const batch = arg('batch', 100);
+  const servers = arg('servers', 4);
+  const minutes = arg('minutes', 50);
+  const rawRows = arg('raw-rows', 100_000);
   const stack = await startBenchStack('bench-monitoring');
-  const cfg = stack.config();
+  const cfg = stack.config({ MLOPS_DRIFT_SKETCH_BUCKET_S: '60' });
   const store = await openStore(cfg);
   try {
     const rand = mulberry32(7);
@@ -97,89 +111,111 @@ async function main(): Promise<void> {
     });
     await saveReferenceProfile(store, version.runId, { rows: profile.rows, features: profile.features });
     await saveReferenceProfile(store, version.runId, { prediction: profile.prediction, predictionRows: profile.rows });
-    await ensurePredictionLogIndexes(store.db, 30);
+    const served = { name: 'bench', version: version.version, runId: version.runId };
 
-    // Fill the log: the window ends at the last hour boundary; entries sit in the hour before it.
-    const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    const log = store.db.collection(PREDICTION_LOG);
-    const entries = [];
+    // The default policy's window: the 24 h before the last hour boundary; traffic in its last minutes.
+    const end = Math.floor(Date.now() / HOUR) * HOUR;
+    let clock = end - minutes * MINUTE;
+    const writers = Array.from(
+      { length: servers },
+      (_, k) => new DriftSketches(store.db, `bench-${k}:8080:1`, createServingMetrics(), MINUTE, () => clock)
+    );
+    // Each writer reads the profile on its first request; the rest is timed once they hold it.
+    const requests = Math.ceil(total / batch);
+    for (let k = 0; k < servers; k++) writers[k].record(served, entry(rand, batch, 0, new Date()));
+    await new Promise((r) => setTimeout(r, 1_000));
+    let sketchNs = 0n;
     const fillStarted = performance.now();
-    let pending: ReturnType<typeof entry>[] = [];
-    for (let i = 0; i < total / batch; i++) {
-      const e = entry(rand, batch, i % 2 ? 0.5 : 0, new Date(end - 3_000_000 + i));
-      entries.push(e);
-      pending.push(e);
-      if (pending.length === 500) {
-        await log.insertMany(pending);
-        pending = [];
-        process.stderr.write(`\rfilling the prediction log: ${((i + 1) * batch).toLocaleString('en-US')} rows`);
-      }
+    for (let i = servers; i < requests; i++) {
+      clock = end - minutes * MINUTE + Math.floor((i / requests) * minutes) * MINUTE + (i % MINUTE);
+      const e = entry(rand, batch, i % 2 ? 0.5 : 0, new Date(clock));
+      const t = process.hrtime.bigint();
+      writers[i % servers].record(served, e);
+      sketchNs += process.hrtime.bigint() - t;
+      if (i % 1000 === 0) process.stderr.write(`\rsketching: ${(i * batch).toLocaleString('en-US')} rows`);
     }
-    if (pending.length) await log.insertMany(pending);
-    const fillSeconds = (performance.now() - fillStarted) / 1000;
+    const flushStarted = performance.now();
+    await Promise.all(writers.map((w) => w.close()));
+    const flushSeconds = seconds(flushStarted);
+    const fillSeconds = seconds(fillStarted);
     process.stderr.write('\n');
+    const sketchDocs = await store.db.collection(DRIFT_SKETCHES).countDocuments({});
 
-    // The pure computation on the same rows (no store).
-    const memStarted = performance.now();
-    const acc = new WindowAccumulator(profile, { thresholds: thresholdsOf(undefined) });
-    for (const e of entries) acc.add(e);
-    const summary = acc.summary();
-    const memorySeconds = (performance.now() - memStarted) / 1000;
-    entries.length = 0;
-
-    // The store's part alone: streaming the window's entries.
-    const window = { $gte: new Date(end - 86_400_000), $lt: new Date(end) };
-    const t = performance.now();
-    let streamed = 0;
-    for await (const e of log.find(
-      { model: 'bench', version: 1, at: window },
-      { projection: { inputs: 1, outputs: 1 }, batchSize: 1000 }
-    )) {
-      streamed += e ? 1 : 0;
-    }
-    const streamSeconds = (performance.now() - t) / 1000;
-    process.stderr.write(`stream ${streamed} entries ${streamSeconds.toFixed(2)} s\n`);
-
-    // The activity as the CPU worker runs it: stream from the store, write report, HTML, audit.
+    // The activity as the CPU worker runs it: merge the window's buckets, write report, HTML, audit.
     const acts = createMonitoringActivities({ cfg, store });
     const heapBefore = process.memoryUsage().heapUsed;
     const started = performance.now();
     const result = await acts.monitorWindow({ model: 'bench', at: end + 1_000 });
-    const activitySeconds = (performance.now() - started) / 1000;
+    const activitySeconds = seconds(started);
     const heapDeltaMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+
+    // The old path on a slice: the raw prediction log of --raw-rows rows streamed into the sketches.
+    await ensurePredictionLogIndexes(store.db, 30);
+    const log = store.db.collection(PREDICTION_LOG);
+    for (let i = 0; i < rawRows / batch; i += 500) {
+      const n = Math.min(500, rawRows / batch - i);
+      await log.insertMany(
+        Array.from({ length: n }, (_, j) => entry(rand, batch, (i + j) % 2 ? 0.5 : 0, new Date(end - HOUR + i + j)))
+      );
+      process.stderr.write(`\rfilling the raw prediction log slice: ${((i + n) * batch).toLocaleString('en-US')} rows`);
+    }
+    process.stderr.write('\n');
+    const rawStarted = performance.now();
+    const acc = new WindowAccumulator(profile, { thresholds: thresholdsOf(undefined) });
+    for await (const e of log.find(
+      { model: 'bench', version: 1, at: { $gte: new Date(end - 86_400_000), $lt: new Date(end) } },
+      { projection: { inputs: 1, outputs: 1 }, batchSize: 1000 }
+    )) {
+      acc.add(e as unknown as Parameters<WindowAccumulator['add']>[0]);
+    }
+    const rawSeconds = seconds(rawStarted);
+    const rawPerMillion = (rawSeconds / acc.summary().rows) * 1_000_000;
 
     const out = {
       rows: total,
       rowsPerRequest: batch,
+      servers,
+      buckets: minutes,
       features: NUMERIC.length + CATEGORICAL.length,
       cpu: os.cpus()[0]?.model,
       load: os.loadavg().map((l) => Number(l.toFixed(1))),
-      fillSeconds: Number(fillSeconds.toFixed(2)),
-      store: { streamSeconds: Number(streamSeconds.toFixed(2)) },
-      inMemory: { seconds: Number(memorySeconds.toFixed(3)), rowsPerSec: Math.round(total / memorySeconds) },
+      server: {
+        sketchNsPerRow: Math.round(Number(sketchNs) / total),
+        fillSeconds,
+        flushSeconds,
+        sketchDocuments: sketchDocs,
+      },
       activity: {
-        seconds: Number(activitySeconds.toFixed(2)),
-        rowsPerSec: Math.round(result.rows / activitySeconds),
+        seconds: activitySeconds,
         rowsRead: result.rows,
+        rowsPerSec: Math.round(result.rows / activitySeconds),
         heapDeltaMb: Number(heapDeltaMb.toFixed(1)),
         drifted: result.drifted,
       },
-      driftedColumns: summary.dataset.driftedColumns,
+      rawLog: {
+        rows: acc.rows,
+        seconds: rawSeconds,
+        secondsPerMillionRows: Number(rawPerMillion.toFixed(1)),
+      },
+      speedup: Number((rawPerMillion / ((activitySeconds / result.rows) * 1_000_000)).toFixed(0)),
       underTenSeconds: activitySeconds < 10,
     };
     console.log(JSON.stringify(out, null, 2));
     writeFileSync(path.resolve(__dirname, '../results/monitoring-window.json'), JSON.stringify(out, null, 2) + '\n');
-    console.log(`\n${total.toLocaleString('en-US')} logged rows (${batch} per request), ${out.features} features:`);
-    console.log('path                               seconds    rows/s');
     console.log(
-      `sketch + compare, in memory      ${memorySeconds.toFixed(3).padStart(9)} ${String(out.inMemory.rowsPerSec).padStart(10)}`
+      `\n${result.rows.toLocaleString('en-US')} rows (${batch} per request, ${servers} servers, ${minutes} buckets), ${out.features} features, load ${out.load.join(' ')}:`
+    );
+    console.log('path                                               seconds   per 1M rows');
+    console.log(
+      `server-side sketching (record(), on the request)  ${(Number(sketchNs) / 1e9).toFixed(2).padStart(8)}   ${out.server.sketchNsPerRow} ns/row`
     );
     console.log(
-      `monitorWindow activity (store)   ${activitySeconds.toFixed(2).padStart(9)} ${String(out.activity.rowsPerSec).padStart(10)}`
+      `monitorWindow activity (${sketchDocs} sketch docs stored) ${activitySeconds.toFixed(2).padStart(8)}   ${((activitySeconds / result.rows) * 1e6).toFixed(2)} s`
     );
     console.log(
-      `store share of the activity: ${(((activitySeconds - memorySeconds) / activitySeconds) * 100).toFixed(0)}%`
+      `old path: raw prediction log, ${acc.rows.toLocaleString('en-US')} rows ${rawSeconds.toFixed(2).padStart(8)}   ${rawPerMillion.toFixed(1)} s`
     );
+    console.log(`activity vs raw log, per row: ${out.speedup}x faster`);
   } finally {
     await store.close();
     await stack.close();

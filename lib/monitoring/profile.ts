@@ -93,6 +93,41 @@ export class NumericSketch {
     const side = (s: { count: number; sum: number }) => ({ count: s.count, mean: s.count ? s.sum / s.count : 0 });
     return { edges: this.edges, counts: this.counts, below: side(this.below), above: side(this.above) };
   }
+
+  /** What was added, as plain JSON (the bins themselves are the profile's, not repeated). */
+  state(): NumericSketchState {
+    return { counts: [...this.counts], missing: this.missing, below: { ...this.below }, above: { ...this.above } };
+  }
+
+  /** Adds another sketch's state made on the same bins (sums are exact: counts are integers). */
+  merge(s: NumericSketchState): void {
+    addCounts(this.counts, s.counts);
+    this.missing += s.missing;
+    this.below.count += s.below.count;
+    this.below.sum += s.below.sum;
+    this.above.count += s.above.count;
+    this.above.sum += s.above.sum;
+  }
+}
+
+export interface NumericSketchState {
+  counts: number[];
+  missing: number;
+  below: { count: number; sum: number };
+  above: { count: number; sum: number };
+}
+
+export interface CategoricalSketchState {
+  counts: number[];
+  other: number;
+  missing: number;
+}
+
+function addCounts(into: number[], from: readonly number[]): void {
+  if (from.length !== into.length) {
+    throw new Error(`a sketch state with ${from.length} bins cannot be merged into one with ${into.length}`);
+  }
+  for (let i = 0; i < into.length; i++) into[i] += from[i];
 }
 
 export class CategoricalSketch {
@@ -118,6 +153,16 @@ export class CategoricalSketch {
 
   get count(): number {
     return this.other + this.counts.reduce((s, c) => s + c, 0);
+  }
+
+  state(): CategoricalSketchState {
+    return { counts: [...this.counts], other: this.other, missing: this.missing };
+  }
+
+  merge(s: CategoricalSketchState): void {
+    addCounts(this.counts, s.counts);
+    this.other += s.other;
+    this.missing += s.missing;
   }
 }
 

@@ -1,13 +1,22 @@
-// One monitoring window: logged requests (Open Inference Protocol inputs and outputs, as the
-// inference server wrote them to the prediction log) are streamed into sketches on the reference
-// profile's bins, then compared with the profile. Pure: the caller supplies the entries (a store
-// cursor in production, arrays in tests), and memory stays O(columns x bins) however many rows.
+// One monitoring window: answered requests (Open Inference Protocol inputs and outputs) are
+// added into sketches on the reference profile's bins, then compared with the profile. The
+// inference server adds its own traffic per time bucket and stores state(); the monitoring
+// activity merge()s the states of a window's buckets and servers and asks for summary(). Pure:
+// the caller supplies requests and states, and memory stays O(columns x bins) however many rows.
 import { MISSING_TOKENS } from '../ml/dataset/columns';
 import { OUTPUT_LABEL, OUTPUT_VALUE } from '../ml/export';
-import { columnDrift, datasetDrift, type ColumnDrift, type DriftOptions } from './drift';
-import { sketchFor, type CategoricalSketch, type NumericSketch, type ReferenceProfile } from './profile';
+import { columnDrift, datasetDrift, thresholdsOf, type ColumnDrift, type DriftOptions } from './drift';
+import {
+  sketchFor,
+  type CategoricalSketch,
+  type CategoricalSketchState,
+  type NumericSketch,
+  type NumericSketchState,
+  type ReferenceProfile,
+} from './profile';
+import { binsFingerprint, WINDOW_STATE_VERSION, type ColumnState, type WindowState } from './window-state';
 
-/** The parts of a prediction-log entry a window reads. */
+/** The parts of an answered request a window reads. */
 export interface LoggedRequest {
   inputs: unknown;
   outputs: unknown;
@@ -38,7 +47,7 @@ function categoricalValue(v: unknown): string | null {
 }
 
 export interface WindowSummary {
-  /** Logged requests and the feature rows they held. */
+  /** Requests and the feature rows they held. */
   requests: number;
   rows: number;
   /** Rows whose outputs held the prediction the profile describes. */
@@ -48,18 +57,22 @@ export interface WindowSummary {
   dataset: ReturnType<typeof datasetDrift>;
 }
 
-/** Accumulates logged requests on a profile's bins; `summary()` compares them with the profile. */
+/** Accumulates requests on a profile's bins; `summary()` compares them with the profile. */
 export class WindowAccumulator {
   requests = 0;
   rows = 0;
   predictionRows = 0;
+  /** The profile bins' fingerprint: only states made on the same bins merge. */
+  readonly bins: string;
   private readonly features: { name: string; numeric: boolean; sketch: NumericSketch | CategoricalSketch }[];
   private readonly prediction: { output: string; numeric: boolean; sketch: NumericSketch | CategoricalSketch } | null;
 
   constructor(
     private readonly profile: ReferenceProfile,
-    private readonly opts: DriftOptions
+    /** Only summary() reads them (a server that only sketches keeps the defaults). */
+    private readonly opts: DriftOptions = { thresholds: thresholdsOf(undefined) }
   ) {
+    this.bins = binsFingerprint(profile);
     this.features = profile.features.map((f) => ({
       name: f.name,
       numeric: f.type === 'numeric',
@@ -99,6 +112,37 @@ export class WindowAccumulator {
     }
   }
 
+  /** Everything added so far, as plain JSON (see window-state.ts). */
+  state(): WindowState {
+    return {
+      v: WINDOW_STATE_VERSION,
+      bins: this.bins,
+      requests: this.requests,
+      rows: this.rows,
+      predictionRows: this.predictionRows,
+      features: this.features.map((f) => f.sketch.state()),
+      prediction: this.prediction ? this.prediction.sketch.state() : null,
+    };
+  }
+
+  /** Adds a state made on the same profile bins (another server's, another bucket's). */
+  merge(s: WindowState): void {
+    if (s.bins !== this.bins) {
+      throw new Error(
+        `a window state made on profile bins ${s.bins} cannot be merged into one on bins ${this.bins}: ` +
+          'it was sketched with another reference profile (another version, or the profile was rewritten)'
+      );
+    }
+    if (s.features.length !== this.features.length || (s.prediction === null) !== (this.prediction === null)) {
+      throw new Error('a window state with other columns than the profile cannot be merged');
+    }
+    this.features.forEach((f, i) => mergeColumn(f, s.features[i]));
+    if (this.prediction) mergeColumn(this.prediction, s.prediction!);
+    this.requests += s.requests;
+    this.rows += s.rows;
+    this.predictionRows += s.predictionRows;
+  }
+
   summary(): WindowSummary {
     const features = this.features.map((f, i) => columnDrift(this.profile.features[i], f.sketch, this.opts));
     const prediction =
@@ -114,4 +158,10 @@ export class WindowAccumulator {
       dataset: datasetDrift(features, this.opts.thresholds),
     };
   }
+}
+
+function mergeColumn(c: { numeric: boolean; sketch: NumericSketch | CategoricalSketch }, s: ColumnState): void {
+  if (c.numeric !== 'below' in s) throw new Error('a window state has a numeric column where the profile has not');
+  if (c.numeric) (c.sketch as NumericSketch).merge(s as NumericSketchState);
+  else (c.sketch as CategoricalSketch).merge(s as CategoricalSketchState);
 }

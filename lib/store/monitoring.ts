@@ -31,7 +31,7 @@ export interface ReferenceProfileDoc {
 export interface MonitoringReportDoc {
   _id: string;
   model: string;
-  /** The version whose logged requests the window read (the one holding production, else the latest). */
+  /** The version whose answered requests the window read (the one holding production, else the latest). */
   version: number | null;
   window: { from: Date; to: Date };
   computedAt: Date;

@@ -1,11 +1,12 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
 // The whole loop on real servers, started by nothing but the traffic (issue 15's "done when"):
 // the policy is set once through the API; live requests go through the real inference server
-// into the prediction log; the model's monitoring schedule fires by itself; calm traffic gives a
-// calm report and no run, shifted traffic a drifted report, which signals the model's lifecycle
-// workflow; that starts a retraining run naming the report as its trigger; the run waits for an
-// approver (four eyes: the lifecycle requested it), and once approved its `deploy` canary steps
-// to 100% under a load generator, and the new version holds `production`.
+// into its drift sketches (and the sampled prediction log); the model's monitoring schedule
+// fires by itself; calm traffic gives a calm report and no run, shifted traffic a drifted
+// report, which signals the model's lifecycle workflow; that starts a retraining run naming the
+// report as its trigger; the run waits for an approver (four eyes: the lifecycle requested it),
+// and once approved its `deploy` canary steps to 100% under a load generator, and the new
+// version holds `production`.
 import type { Child } from '../../../tools/stack/child';
 import { getModel } from '../../../lib/store/models';
 import { listLifecycleDecisions } from '../../../lib/store/lifecycle-decisions';
@@ -16,7 +17,7 @@ import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { spawnTestFleet } from '../harness/env';
 import { waitFor } from '../harness/wait';
 import { call, startTestApi, type TestApi } from '../api/helpers';
-import { monitoringEnv, sample, send, type MonitoringEnv } from '../monitoring/helpers';
+import { monitoringEnv, sample, send, sketchedRequests, type MonitoringEnv } from '../monitoring/helpers';
 import { penguinsSpec } from '../pipeline/helpers';
 import { loadGenerator } from '../serving/helpers';
 
@@ -100,7 +101,15 @@ it('shifted live traffic leads by itself to a drift report, a retraining run, an
     LONG
   );
   const runId = started.runId!;
-  const run = await waitFor('the run record', () => runs(env.store.db).findOne({ _id: runId }), LONG);
+  // startRun inserts the record, then sets its triggers: wait for both.
+  const run = await waitFor(
+    'the run record with its triggers',
+    async () => {
+      const r = await runs(env.store.db).findOne({ _id: runId });
+      return r?.triggers ? r : null;
+    },
+    LONG
+  );
   expect(run).toMatchObject({ model, createdBy: `lifecycle:${model}` });
   // The run names what started it: drift report(s) of this model, each stored and drifted.
   const reportIds = (run.triggers ?? []).flatMap((t) => (t.kind === 'drift' ? [t.reportId] : []));
@@ -162,6 +171,7 @@ it('shifted live traffic leads by itself to a drift report, a retraining run, an
         shift: g.metrics.shift,
       })),
       logged: await env.store.db.collection(PREDICTION_LOG).countDocuments({ model }),
+      sketched: await sketchedRequests(env, model),
     })
   );
 

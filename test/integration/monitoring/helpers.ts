@@ -1,6 +1,6 @@
 // Shared setup of the monitoring tests: a penguins model registered and promoted with the
 // reference profile the pipeline's features and evaluate steps write, the real inference server
-// logging every request, in-process control and CPU workers whose activities set gauges on a
+// sketching (and logging) every request, in-process control and CPU workers whose activities set gauges on a
 // registry of their own, and helpers to send traffic drawn from the data or shifted.
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
@@ -10,6 +10,8 @@ import { createActivities } from '../../../activities';
 import { predictOnnx, type Frame } from '../../../lib/ml';
 import { mulberry32 } from '../../../lib/ml/rng';
 import { predictionProfile, profileFrame } from '../../../lib/monitoring/profile';
+import { parseWindowState } from '../../../lib/monitoring/window-state';
+import { driftSketches, HOUR_MS } from '../../../lib/store/drift-sketches';
 import { saveReferenceProfile } from '../../../lib/store/monitoring';
 import { modelPolicySchema, type ModelPolicyInput } from '../../../lib/spec/policy';
 import { putModelPolicy } from '../../../lib/store/policies';
@@ -112,4 +114,13 @@ export async function send(env: MonitoringEnv, model: string, frame: Frame, batc
     ids.push(id);
   }
   return ids;
+}
+
+/** Requests of the model in the inference servers' drift sketches (what a window merges): their hour roll-ups. */
+export async function sketchedRequests(env: Pick<MonitoringEnv, 'store'>, model: string): Promise<number> {
+  const docs = await driftSketches(env.store.db).find({ model }).toArray();
+  return docs
+    .filter((d) => d.to.getTime() - d.from.getTime() === HOUR_MS) // each request is in one bucket and its hour
+    .flatMap((d) => Object.values(d.servers))
+    .reduce((n, state) => n + parseWindowState(state).requests, 0);
 }

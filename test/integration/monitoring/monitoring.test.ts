@@ -1,8 +1,8 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
-// Monitoring on real servers: requests go through the real inference server into the prediction
-// log (real MongoDB wire), a real `monitorModel` workflow on real Temporal computes the window on
-// the CPU queue, and its report, HTML artifact, gauges, audit entry and drift trigger are read
-// back. Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
+// Monitoring on real servers: requests go through the real inference server into its drift
+// sketches and the prediction log (real MongoDB wire), a real `monitorModel` workflow on real
+// Temporal computes the window on the CPU queue, and its report, HTML artifact, gauges, audit
+// entry and drift trigger are read back. Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,6 @@ import {
 import { readArtifact } from '../../../lib/store/artifacts';
 import { listAudit } from '../../../lib/store/audit';
 import { listMonitoringReports } from '../../../lib/store/monitoring';
-import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { lifecycleWorkflowId, RETRAIN_TRIGGER_SIGNAL } from '../../../lib/workflow-safe/lifecycle';
 import type { MonitorWindowResult } from '../../../activities/monitoring';
 import { Browser } from '../foundation/browser';
@@ -27,7 +26,7 @@ import { waitFor } from '../harness/wait';
 import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
 import { profileFrame } from '../../../lib/monitoring/profile';
 import { penguinsRequest } from '../serving/helpers';
-import { monitoringEnv, sample, send, type MonitoringEnv } from './helpers';
+import { monitoringEnv, sample, send, sketchedRequests, type MonitoringEnv } from './helpers';
 import { call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
 let env: MonitoringEnv;
@@ -43,13 +42,9 @@ afterAll(async () => {
 
 const EVERY = 10_000;
 
-/** Waits until the prediction log holds `n` requests of the model, then past the next window end. */
-async function logged(model: string, n: number): Promise<void> {
-  await waitFor(
-    `${n} logged requests of ${model}`,
-    async () => (await env.store.db.collection(PREDICTION_LOG).countDocuments({ model })) >= n,
-    60_000
-  );
+/** Waits until the drift sketches hold `n` requests of the model, then past the next window end. */
+async function sketched(model: string, n: number): Promise<void> {
+  await waitFor(`${n} sketched requests of ${model}`, async () => (await sketchedRequests(env, model)) >= n, 60_000);
   const boundary = Math.ceil(Date.now() / EVERY) * EVERY;
   await new Promise((r) => setTimeout(r, boundary - Date.now() + 300));
 }
@@ -71,8 +66,8 @@ describe('monitoring windows', () => {
     // The held-out rows (the test split: the training distribution, never trained on) as they are.
     const calmIds = await send(env, calm, env.data.test);
     await send(env, shifted, sample(env.data.test, 300, 12, true));
-    await logged(calm, calmIds.length);
-    await logged(shifted, 30);
+    await sketched(calm, calmIds.length);
+    await sketched(shifted, 30);
 
     const a = await monitorNow(calm);
     expect(a).toMatchObject({ status: 'ok', drifted: false, rows: env.data.test.length, retrainSignalled: false });
@@ -171,7 +166,7 @@ describe('monitoring windows', () => {
       await call(api, 'POST', `/v1/models/nope-${model}/feedback`, { token: api.tokens.predictor, body: { items } }),
       404
     );
-    await logged(model, ids.length);
+    await sketched(model, ids.length);
     const r = await monitorNow(model);
     expect(r).toMatchObject({ drifted: true, retrainSignalled: true });
     const [report] = await listMonitoringReports(env.store, model, 1);
@@ -193,7 +188,7 @@ describe('monitoring windows', () => {
     const model = await env.model();
     await env.policy(model, { monitor: { every: EVERY, window: '1h', minRows: 10 } });
     await send(env, model, sample(env.data.test, 100, 31, true));
-    await logged(model, 10);
+    await sketched(model, 10);
     await monitorNow(model);
     const [report] = await listMonitoringReports(env.store, model, 1);
     const html = (await readArtifact(env.store, report.html!)).toString('utf8');

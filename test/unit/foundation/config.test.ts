@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     expect(cfg.MLOPS_ADMIN_TOKEN).toBeUndefined();
     expect(cfg.MLOPS_STACK_RESTART).toBe('always');
     expect(cfg.MLOPS_STACK_METRICS_PORT).toBe(9469);
+    expect(cfg.MLOPS_DRIFT_SKETCH_BUCKET_S).toBe(60);
   });
 
   it('names every wrong variable and the expected form', () => {
@@ -29,6 +30,7 @@ describe('loadConfig', () => {
     expect(message).toMatch(/TEMPORAL_ADDRESS="nohost": expected host:port/);
     expect(message).toMatch(/MLOPS_GPU_QUEUE="bad queue"/);
     expect(() => loadConfig({ MLOPS_STACK_RESTART: 'sometimes' })).toThrow(/MLOPS_STACK_RESTART="sometimes"/);
+    expect(() => loadConfig({ MLOPS_DRIFT_SKETCH_BUCKET_S: '7' })).toThrow(/MLOPS_DRIFT_SKETCH_BUCKET_S="7".*3600/);
   });
 
   it('never echoes a secret, even a wrong one', () => {

@@ -1,6 +1,6 @@
 // Reference profiles, sketches and a window's verdict on fixture data: quantiles and moments by
 // hand, Evidently's choice of test by reference size, drift on shifted rows and none on rows
-// from the reference distribution.
+// from the reference distribution; window states that merge exactly and survive JSON.
 import { thresholdsOf } from '../../../lib/monitoring/drift';
 import {
   NUMERIC_BINS,
@@ -9,6 +9,7 @@ import {
   type ReferenceProfile,
 } from '../../../lib/monitoring/profile';
 import { WindowAccumulator } from '../../../lib/monitoring/window';
+import { binsFingerprint, parseWindowState } from '../../../lib/monitoring/window-state';
 import { mulberry32 } from '../../../lib/ml/rng';
 
 describe('reference profile', () => {
@@ -130,5 +131,96 @@ describe('monitoring window', () => {
       ['psi', 5, false],
       ['psi', 5, false],
     ]);
+  });
+});
+
+describe('window state', () => {
+  const profile: ReferenceProfile = {
+    rows: 11,
+    features: [
+      profileNumeric('x', Float64Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])),
+      profileCategorical('c', ['red', 'red', 'blue']),
+    ],
+    prediction: profileCategorical('label', ['red', 'blue']),
+  };
+  const req = (x: (number | null)[], c: (string | null)[]) => ({
+    inputs: [
+      { name: 'x', data: x },
+      { name: 'c', data: c },
+    ],
+    outputs: [{ name: 'label', data: c }],
+  });
+  const requests = [
+    req([-2, 0, 10, 12], ['red', 'blue', 'green', null]),
+    req([null, 5, -1], ['red', 'red', 'blue']),
+    req([3, 30, 4.5], ['NA', 'blue', 'amber']),
+  ];
+
+  it('holds the counts in closed form: below/above with their sums, missing, other', () => {
+    const acc = new WindowAccumulator(profile);
+    for (const r of requests) acc.add(r);
+    const s = acc.state();
+    expect(s).toMatchObject({ v: 1, bins: binsFingerprint(profile), requests: 3, rows: 10, predictionRows: 10 });
+    const x = s.features[0] as { counts: number[]; missing: number; below: unknown; above: unknown };
+    expect(x.missing).toBe(1);
+    expect(x.below).toEqual({ count: 2, sum: -3 });
+    expect(x.above).toEqual({ count: 2, sum: 42 });
+    expect(x.counts.reduce((a, b) => a + b, 0)).toBe(5); // 0, 10, 5, 3, 4.5
+    expect(x.counts[0]).toBe(1);
+    expect(x.counts[29]).toBe(1);
+    // Categories red, blue; green and amber are other; null and 'NA' are missing.
+    expect(s.features[1]).toEqual({ counts: [3, 3], other: 2, missing: 2 });
+  });
+
+  it('merging the states of two halves gives exactly the summary of the whole', () => {
+    const ref = profileOf(5000);
+    const entries = logged(2000, 5, 1).map((e) => ({
+      ...e, // integer-valued numbers: the below/above sums are exact whatever the order of addition
+      inputs: e.inputs.map((t) => (t.name === 'x' ? { ...t, data: (t.data as number[]).map(Math.round) } : t)),
+    }));
+    const opts = { thresholds: thresholdsOf(undefined) };
+    const whole = new WindowAccumulator(ref, opts);
+    const first = new WindowAccumulator(ref);
+    const second = new WindowAccumulator(ref);
+    entries.forEach((e, i) => {
+      whole.add(e);
+      (i < 77 ? first : second).add(e);
+    });
+    const merged = new WindowAccumulator(ref, opts);
+    merged.merge(first.state());
+    merged.merge(second.state());
+    expect(merged.state()).toEqual(whole.state());
+    expect(merged.summary()).toEqual(whole.summary());
+    expect(merged.summary().rows).toBe(2000);
+    // An empty state changes nothing.
+    merged.merge(new WindowAccumulator(ref).state());
+    expect(merged.summary()).toEqual(whole.summary());
+  });
+
+  it('round-trips through JSON, and a malformed state is refused naming the field', () => {
+    const acc = new WindowAccumulator(profile);
+    for (const r of requests) acc.add(r);
+    const back = parseWindowState(JSON.stringify(acc.state()));
+    expect(back).toEqual(acc.state());
+    const again = new WindowAccumulator(profile);
+    again.merge(back);
+    expect(again.state()).toEqual(acc.state());
+    expect(() => parseWindowState(JSON.stringify({ ...acc.state(), rows: -1 }))).toThrow(/rows/);
+    expect(() => parseWindowState(JSON.stringify({ ...acc.state(), v: 2 }))).toThrow(
+      /not a monitoring window state: v/
+    );
+  });
+
+  it('refuses a state made on other profile bins, with a message saying why', () => {
+    const other: ReferenceProfile = {
+      ...profile,
+      features: [profileNumeric('x', Float64Array.from([0, 20])), profile.features[1]],
+    };
+    const acc = new WindowAccumulator(profile);
+    const foreign = new WindowAccumulator(other);
+    foreign.add(requests[0]);
+    expect(binsFingerprint(other)).not.toBe(binsFingerprint(profile));
+    expect(() => acc.merge(foreign.state())).toThrow(/another reference profile/);
+    expect(acc.state().rows).toBe(0);
   });
 });
