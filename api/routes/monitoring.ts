@@ -78,7 +78,7 @@ function reportView(r: MonitoringReportDoc) {
   return { id: _id, ...rest };
 }
 
-const DRIFT_METHODS = ['ks', 'chi2', 'wasserstein', 'jensen_shannon', 'psi'] as const;
+const DRIFT_METHODS = ['ks', 'chi2', 'z', 'wasserstein', 'jensen_shannon', 'psi'] as const;
 const windowSchema = z.object({ from: dateTime, to: dateTime });
 const statusSchema = z.enum(['ok', 'insufficient_data', 'no_reference']);
 const qualitySchema = z
