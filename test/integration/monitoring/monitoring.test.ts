@@ -266,7 +266,12 @@ describe('monitoring schedule', () => {
       token: api.tokens.scientist,
       body: { note: 'maintenance' },
     });
-    expect(pausedByApi.body).toEqual({ model, paused: true, note: 'maintenance' });
+    expect(pausedByApi.body).toEqual({
+      model,
+      paused: true,
+      note: 'maintenance',
+      schedules: [monitorScheduleId(model)],
+    });
     const paused = await describeMonitorSchedule(env.client, model);
     expect(paused).toMatchObject({ paused: true, note: 'maintenance' });
     const runsWhenPaused = paused!.recentRuns.length;
