@@ -66,7 +66,7 @@ function makeGauges(registry: Registry) {
   return {
     feature: new Gauge({
       name: 'mlops_feature_drift',
-      help: 'Drift statistic of a feature (method: ks, ks_p, wasserstein, psi, chi2, chi2_p, jensen_shannon) in the latest monitoring window',
+      help: 'Drift statistic of a feature (method: ks, ks_p, wasserstein, psi, chi2, chi2_p, z, z_p, jensen_shannon) in the latest monitoring window',
       labelNames: ['model', 'feature', 'method'],
       registers: [registry],
     }),

@@ -25,4 +25,5 @@ export type {
   MaterializationJson,
   StartedMaterializationJson,
 } from '../api/routes/features';
-export type { MonitoringJson, MonitoringPausedJson } from '../api/routes/monitoring';
+export type { MonitoringJson } from '../api/routes/monitoring';
+export type { SchedulesPausedJson } from '../api/routes/schedules';

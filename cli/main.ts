@@ -85,7 +85,9 @@ Monitoring (docs/monitoring.md)
   monitor resume MODEL        [--reason TEXT]
 Lifecycle policy (docs/retraining.md)
   policy set MODEL POLICY.json|-   monitoring and retraining triggers (scientist or admin)
-  policy show MODEL
+  policy show MODEL           the policy, its retrain schedules and latest decisions
+  policy pause MODEL          [--reason TEXT]   pause its retrain schedules
+  policy resume MODEL         [--reason TEXT]
 
 Feature store (docs/features.md)
   features apply FILE.json|-  entities and feature views; each view versioned by content

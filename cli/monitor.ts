@@ -1,6 +1,6 @@
 // `mlops monitor`: a model's drift per feature as a table, with a sparkline of the deciding
 // score over the recent windows (oldest left), and pause/resume of its monitoring schedule.
-import type { MonitoringJson, MonitoringPausedJson } from './api-types';
+import type { MonitoringJson, SchedulesPausedJson } from './api-types';
 import { UsageError } from './config';
 import { table } from './format';
 import { need, str, type Ctx } from './main';
@@ -93,7 +93,7 @@ export async function monitor(ctx: Ctx, command: string | undefined, args: strin
       const [name] = need(args, 1, `monitor ${command} MODEL`);
       const note = str(flags.reason);
       const r = (
-        await http.request<MonitoringPausedJson>(
+        await http.request<SchedulesPausedJson>(
           'POST',
           `/v1/models/${encodeURIComponent(name)}/monitoring/${command}`,
           {

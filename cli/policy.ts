@@ -1,10 +1,11 @@
 // `mlops policy`: set a model's lifecycle policy from a JSON file (or stdin) and show it
-// (PUT/GET /v1/models/{name}/policy; docs/retraining.md describes the fields).
+// (PUT/GET /v1/models/{name}/policy; docs/retraining.md describes the fields), and pause or
+// resume its retrain schedules (POST /v1/models/{name}/retraining/pause|resume).
 import { readFileSync } from 'node:fs';
 import type { ModelPolicy } from '../lib/spec/policy';
-import type { PolicyJson, SetPolicyJson } from './api-types';
+import type { PolicyJson, SchedulesPausedJson, SetPolicyJson } from './api-types';
 import { UsageError } from './config';
-import { need, readSpec, type Ctx } from './main';
+import { need, readSpec, str, type Ctx } from './main';
 
 function showPolicy(p: SetPolicyJson | PolicyJson): string {
   const policy = p.policy as ModelPolicy; // the stored policy, passed through as it is
@@ -25,6 +26,10 @@ function showPolicy(p: SetPolicyJson | PolicyJson): string {
   if ('schedules' in p) {
     for (const s of p.schedules.retrain) lines.push(`schedule: ${s.scheduleId} ${s.state}`);
     lines.push(`schedule: monitor-${p.model} ${p.schedules.monitor}`);
+  }
+  for (const s of 'retrainSchedules' in p ? (p.retrainSchedules ?? []) : []) {
+    const state = s.paused ? `paused (${s.note ?? ''})` : `active, next ${s.nextRuns[0] ?? 'none'}`;
+    lines.push(`schedule: ${s.scheduleId} ${state}`);
   }
   for (const d of 'decisions' in p ? p.decisions.slice(0, 10) : []) {
     const kinds = d.triggers.map((t) => t.kind).join('+');
@@ -56,7 +61,19 @@ export async function policy(ctx: Ctx, command: string | undefined, args: string
       ctx.out(r, () => showPolicy(r));
       return 0;
     }
+    case 'pause':
+    case 'resume': {
+      const [model] = need(args, 1, `policy ${command} MODEL`);
+      const note = str(ctx.flags.reason);
+      const path = `/v1/models/${encodeURIComponent(model)}/retraining/${command}`;
+      const r = (await ctx.http.request<SchedulesPausedJson>('POST', path, { body: note ? { note } : {} })).body;
+      ctx.out(
+        r,
+        () => `${r.model}: retraining ${r.paused ? 'paused' : 'resumed'} (${r.schedules.join(', ')}: ${r.note})`
+      );
+      return 0;
+    }
     default:
-      throw new UsageError(`unknown policy command "${command ?? ''}"`);
+      throw new UsageError(`unknown policy command "${command ?? ''}"; use set, show, pause or resume`);
   }
 }

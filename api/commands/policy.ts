@@ -2,7 +2,7 @@
 // these): validate, store, audit, then make the schedules match. The one place schedules follow a
 // policy write is syncSchedules() below.
 import type { Client } from '@temporalio/client';
-import { syncRetrainSchedules } from '../../lib/lifecycle/schedule';
+import { describeRetrainSchedules, syncRetrainSchedules } from '../../lib/lifecycle/schedule';
 import { syncMonitorSchedule } from '../../lib/monitoring/schedule';
 import type { ModelPolicy } from '../../lib/spec/policy';
 import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
@@ -74,7 +74,10 @@ export async function setPolicy(
   return { ...policyView(doc), schedules };
 }
 
-/** The policy and the lifecycle workflow's latest decisions (why the model did or did not retrain). */
+/**
+ * The policy, the lifecycle workflow's latest decisions (why the model did or did not retrain)
+ * and its retrain schedules' state (null without Temporal: the stored policy still answers).
+ */
 export async function showPolicy(ctx: ApiContext, model: string) {
   const doc = await getModelPolicy(ctx.store, model);
   if (!doc) {
@@ -89,5 +92,9 @@ export async function showPolicy(ctx: ApiContext, model: string) {
     ...(d.runId ? { runId: d.runId } : {}),
     ...(d.datasetSha256 ? { datasetSha256: d.datasetSha256 } : {}),
   }));
-  return { ...policyView(doc), decisions };
+  const retrainSchedules = await ctx.temporal
+    .client()
+    .then((c) => describeRetrainSchedules(c, model))
+    .catch(() => null);
+  return { ...policyView(doc), decisions, retrainSchedules };
 }

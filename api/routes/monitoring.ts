@@ -1,5 +1,5 @@
 // Monitoring of a model: its latest drift report and history, each window's HTML report, pause
-// and resume of its monitoring schedule (api/commands/monitor-schedule.ts), and labels sent as
+// and resume of its monitoring schedule (api/routes/schedules.ts), and labels sent as
 // feedback. The reports are written by the monitorModel workflow (activities/monitoring.ts);
 // these routes only read them, move the schedule and store labels.
 import { z } from 'zod';
@@ -13,13 +13,13 @@ import {
   reportId,
   type MonitoringReportDoc,
 } from '../../lib/store/monitoring';
-import { callerOf } from '../commands/caller';
-import { setMonitoringPaused } from '../commands/monitor-schedule';
 import type { ApiContext } from '../context';
+import { callerOf } from '../commands/caller';
 import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
 import { MODEL_NAME_RE, param, q } from '../validation';
 import { documented, type JsonSchema } from '../zod-json-schema';
+import { scheduleStateSchema, schedulePauseRoutes } from './schedules';
 import { dateTime, passThrough, problemResponses } from './schemas';
 
 const WINDOW_END_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -53,7 +53,6 @@ const feedbackBody = documented(feedbackBodySchema, (js) => {
     },
   };
 });
-const pauseBody = z.object({ note: z.string().max(500).optional() }).strict();
 
 /** What a history row shows: enough for a sparkline per feature. */
 function historyView(r: MonitoringReportDoc) {
@@ -78,7 +77,7 @@ function reportView(r: MonitoringReportDoc) {
   return { id: _id, ...rest };
 }
 
-const DRIFT_METHODS = ['ks', 'chi2', 'wasserstein', 'jensen_shannon', 'psi'] as const;
+const DRIFT_METHODS = ['ks', 'chi2', 'z', 'wasserstein', 'jensen_shannon', 'psi'] as const;
 const windowSchema = z.object({ from: dateTime, to: dateTime });
 const statusSchema = z.enum(['ok', 'insufficient_data', 'no_reference']);
 const qualitySchema = z
@@ -145,23 +144,13 @@ const historyRowSchema = z.object({
   prediction: z.object({ method: z.enum(DRIFT_METHODS), score: z.number(), drifted: z.boolean() }).nullable(),
   quality: qualitySchema,
 });
-const scheduleSchema = z.object({
-  scheduleId: z.string(),
-  paused: z.boolean(),
-  note: z.string().nullable(),
-  nextRuns: z.array(dateTime),
-  recentRuns: z.array(z.object({ scheduledAt: dateTime, workflowId: z.string() })),
-  skippedOverlap: z.number().int(),
-});
 const monitoringSchema = z.object({
   model: z.string(),
   latest: reportSchema.nullable().describe('null before the first window'),
   history: z.array(historyRowSchema).describe('Newest first'),
-  schedule: scheduleSchema.nullable().describe('null: no schedule (or Temporal unreachable)'),
+  schedule: scheduleStateSchema.nullable().describe('null: no schedule (or Temporal unreachable)'),
 });
 export type MonitoringJson = z.infer<typeof monitoringSchema>;
-const pausedSchema = z.object({ model: z.string(), paused: z.boolean(), note: z.string() });
-export type MonitoringPausedJson = z.infer<typeof pausedSchema>;
 const feedbackSchema = z.object({
   accepted: z.number().int(),
   created: z.number().int(),
@@ -173,27 +162,6 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
     if (!(await getModel(ctx.store, name)))
       throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
   };
-  const scheduleRoute = (paused: boolean): RouteDef =>
-    defineRoute({
-      method: 'post',
-      path: `/v1/models/:name/monitoring/${paused ? 'pause' : 'resume'}`,
-      operationId: paused ? 'pauseModelMonitoring' : 'resumeModelMonitoring',
-      summary: paused
-        ? "Pause the model's monitoring schedule (windows stop until resumed)"
-        : "Resume the model's monitoring schedule",
-      tag: 'monitoring',
-      permission: 'runs:start',
-      params: modelParams,
-      body: pauseBody,
-      responses: {
-        200: { description: paused ? 'Paused' : 'Resumed', schema: pausedSchema },
-        ...problemResponses(404, 503),
-      },
-      async handler({ params, body }, req, res) {
-        res.json(await setMonitoringPaused(ctx, callerOf(ctx, req, res), params.name, paused, body.note));
-      },
-    });
-
   return [
     defineRoute({
       method: 'get',
@@ -260,8 +228,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
           .send(html);
       },
     }),
-    scheduleRoute(true),
-    scheduleRoute(false),
+    ...schedulePauseRoutes(ctx, 'monitor'),
     defineRoute({
       method: 'post',
       path: '/v1/models/:name/feedback',

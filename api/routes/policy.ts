@@ -1,5 +1,6 @@
-// A model's lifecycle policy (how it is monitored and retrained) and the retrain triggers that
-// arrive over HTTP: dataset change events and git push webhooks. The logic is in api/commands/.
+// A model's lifecycle policy (how it is monitored and retrained), pause and resume of its retrain
+// schedules, and the retrain triggers that arrive over HTTP: dataset change events and git push
+// webhooks. The logic is in api/commands/.
 import { z } from 'zod';
 import { modelPolicySchema } from '../../lib/spec/policy';
 import { DATASET_NAME_RE } from '../../lib/spec/schema';
@@ -9,6 +10,7 @@ import { setPolicy, showPolicy } from '../commands/policy';
 import type { ApiContext } from '../context';
 import { defineRoute, type RouteDef } from '../route';
 import { MODEL_NAME_RE, param } from '../validation';
+import { schedulePauseRoutes, scheduleStateSchema } from './schedules';
 import { dateTime, passThrough, problemResponses } from './schemas';
 
 const modelParams = z.object({ name: param.id(MODEL_NAME_RE, 'Model name') });
@@ -45,6 +47,10 @@ const lifecycleDecisionSchema = z.object({
 });
 const shownPolicySchema = storedPolicySchema.extend({
   decisions: z.array(lifecycleDecisionSchema).describe("The lifecycle workflow's latest decisions, newest first"),
+  retrainSchedules: z
+    .array(scheduleStateSchema)
+    .nullable()
+    .describe('The retrain schedules in Temporal (retrain-<model>, retrain-data-<model>); null: Temporal unreachable'),
 });
 export type PolicyJson = z.infer<typeof shownPolicySchema>;
 const datasetEventSchema = z.object({ dataset: z.string(), sha256: z.string(), models: z.array(z.string()) });
@@ -102,6 +108,7 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
         res.json(await showPolicy(ctx, params.name));
       },
     }),
+    ...schedulePauseRoutes(ctx, 'retrain'),
     defineRoute({
       method: 'post',
       path: '/v1/datasets/:name/events',

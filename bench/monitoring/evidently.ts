@@ -1,6 +1,7 @@
 // Our binned drift statistics side by side with Evidently's on the same generated data: numeric
 // columns (a normal reference against shifted / rescaled currents) for PSI, normalised
-// Wasserstein, Jensen-Shannon and KS, categorical columns for PSI, Jensen-Shannon and chi². The
+// Wasserstein, Jensen-Shannon and KS, categorical columns for PSI, Jensen-Shannon and chi², binary
+// (two-category) columns for those and the two-proportion Z-test. The
 // largest absolute difference per statistic is the tolerance docs/monitoring.md states.
 // Evidently runs in a benchmark-only venv, never a product dependency:
 //   python3 -m venv .venv && .venv/bin/pip install evidently
@@ -28,7 +29,8 @@ function gaussian(rand: () => number): number {
 
 interface Case {
   name: string;
-  type: 'num' | 'cat';
+  /** 'bin': a categorical column with two values, where Evidently's default is the Z-test. */
+  type: 'num' | 'cat' | 'bin';
   reference: (number | string)[];
   current: (number | string)[];
 }
@@ -36,14 +38,18 @@ interface Case {
 function cases(rows: number): Case[] {
   const rand = mulberry32(42);
   const normal = (mean: number, sd: number) => Array.from({ length: rows }, () => mean + sd * gaussian(rand));
-  const cat = (p: number[]) =>
+  // The binary cases draw from their own stream so the earlier cases stay as they were.
+  const binRand = mulberry32(43);
+  const cat = (p: number[], r = rand) =>
     Array.from({ length: rows }, () => {
-      let u = rand();
+      let u = r();
       for (let i = 0; i < p.length; i++) if ((u -= p[i]) < 0) return `c${i}`;
       return `c${p.length - 1}`;
     });
   const ref = normal(0, 1);
   const refCat = cat([0.5, 0.3, 0.2]);
+  const bin = (share: number) => cat([share, 1 - share], binRand);
+  const refBin = bin(0.7);
   return [
     { name: 'same N(0,1)', type: 'num', reference: ref, current: normal(0, 1) },
     { name: 'shift 0.1 sd', type: 'num', reference: ref, current: normal(0.1, 1) },
@@ -53,6 +59,9 @@ function cases(rows: number): Case[] {
     { name: 'cat same', type: 'cat', reference: refCat, current: cat([0.5, 0.3, 0.2]) },
     { name: 'cat mild', type: 'cat', reference: refCat, current: cat([0.45, 0.3, 0.25]) },
     { name: 'cat strong', type: 'cat', reference: refCat, current: cat([0.2, 0.3, 0.5]) },
+    { name: 'bin same', type: 'bin', reference: refBin, current: bin(0.7) },
+    { name: 'bin mild', type: 'bin', reference: refBin, current: bin(0.68) },
+    { name: 'bin strong', type: 'bin', reference: refBin, current: bin(0.5) },
   ];
 }
 
@@ -69,7 +78,7 @@ function ours(c: Case): Record<string, number> {
   const d = columnDrift(ref, sketch, { thresholds: thresholdsOf(undefined) });
   return c.type === 'num'
     ? { psi: d.stats.psi!, wasserstein: d.stats.wasserstein!, ks_p: d.stats.ks_p! }
-    : { psi: d.stats.psi!, jensen_shannon: d.stats.jensen_shannon!, chi2_p: d.stats.chi2_p! };
+    : { psi: d.stats.psi!, jensen_shannon: d.stats.jensen_shannon!, chi2_p: d.stats.chi2_p!, z_p: d.stats.z_p! };
 }
 
 function main(): void {

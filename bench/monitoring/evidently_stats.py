@@ -1,6 +1,7 @@
 # Evidently's own stat tests on the raw generated columns (bench/monitoring/evidently.ts writes
 # them): PSI, normalised Wasserstein, Jensen-Shannon and KS for numeric columns; PSI,
-# Jensen-Shannon and chi-square for categorical ones. Prints {"version", "cases": {name: {stat: value}}}.
+# Jensen-Shannon and chi-square for categorical ones, and the two-proportion Z-test as well for
+# binary ones ("bin", Evidently's default there with a small reference). Prints {"version", "cases": {name: {stat: value}}}.
 # Benchmark only: run from the .venv made for it (python3 -m venv .venv && .venv/bin/pip install evidently).
 import json
 import sys
@@ -12,6 +13,7 @@ from evidently.legacy.calculations.stattests.jensenshannon import jensenshannon_
 from evidently.legacy.calculations.stattests.ks_stattest import ks_stat_test
 from evidently.legacy.calculations.stattests.psi import psi_stat_test
 from evidently.legacy.calculations.stattests.wasserstein_distance_norm import wasserstein_stat_test
+from evidently.legacy.calculations.stattests.z_stattest import z_stat_test
 from evidently.legacy.core import ColumnType
 
 cases = json.load(open(sys.argv[1]))
@@ -25,5 +27,7 @@ for case in cases:
     else:
         t = ColumnType.Categorical
         tests = {"psi": psi_stat_test, "jensen_shannon": jensenshannon_stat_test, "chi2_p": chi_stat_test}
+        if case["type"] == "bin":
+            tests["z_p"] = z_stat_test
     out[case["name"]] = {name: float(test.func(ref, cur, t, 0.1)[0]) for name, test in tests.items()}
 print(json.dumps({"version": __version__, "cases": out}))

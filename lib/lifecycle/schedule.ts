@@ -5,10 +5,12 @@
 //                         the CPU fleet and sends a data trigger when its sha256 changed.
 // Both start the small `retrainTick` workflow (schedules can only start workflows), which
 // signals-with-start the model's lifecycle workflow. syncRetrainSchedules() makes the schedules
-// match the policy: created, updated in place, or deleted when the policy no longer asks.
+// match the policy: created, updated in place (keeping a pause), or deleted when the policy no
+// longer asks; setRetrainSchedulesPaused() pauses and resumes them (POST .../retraining/pause).
 import { ScheduleNotFoundError, type Client, type ScheduleOptions } from '@temporalio/client';
 import { scheduleKind, type RetrainPolicy } from '../spec/policy';
 import { parseDuration } from '../spec/duration';
+import { describeSchedule, setSchedulePaused, type ScheduleState } from '../temporal/schedules';
 
 export const RETRAIN_TICK_WORKFLOW = 'retrainTick';
 
@@ -19,6 +21,8 @@ export interface RetrainTickInput {
   scheduleId: string;
   check: TickCheck;
 }
+
+const CHECKS: readonly TickCheck[] = ['schedule', 'data'];
 
 export function retrainScheduleId(model: string, check: TickCheck): string {
   return check === 'schedule' ? `retrain-${model}` : `retrain-data-${model}`;
@@ -63,7 +67,7 @@ export async function syncRetrainSchedules(
   taskQueue: string
 ): Promise<{ scheduleId: string; state: 'created' | 'updated' | 'deleted' | 'absent' }[]> {
   const out: { scheduleId: string; state: 'created' | 'updated' | 'deleted' | 'absent' }[] = [];
-  for (const check of ['schedule', 'data'] as const) {
+  for (const check of CHECKS) {
     const scheduleId = retrainScheduleId(model, check);
     const want = policy ? scheduleOptions(model, check, policy, taskQueue) : null;
     const handle = client.schedule.getHandle(scheduleId);
@@ -83,4 +87,26 @@ export async function syncRetrainSchedules(
     }
   }
   return out;
+}
+
+/** The model's retrain schedules that exist, with their state (none: the policy has no timed trigger). */
+export async function describeRetrainSchedules(client: Client, model: string): Promise<ScheduleState[]> {
+  const states = await Promise.all(CHECKS.map((c) => describeSchedule(client, retrainScheduleId(model, c))));
+  return states.filter((s): s is ScheduleState => s !== null);
+}
+
+/**
+ * Pauses or resumes every retrain schedule of the model (the cron or interval tick and the data
+ * check); the ids of those it had. Triggers that arrive by themselves (dataset events, pushes,
+ * drift) still reach the lifecycle workflow: a pause stops what runs on time.
+ */
+export async function setRetrainSchedulesPaused(
+  client: Client,
+  model: string,
+  paused: boolean,
+  note: string
+): Promise<string[]> {
+  const ids = CHECKS.map((c) => retrainScheduleId(model, c));
+  const found = await Promise.all(ids.map((id) => setSchedulePaused(client, id, paused, note)));
+  return ids.filter((_, i) => found[i]);
 }

@@ -1,6 +1,7 @@
 // Turns a reference profile and a window's sketches into per-column drift results and a dataset
 // verdict, with Evidently's rules for which test decides: a reference of at most 1000 rows is
-// judged by p-values (KS for numbers, chi² for categories, p < 0.05), a larger one by distances
+// judged by p-values (KS for numbers, the two-proportion Z-test for a category column with two
+// values, chi² for other categories, p < 0.05), a larger one by distances
 // (normalised Wasserstein and Jensen-Shannon, at 0.1), because p-values call everything drifted
 // once samples are large. Every statistic is computed either way and kept in the report; the
 // policy may pick the deciding method and each threshold.
@@ -12,7 +13,15 @@ import {
   type ColumnProfile,
   type NumericProfile,
 } from './profile';
-import { chiSquare, jensenShannon, kolmogorovSmirnov, psi, wasserstein, type BinnedNumeric } from './stats';
+import {
+  chiSquare,
+  jensenShannon,
+  kolmogorovSmirnov,
+  psi,
+  twoProportionZ,
+  wasserstein,
+  type BinnedNumeric,
+} from './stats';
 
 export const DEFAULT_THRESHOLDS = {
   pValue: 0.05,
@@ -26,7 +35,7 @@ export const DEFAULT_THRESHOLDS = {
 
 export type Thresholds = typeof DEFAULT_THRESHOLDS;
 export type NumericMethod = 'ks' | 'wasserstein' | 'psi';
-export type CategoricalMethod = 'chi2' | 'jensen_shannon' | 'psi';
+export type CategoricalMethod = 'chi2' | 'z' | 'jensen_shannon' | 'psi';
 export type DriftMethod = NumericMethod | CategoricalMethod;
 
 export interface ColumnDrift {
@@ -38,7 +47,9 @@ export interface ColumnDrift {
   threshold: number;
   drifted: boolean;
   /** Every statistic for this column type. */
-  stats: Partial<Record<'ks' | 'ks_p' | 'chi2' | 'chi2_p' | 'wasserstein' | 'jensen_shannon' | 'psi', number>>;
+  stats: Partial<
+    Record<'ks' | 'ks_p' | 'chi2' | 'chi2_p' | 'z' | 'z_p' | 'wasserstein' | 'jensen_shannon' | 'psi', number>
+  >;
   /** Rows seen in the window with a value, and the shares missing / outside the reference. */
   count: number;
   missingRate: number;
@@ -53,20 +64,21 @@ export function thresholdsOf(policy: Pick<MonitorPolicy, 'thresholds'> | undefin
 }
 
 function pValueMethod(m: DriftMethod): boolean {
-  return m === 'ks' || m === 'chi2';
+  return m === 'ks' || m === 'chi2' || m === 'z';
 }
 
+/** The statistic each method decides by (a p-value for the tests, else the distance). */
+const SCORE_OF: Record<DriftMethod, keyof ColumnDrift['stats']> = {
+  ks: 'ks_p',
+  chi2: 'chi2_p',
+  z: 'z_p',
+  wasserstein: 'wasserstein',
+  jensen_shannon: 'jensen_shannon',
+  psi: 'psi',
+};
+
 function decide(method: DriftMethod, stats: ColumnDrift['stats'], t: Thresholds) {
-  const score =
-    method === 'ks'
-      ? stats.ks_p!
-      : method === 'chi2'
-        ? stats.chi2_p!
-        : method === 'wasserstein'
-          ? stats.wasserstein!
-          : method === 'jensen_shannon'
-            ? stats.jensen_shannon!
-            : stats.psi!;
+  const score = stats[SCORE_OF[method]]!;
   const threshold = pValueMethod(method)
     ? t.pValue
     : method === 'wasserstein'
@@ -130,8 +142,22 @@ function categoricalDrift(
   const r = [...ref.counts, ref.other];
   const c = [...cur.counts, cur.other];
   const chi = chiSquare(r, c);
-  const stats = { chi2: chi.statistic, chi2_p: chi.pValue, jensen_shannon: jensenShannon(r, c), psi: psi(r, c) };
-  const chosen: CategoricalMethod = method ?? (refRows <= t.smallReferenceRows ? 'chi2' : 'jensen_shannon');
+  // The Z-test compares the share of the first category seen (either side) with the rest: for a
+  // binary column that is the whole distribution, as in Evidently (where it is its default).
+  const seen = r.map((_, i) => i).filter((i) => r[i] + c[i] > 0);
+  const first = seen[0] ?? 0;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const zt = twoProportionZ(r[first], sum(r), c[first], sum(c));
+  const stats = {
+    chi2: chi.statistic,
+    chi2_p: chi.pValue,
+    z: zt.statistic,
+    z_p: zt.pValue,
+    jensen_shannon: jensenShannon(r, c),
+    psi: psi(r, c),
+  };
+  const test = seen.length <= 2 ? 'z' : 'chi2';
+  const chosen: CategoricalMethod = method ?? (refRows <= t.smallReferenceRows ? test : 'jensen_shannon');
   const count = cur.count;
   return {
     name: ref.name,

@@ -11,6 +11,7 @@ import {
   type ScheduleOptionsAction,
 } from '@temporalio/client';
 import type { MonitorPolicy } from '../spec/policy';
+import { describeSchedule, setSchedulePaused, type ScheduleState } from '../temporal/schedules';
 
 export const MONITOR_WORKFLOW = 'monitorModel';
 /** Missed windows (server down) older than this are not run after it comes back. */
@@ -84,50 +85,17 @@ export async function syncMonitorSchedule(
   return 'updated';
 }
 
-export interface MonitorScheduleState {
-  scheduleId: string;
-  paused: boolean;
-  note: string | null;
-  nextRuns: string[];
-  recentRuns: { scheduledAt: string; workflowId: string }[];
-  skippedOverlap: number;
-}
-
 /** The schedule's state, or null when the model has none (no monitor policy). */
-export async function describeMonitorSchedule(client: Client, model: string): Promise<MonitorScheduleState | null> {
-  try {
-    const d = await client.schedule.getHandle(monitorScheduleId(model)).describe();
-    return {
-      scheduleId: d.scheduleId,
-      paused: d.state.paused,
-      note: d.state.note ?? null,
-      nextRuns: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
-      recentRuns: d.info.recentActions.slice(-10).map((a) => ({
-        scheduledAt: a.scheduledAt.toISOString(),
-        workflowId: a.action.workflow.workflowId,
-      })),
-      skippedOverlap: d.info.numActionsSkippedOverlap,
-    };
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return null;
-    throw err;
-  }
+export function describeMonitorSchedule(client: Client, model: string): Promise<ScheduleState | null> {
+  return describeSchedule(client, monitorScheduleId(model));
 }
 
 /** Pauses or resumes the model's schedule; false when it has none. */
-export async function setMonitorSchedulePaused(
+export function setMonitorSchedulePaused(
   client: Client,
   model: string,
   paused: boolean,
   note: string
 ): Promise<boolean> {
-  const handle = client.schedule.getHandle(monitorScheduleId(model));
-  try {
-    if (paused) await handle.pause(note);
-    else await handle.unpause(note);
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
-  }
+  return setSchedulePaused(client, monitorScheduleId(model), paused, note);
 }

@@ -1,7 +1,7 @@
 // Drift statistics over binned counts (never over whole columns), so a window of any size costs
 // the same: each compares a reference histogram with a current one on the same bins. Formulas
 // follow Evidently's stat tests (PSI and JS on shares with empty bins filled, Wasserstein divided
-// by the reference standard deviation, KS and chi² p-values) so thresholds mean the same thing;
+// by the reference standard deviation, KS, chi² and two-proportion Z p-values) so thresholds mean the same thing;
 // docs/monitoring.md states how far the binned values are from Evidently's on raw data.
 
 /** Evidently's `feel_zeroes`: an empty bin counts as this share so logs and ratios stay finite. */
@@ -135,6 +135,24 @@ export function chiSquare(reference: readonly number[], current: readonly number
   }
   const df = Math.max(r.length - 1, 1);
   return { statistic: stat, pValue: gammaQ(df / 2, stat / 2) };
+}
+
+/**
+ * Two-proportion Z-test (Evidently's `z` test for binary categories): the share of one category
+ * in the reference (`refHits` of `refTotal`) against its share in the current window, with the
+ * pooled share P in the standard error √(P(1−P)(1/n₁ + 1/n₂)). Two-sided p = 2(1 − Φ(|z|)),
+ * which is Q(½, z²/2): z² is chi² with one degree of freedom. A pooled share of 0 or 1 (one
+ * category on both sides) is no difference: z = 0, p = 1.
+ */
+export function twoProportionZ(refHits: number, refTotal: number, curHits: number, curTotal: number): TestResult {
+  if (refTotal <= 0 || curTotal <= 0) return { statistic: 0, pValue: 1 };
+  const p1 = refHits / refTotal;
+  const p2 = curHits / curTotal;
+  const pooled = (refHits + curHits) / (refTotal + curTotal);
+  const variance = pooled * (1 - pooled) * (1 / refTotal + 1 / curTotal);
+  if (!(variance > 0)) return { statistic: 0, pValue: 1 };
+  const z = (p1 - p2) / Math.sqrt(variance);
+  return { statistic: z, pValue: gammaQ(0.5, (z * z) / 2) };
 }
 
 /** Kolmogorov's survival function Q_KS(λ) = 2 Σ (-1)^(k-1) exp(-2 k² λ²). */

@@ -22,7 +22,7 @@ export const monitorPolicySchema = z
     /** Drift thresholds; absent fields take Evidently's defaults (lib/monitoring). */
     thresholds: z
       .object({
-        /** p-value below which KS / chi² call a column drifted (small reference sets). */
+        /** p-value below which KS / chi² / Z call a column drifted (small reference sets). */
         pValue: z.number().gt(0).lt(1).optional(),
         psi: z.number().positive().optional(),
         wasserstein: z.number().positive().optional(),
@@ -36,7 +36,7 @@ export const monitorPolicySchema = z
     methods: z
       .object({
         numeric: z.enum(['ks', 'wasserstein', 'psi']).optional(),
-        categorical: z.enum(['chi2', 'jensen_shannon', 'psi']).optional(),
+        categorical: z.enum(['chi2', 'z', 'jensen_shannon', 'psi']).optional(),
       })
       .strict()
       .default({}),

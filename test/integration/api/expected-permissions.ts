@@ -154,6 +154,16 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
     request: { path: '/v1/models/penguins-table/monitoring/resume', body: {} },
     roles: starters({ status: 404, detail: /penguins-table has no monitoring schedule/ }),
   },
+  'POST /v1/models/:name/retraining/pause': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/retraining/pause', body: {} },
+    roles: starters({ status: 404, detail: /penguins-table has no retraining schedule/ }),
+  },
+  'POST /v1/models/:name/retraining/resume': {
+    anonymous: 'deny',
+    request: { path: '/v1/models/penguins-table/retraining/resume', body: {} },
+    roles: starters({ status: 404, detail: /penguins-table has no retraining schedule/ }),
+  },
   'POST /v1/models/:name/feedback': {
     anonymous: 'deny',
     request: { path: '/v1/models/penguins-table/feedback', body: { items: [{ requestId: 'r1', label: 'Adelie' }] } },

@@ -85,8 +85,9 @@ describe('lifecycle workflow', () => {
     expect(fourth[3]).toMatchObject({ outcome: 'skipped', datasetSha256: PENGUINS_SHA });
     expect(await runs(env.store.db).countDocuments({ model })).toBe(1);
     // What GET /v1/models/{name}/policy and `mlops policy show` list, newest first.
-    const shown = await showPolicy({ store: env.store } as never, model);
+    const shown = await showPolicy({ store: env.store, temporal: { client: async () => env.client } } as never, model);
     expect(shown.decisions.map((x) => x.outcome)).toEqual(['skipped', 'skipped', 'finished', 'started']);
+    expect(shown.retrainSchedules).toEqual([]); // the policy has no timed trigger
   });
 
   it('a retrain schedule fires into the lifecycle and follows policy changes', async () => {

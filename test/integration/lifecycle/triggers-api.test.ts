@@ -1,5 +1,5 @@
 // The HTTP side of retraining on a real API, Temporal and MongoDB-wire server: the policy is set
-// and read, and the git webhook is authenticated by its signature alone (bad signature -> 401 and
+// and read, its retrain schedules are paused and resumed (API and CLI), and the git webhook is authenticated by its signature alone (bad signature -> 401 and
 // nothing started; a replayed delivery -> 409), GitLab's token works, the branch filter applies.
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../../cli/main';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { listAudit } from '../../../lib/store/audit';
 import { createClient } from '../../../lib/temporal/connection';
 import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
 import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
@@ -41,6 +42,23 @@ const github = (raw: string, signature: string, delivery = randomUUID()) =>
     token: null,
     headers: { 'x-hub-signature-256': signature, 'x-github-event': 'push', 'x-github-delivery': delivery },
   });
+
+/** The CLI against the test API, with no config file. */
+async function run(args: string[], token: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: {
+      MLOPS_API_URL: api.url,
+      MLOPS_TOKEN: token,
+      MLOPS_CONFIG: path.join(os.tmpdir(), `none-${randomUUID()}.json`),
+    },
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    sleep: async () => undefined,
+  });
+  return { code, stdout, stderr };
+}
 
 async function lifecycleExists(name = model): Promise<boolean> {
   const client = await createClient(api.cfg);
@@ -153,17 +171,6 @@ describe('retrain triggers over HTTP', () => {
     const file = path.join(dir, 'policy.json');
     const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
     await writeFile(file, JSON.stringify({ retrain: { onDrift: true, maxPerDay: 3, spec } }));
-    const run = async (args: string[], token: string) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(args, {
-        env: { MLOPS_API_URL: api.url, MLOPS_TOKEN: token, MLOPS_CONFIG: path.join(dir, 'none.json') },
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-        sleep: async () => undefined,
-      });
-      return { code, stdout, stderr };
-    };
     const set = await run(['policy', 'set', model, file], api.tokens.scientist);
     expect(set).toMatchObject({ code: 0, stderr: '' });
     expect(set.stdout).toMatch(/retrain: {2}on drift; cooldown 21600000 ms, at most 3\/day/);
@@ -172,5 +179,65 @@ describe('retrain triggers over HTTP', () => {
     expect(show.stdout).toMatch(/policy revision 2, by sam/);
     const denied = await run(['policy', 'set', model, file], api.tokens.viewer);
     expect(denied.code).toBe(1);
+  });
+
+  it('pauses and resumes the retrain schedules: Temporal says so, and the policy shows it', async () => {
+    const timed = `timed-${randomUUID().slice(0, 6)}`;
+    const spec = { model: timed, dataset: { name: 'penguins' }, target: 'species' };
+    const policy = (cooldown: string) => ({
+      retrain: { schedule: '0 3 * * 0', onData: { dataset: 'penguins', checkEvery: '1h' }, cooldown, spec },
+    });
+    const put = (cooldown: string) =>
+      call(api, 'PUT', `/v1/models/${timed}/policy`, { token: api.tokens.scientist, body: policy(cooldown) });
+    expect((await put('1h')).status).toBe(200);
+    const ids = [`retrain-${timed}`, `retrain-data-${timed}`];
+    const client = await createClient(api.cfg);
+    const states = () => Promise.all(ids.map(async (id) => (await client.schedule.getHandle(id).describe()).state));
+    const shown = async () =>
+      (await call(api, 'GET', `/v1/models/${timed}/policy`, { token: api.tokens.viewer })).body.retrainSchedules.map(
+        (s: { scheduleId: string; paused: boolean; note: string | null }) => [s.scheduleId, s.paused, s.note]
+      );
+    try {
+      expect((await states()).map((s) => s.paused)).toEqual([false, false]);
+      const paused = await call(api, 'POST', `/v1/models/${timed}/retraining/pause`, {
+        token: api.tokens.scientist,
+        body: { note: 'data freeze' },
+      });
+      expect(paused.status).toBe(200);
+      expect(paused.body).toEqual({ model: timed, paused: true, note: 'data freeze', schedules: ids });
+      expect(await states()).toEqual(ids.map(() => expect.objectContaining({ paused: true, note: 'data freeze' })));
+      expect(await shown()).toEqual(ids.map((id) => [id, true, 'data freeze']));
+      // A policy change updates the schedules in place and keeps the pause.
+      expect((await put('2h')).status).toBe(200);
+      expect((await states()).map((s) => s.paused)).toEqual([true, true]);
+      const show = await run(['policy', 'show', timed], api.tokens.viewer);
+      expect(show.stdout).toContain(`schedule: retrain-${timed} paused (data freeze)`);
+
+      const resumed = await run(['policy', 'resume', timed, '--reason', 'freeze over'], api.tokens.scientist);
+      expect(resumed).toMatchObject({ code: 0, stderr: '' });
+      expect(resumed.stdout).toContain(`${timed}: retraining resumed`);
+      expect(await states()).toEqual(ids.map(() => expect.objectContaining({ paused: false, note: 'freeze over' })));
+      expect(await shown()).toEqual(ids.map((id) => [id, false, 'freeze over']));
+
+      const audit = await listAudit(api.store.db, { objectId: timed, limit: 20 });
+      expect(audit.map((a) => a.action)).toEqual(
+        expect.arrayContaining(['model.retrain.pause', 'model.retrain.resume'])
+      );
+      expect(audit.find((a) => a.action === 'model.retrain.pause')).toMatchObject({
+        actor: expect.objectContaining({ subject: 'sam' }),
+        details: { note: 'data freeze', schedules: ids },
+      });
+      expect((await run(['policy', 'pause', timed], api.tokens.viewer)).code).toBe(1);
+    } finally {
+      await Promise.all(
+        ids.map((id) =>
+          client.schedule
+            .getHandle(id)
+            .delete()
+            .catch(() => undefined)
+        )
+      );
+      await client.connection.close();
+    }
   });
 });

@@ -77,9 +77,10 @@ describe('monitoring windows', () => {
     const [report] = await listMonitoringReports(env.store, shifted, 5);
     expect(report._id).toBe(b.reportId);
     expect(report.version).toBe(1);
-    // The penguins training split has 258 rows: Evidently's small-reference tests decide.
+    // The penguins training split has 258 rows: Evidently's small-reference tests decide (the
+    // Z-test for `sex`, which has two values).
     expect(report.features.map((f) => [f.name, f.method])).toEqual(
-      penguinsFeatures.map((f) => [f.name, f.type === 'numeric' ? 'ks' : 'chi2'])
+      penguinsFeatures.map((f) => [f.name, f.type === 'numeric' ? 'ks' : f.name === 'sex' ? 'z' : 'chi2'])
     );
     const mass = report.features.find((f) => f.name === 'body_mass_g')!;
     expect(mass.drifted).toBe(true);
@@ -260,7 +261,12 @@ describe('monitoring schedule', () => {
       token: api.tokens.scientist,
       body: { note: 'maintenance' },
     });
-    expect(pausedByApi.body).toEqual({ model, paused: true, note: 'maintenance' });
+    expect(pausedByApi.body).toEqual({
+      model,
+      paused: true,
+      note: 'maintenance',
+      schedules: [monitorScheduleId(model)],
+    });
     const paused = await describeMonitorSchedule(env.client, model);
     expect(paused).toMatchObject({ paused: true, note: 'maintenance' });
     const runsWhenPaused = paused!.recentRuns.length;

@@ -1,5 +1,6 @@
 // Records one history per way a pipeline run ends (succeeded, rejected, expired, failed), a run that
-// deploys through the rollout workflow, and canary rollouts that promote and roll back, with the
+// deploys through the rollout workflow, canary rollouts that promote and roll back, a monitoring
+// window and a model's lifecycle (coalesced triggers, a retraining child run, continue-as-new), with the
 // current workflow code, encrypted with the replay key, as histories/pipeline-<outcome>-<tag>.json.
 // Run it when a release changes the workflow, and commit the files next to the older ones (they
 // guard patched()):   MLOPS_HISTORY_TAG=v4 npm run record:histories
@@ -14,6 +15,14 @@ import { HISTORIES_DIR as HISTORIES, REPLAY_KEY, replayHistory } from './committ
 import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 import { fastDeploy, feedStats, registeredModel, startRollout, type RolloutEnv } from '../deploy/helpers';
 import { rolloutWorkflowId } from '../../../workflows/rollout-messages';
+import { signalRetrainTrigger } from '../../../lib/lifecycle/trigger';
+import { listLifecycleDecisions } from '../../../lib/store/lifecycle-decisions';
+import { putModelPolicy } from '../../../lib/store/policies';
+import { modelPolicySchema } from '../../../lib/spec/policy';
+import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
+import type { LifecycleInput } from '../../../workflows/lifecycle';
+import type { MonitorModelInput } from '../../../workflows/monitor';
+import { waitFor } from '../harness/wait';
 
 const TAG = process.env.MLOPS_HISTORY_TAG;
 
@@ -93,5 +102,53 @@ describe('record pipeline histories', () => {
       await feed.stop();
       await save(h, name);
     }
+  });
+
+  it('records a monitoring window, and a lifecycle that coalesces triggers, retrains and continues as new', async () => {
+    if (!TAG || !/^[a-z0-9-]{1,20}$/.test(TAG)) throw new Error('Set MLOPS_HISTORY_TAG to the release, e.g. v4.');
+    const monitored = `monitor-${Date.now()}`;
+    const monitorInput: MonitorModelInput = { model: monitored, queues: { cpu: env.cfg.queues.cpu } };
+    const window = await env.client.workflow.start('monitorModel', {
+      taskQueue: env.cfg.queues.control,
+      workflowId: `monitor-${monitored}`,
+      args: [monitorInput],
+    });
+    expect(await window.result()).toMatchObject({ status: 'no_reference', drifted: false });
+    await save(window, 'monitor-no-reference');
+
+    const spec = penguinsSpec({ approval: { required: false }, optimise: { int8: false } });
+    const policy = modelPolicySchema.parse({ retrain: { onDrift: true, cooldown: 0, maxPerDay: 10, spec } });
+    await putModelPolicy(env.store, spec.model, policy, 'recorder');
+    // Two decisions per run: the run started and finished, then it continues as new.
+    const input: LifecycleInput = { model: spec.model, options: { decisionsPerRun: 2, coalesceMs: 1000 } };
+    const life = await env.client.workflow.start('modelLifecycle', {
+      taskQueue: env.cfg.queues.control,
+      workflowId: lifecycleWorkflowId(spec.model),
+      args: [input],
+    });
+    const at = new Date().toISOString();
+    const target = { model: spec.model, taskQueue: env.cfg.queues.control };
+    await Promise.all([
+      signalRetrainTrigger(env.client, target, { kind: 'drift', reportId: 'report-1', at }),
+      signalRetrainTrigger(env.client, target, { kind: 'drift', reportId: 'report-2', at }),
+    ]);
+    const decisions = await waitFor(
+      'the lifecycle run started and finished',
+      async () => {
+        const d = (await listLifecycleDecisions(env.store, spec.model)).reverse();
+        return d.length >= 2 ? d : undefined;
+      },
+      240_000
+    );
+    expect(decisions.map((d) => d.outcome)).toEqual(['started', 'finished']);
+    expect(decisions[0].triggers).toHaveLength(2);
+    const first = env.client.workflow.getHandle(life.workflowId, life.firstExecutionRunId);
+    await waitFor(
+      'continue-as-new',
+      async () => (await first.describe()).status.name === 'CONTINUED_AS_NEW' || undefined,
+      60_000
+    );
+    await save(first, 'lifecycle-coalesced-continued');
+    await env.client.workflow.getHandle(life.workflowId).terminate('recorded');
   });
 });

@@ -6,6 +6,7 @@ import {
   kolmogorovQ,
   kolmogorovSmirnov,
   psi,
+  twoProportionZ,
   wasserstein,
   type BinnedNumeric,
 } from '../../../lib/monitoring/stats';
@@ -61,6 +62,24 @@ describe('drift statistics', () => {
     expect(chiSquare([1, 1, 1, 0], [10, 20, 30, 0])).toEqual(r);
   });
 
+  it('two-proportion Z of 60/100 against 40/100 is 2√2 with two-sided p = erfc(2)', () => {
+    // pooled share 0.5: standard error √(0.25 · (1/100 + 1/100)) = √0.005; z = 0.2 / √0.005
+    const r = twoProportionZ(60, 100, 40, 100);
+    expect(r.statistic).toBeCloseTo(2 * Math.SQRT2, 12);
+    expect(r.pValue).toBeCloseTo(0.004677734981047266, 12);
+    // 50/100 against 40/100: pooled 0.45, z = 0.1 / √(0.45 · 0.55 · 0.02) = 1.42134, p = 0.155218
+    const s = twoProportionZ(50, 100, 40, 100);
+    expect(s.statistic).toBeCloseTo(1.4213381090374024, 10);
+    expect(s.pValue).toBeCloseTo(0.155218489684684, 10);
+    // The sign follows the reference share minus the current one; p does not.
+    expect(twoProportionZ(40, 100, 50, 100)).toEqual({ statistic: -s.statistic, pValue: s.pValue });
+  });
+
+  it('two-proportion Z with one category on both sides (pooled share 0 or 1) is no difference', () => {
+    expect(twoProportionZ(100, 100, 7, 7)).toEqual({ statistic: 0, pValue: 1 });
+    expect(twoProportionZ(0, 100, 0, 7)).toEqual({ statistic: 0, pValue: 1 });
+  });
+
   it("Kolmogorov's distribution: Q(1) = 0.2700 and the 5% point is 1.358", () => {
     expect(kolmogorovQ(1)).toBeCloseTo(0.26999967, 6);
     expect(kolmogorovQ(1.358)).toBeCloseTo(0.05, 3);
@@ -93,6 +112,7 @@ describe('drift statistics', () => {
     expect(jensenShannon([1, 2], [0, 0])).toBe(0);
     expect(chiSquare([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
     expect(kolmogorovSmirnov([1, 2], [0, 0])).toEqual({ statistic: 0, pValue: 1 });
+    expect(twoProportionZ(1, 3, 0, 0)).toEqual({ statistic: 0, pValue: 1 });
     expect(wasserstein(binned([1, 2]), binned([0, 0]))).toBe(0);
   });
 

@@ -78,10 +78,10 @@ function run(profile: ReferenceProfile, entries: ReturnType<typeof logged>) {
 }
 
 describe('monitoring window', () => {
-  it('a small reference (<= 1000 rows) is judged by KS and chi² p-values', () => {
+  it('a small reference (<= 1000 rows) is judged by KS and (binary columns) Z-test p-values', () => {
     const s = run(profileOf(800), logged(500, 2, 0));
-    expect(s.features.map((f) => f.method)).toEqual(['ks', 'chi2']);
-    expect(s.prediction?.method).toBe('chi2');
+    expect(s.features.map((f) => f.method)).toEqual(['ks', 'z']);
+    expect(s.prediction?.method).toBe('z');
     expect(s.rows).toBe(500);
     expect(s.requests).toBe(50);
   });
