@@ -6,7 +6,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { readManifest, streamParts } from '../../lib/batch/manifest';
 import { OUTPUT_FORMATS } from '../../lib/batch/score';
-import { datasetPathProblem } from '../../lib/ml/dataset/paths';
+import { csvDatasetPath } from '../../lib/spec/dataset-path';
 import { ArtifactIntegrityError } from '../../lib/store/artifacts';
 import { cancelRefusal } from '../../lib/auth/policies';
 import { BATCH_STATUSES, BATCH_TERMINAL, getBatch, type BatchDoc } from '../../lib/store/batch-predictions';
@@ -22,30 +22,14 @@ import { documented } from '../zod-json-schema';
 import { ALIAS_RE, ID_RE, MODEL_NAME_RE, param } from '../validation';
 import { dateTime, passThrough, problemResponses } from './schemas';
 
-/** What datasetPathProblem accepts, ending in .csv: the rule as a pattern for the document. */
-const CSV_UNDER_ROOT =
-  '^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!.*%[0-9A-Fa-f]{2})(?!(?:.*/)?\\.\\.?(?:/|$))' +
-  '(?:[^/\\\\\\x00-\\x1f\\x7f]+/)*[^/\\\\\\x00-\\x1f\\x7f]*\\.[cC][sS][vV]$';
-
 export const batchBody = documented(
   z
     .object({
       model: z.string().regex(MODEL_NAME_RE, 'a model name'),
       version: z.number().int().min(1).max(1_000_000_000).optional(),
       alias: z.string().regex(ALIAS_RE, 'an alias such as production').optional(),
-      input: documented(
-        z
-          .string()
-          .min(1)
-          .max(1024)
-          .superRefine((p, c) => {
-            const problem = datasetPathProblem(p);
-            if (problem) c.addIssue({ code: 'custom', message: problem });
-            else if (!p.toLowerCase().endsWith('.csv'))
-              c.addIssue({ code: 'custom', message: 'the input must be a .csv file' });
-          })
-          .describe('CSV file with a header, relative to MLOPS_DATASETS_DIR'),
-        (js) => ({ ...js, pattern: CSV_UNDER_ROOT })
+      input: csvDatasetPath(1024, 'the input must be a .csv file').describe(
+        'CSV file with a header, relative to MLOPS_DATASETS_DIR'
       ),
       format: z.enum(OUTPUT_FORMATS).default('csv'),
       idColumn: z.string().min(1).max(200).optional().describe('Input column copied to every output row'),

@@ -1,12 +1,11 @@
 // Monitoring of a model: its latest drift report and history, each window's HTML report, pause
 // and resume of its monitoring schedule (api/commands/monitor-schedule.ts), and labels sent as
 // feedback. The reports are written by the monitorModel workflow (activities/monitoring.ts);
-// these routes only read them, move the schedule and store labels.
+// these routes only read them; moving the schedule and storing labels are commands.
 import { z } from 'zod';
-import { feedbackBodySchema, saveFeedback } from '../../lib/monitoring/feedback';
+import { feedbackBodySchema } from '../../lib/monitoring/feedback';
 import { describeMonitorSchedule } from '../../lib/monitoring/schedule';
 import { readArtifact } from '../../lib/store/artifacts';
-import { getModel } from '../../lib/store/models';
 import {
   getMonitoringReport,
   listMonitoringReports,
@@ -14,6 +13,8 @@ import {
   type MonitoringReportDoc,
 } from '../../lib/store/monitoring';
 import { callerOf } from '../commands/caller';
+import { sendFeedback } from '../commands/feedback';
+import { mustGetModel } from '../commands/model-lookup';
 import { setMonitoringPaused } from '../commands/monitor-schedule';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
@@ -169,10 +170,6 @@ const feedbackSchema = z.object({
 });
 
 export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
-  const mustModel = async (name: string) => {
-    if (!(await getModel(ctx.store, name)))
-      throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
-  };
   const scheduleRoute = (paused: boolean): RouteDef =>
     defineRoute({
       method: 'post',
@@ -212,7 +209,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404),
       },
       async handler({ params, query }, _req, res) {
-        await mustModel(params.name);
+        await mustGetModel(ctx, params.name);
         const reports = await listMonitoringReports(ctx.store, params.name, query.limit);
         // The schedule is Temporal's; without Temporal the reports still answer.
         const schedule = await ctx.temporal
@@ -275,15 +272,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
       body: feedbackBody,
       responses: { 200: { description: 'Stored', schema: feedbackSchema }, ...problemResponses(404) },
       async handler({ params, body }, req, res) {
-        await mustModel(params.name);
-        const caller = callerOf(ctx, req, res);
-        const result = await saveFeedback(ctx.store, params.name, body, caller.who.subject);
-        await caller.audit({
-          action: 'model.feedback',
-          object: { type: 'model', id: params.name },
-          details: { requests: result.accepted },
-        });
-        res.json(result);
+        res.json(await sendFeedback(ctx, callerOf(ctx, req, res), params.name, body));
       },
     }),
   ];
