@@ -238,6 +238,20 @@ export function ordered<S extends z.AnyZodObject>(schema: S, lo: string, hi: str
   });
 }
 
+/**
+ * One page of a list paged by position (a `{ skip }` cursor): `fetch` is asked for one item more
+ * than the limit, so the page knows whether a next one exists without counting the list.
+ */
+export async function offsetPage<T>(
+  query: { limit: number; cursor?: { skip: number } },
+  fetch: (limit: number, skip: number) => Promise<T[]>
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const skip = query.cursor?.skip ?? 0;
+  const got = await fetch(query.limit + 1, skip);
+  const items = got.slice(0, query.limit);
+  return { items, nextCursor: got.length > query.limit ? encodeCursor({ skip: skip + items.length }) : null };
+}
+
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }

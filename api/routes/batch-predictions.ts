@@ -16,7 +16,7 @@ import { callerOf } from '../commands/caller';
 import { startBatch } from '../commands/start-batch';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { idempotencyHeader } from '../idempotency';
+import { acceptedStart, idempotencyHeader, idempotencyOf } from '../idempotency';
 import { defineRoute, type RouteDef } from '../route';
 import { documented } from '../zod-json-schema';
 import { ALIAS_RE, ID_RE, MODEL_NAME_RE, param } from '../validation';
@@ -200,11 +200,9 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       async handler({ body }, req, res) {
         const { batchId, replayed } = await startBatch(ctx, callerOf(ctx, req, res), {
           batch: body,
-          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
+          idempotency: idempotencyOf(req),
         });
-        const location = `/v1/batch-predictions/${batchId}`;
-        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-        res.status(202).location(location).json({ batchId, status: 'queued', location });
+        acceptedStart(res, `/v1/batch-predictions/${batchId}`, replayed, { batchId, status: 'queued' });
       },
     }),
     defineRoute({

@@ -15,7 +15,7 @@ import {
 } from '../commands/deployments';
 import type { ApiContext } from '../context';
 import { defineRoute, type RouteDef } from '../route';
-import { encodeCursor, ID_RE, MODEL_NAME_RE, param, q } from '../validation';
+import { ID_RE, MODEL_NAME_RE, offsetPage, param, q } from '../validation';
 import { dateTime, pageOf, passThrough, problemResponses } from './schemas';
 
 const listQuery = z
@@ -161,12 +161,11 @@ export function deploymentRoutes(ctx: ApiContext): RouteDef[] {
         200: { description: 'A page of deployments', schema: pageOf(deploymentSchema) },
       },
       async handler({ query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const { model, state, limit } = query;
-        const items = await listDeployments(ctx.store, { model, state, limit: limit + 1, skip });
-        const page = items.slice(0, query.limit);
-        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map((d) => deploymentView(d)), nextCursor });
+        const { model, state } = query;
+        const page = await offsetPage(query, (limit, skip) =>
+          listDeployments(ctx.store, { model, state, limit, skip })
+        );
+        res.json({ items: page.items.map((d) => deploymentView(d)), nextCursor: page.nextCursor });
       },
     }),
     defineRoute({

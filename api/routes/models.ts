@@ -15,7 +15,7 @@ import { moveAlias } from '../commands/move-alias';
 import type { ApiContext } from '../context';
 import { defineRoute, type RouteDef } from '../route';
 import { VERSION_STATUSES } from '../../lib/workflow-safe/statuses';
-import { ALIAS_RE, encodeCursor, MODEL_NAME_RE, param, q } from '../validation';
+import { ALIAS_RE, MODEL_NAME_RE, offsetPage, param, q } from '../validation';
 import { documented } from '../zod-json-schema';
 import { dateTime, pageOf, passThrough, problemResponses } from './schemas';
 
@@ -152,11 +152,8 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       query: listQuery,
       responses: { 200: { description: 'A page of models', schema: pageOf(modelSchema) } },
       async handler({ query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const items = await listModels(ctx.store, { limit: query.limit + 1, skip });
-        const page = items.slice(0, query.limit);
-        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map(modelView), nextCursor });
+        const page = await offsetPage(query, (limit, skip) => listModels(ctx.store, { limit, skip }));
+        res.json({ items: page.items.map(modelView), nextCursor: page.nextCursor });
       },
     }),
     defineRoute({
@@ -170,17 +167,15 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       query: listQuery,
       responses: { 200: { description: 'The model', schema: modelDetailSchema }, ...problemResponses(404) },
       async handler({ params: { name }, query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
         const model = await mustGetModel(ctx, name);
         const [versions, history] = await Promise.all([
-          listModelVersions(ctx.store, name, { limit: query.limit + 1, skip }),
+          offsetPage(query, (limit, skip) => listModelVersions(ctx.store, name, { limit, skip })),
           getAliasHistory(ctx.store, name, 50),
         ]);
-        const page = versions.slice(0, query.limit);
         res.json({
           ...modelView(model),
-          versions: page.map(versionSummary),
-          nextCursor: versions.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null,
+          versions: versions.items.map(versionSummary),
+          nextCursor: versions.nextCursor,
           aliasHistory: history.map(({ _id, ...h }) => (void _id, h)),
         });
       },
