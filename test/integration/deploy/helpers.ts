@@ -28,7 +28,7 @@ import {
 import type { RolloutInput, RolloutResult } from '../../../workflows/rollout';
 import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
 import { StopWaiting, waitFor } from '../harness/wait';
-import { penguinsSplit, registerPenguins } from '../serving/helpers';
+import { penguinsSplit, registerPenguins, servingEnv, type Penguins, type ServingEnv } from '../serving/helpers';
 
 export interface RolloutEnv {
   cfg: Config;
@@ -85,6 +85,43 @@ export async function rolloutEnv(opts: { simulateServers?: boolean } = {}): Prom
       await workers.shutdown();
       await client.connection.close();
       await store.close();
+    },
+  };
+}
+
+/** The world of the real-server rollout tests: a real inference server, the control worker, a client. */
+export interface RealServerRollout {
+  env: ServingEnv;
+  workers: TestWorkers;
+  client: Client;
+  /** What startRollout takes (closing it closes nothing: close() below does). */
+  rollout: RolloutEnv;
+  close(): Promise<void>;
+}
+
+/** A real inference server over `model`: v1 (seed 1) is production, v2..v`versions` are candidates. */
+export async function realServerRollout(
+  model: string,
+  data: Penguins,
+  opts: { versions: number; serverEnv?: () => Record<string, string> }
+): Promise<RealServerRollout> {
+  const env = await servingEnv({
+    prepare: async (s) => {
+      for (let v = 1; v <= opts.versions; v++) await registerPenguins(s, model, data, { seed: v, promote: v === 1 });
+    },
+    serverEnv: opts.serverEnv,
+  });
+  const workers = await startTestWorkers(env.cfg, env.store, ['control']);
+  const client = await createClient(env.cfg);
+  return {
+    env,
+    workers,
+    client,
+    rollout: { cfg: env.cfg, store: env.store, client, workers, close: async () => {} },
+    async close() {
+      await workers.shutdown();
+      await client.connection.close();
+      await env.close();
     },
   };
 }
