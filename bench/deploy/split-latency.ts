@@ -12,16 +12,7 @@ import { trafficSplits, type TrafficSplitDoc } from '../../lib/store/deployments
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
-import {
-  combine,
-  notOk,
-  onEmbeddedStore,
-  penguinsOnnx,
-  predictorToken,
-  registerOnnx,
-  report,
-  withServer,
-} from '../serving/common';
+import * as serving from '../serving/common';
 
 const durationMs = arg('duration', 4) * 1000;
 const concurrencyArg = process.argv.indexOf('--concurrency');
@@ -54,13 +45,13 @@ function bodies(): (i: number) => string {
     });
 }
 
-onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
+serving.onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
   log('training two penguins versions');
-  const [v1, v2] = [await penguinsOnnx(1), await penguinsOnnx(2)];
+  const [v1, v2] = [await serving.penguinsOnnx(1), await serving.penguinsOnnx(2)];
   for (const variant of VARIANTS) {
     const name = `penguins-${variant}`;
-    await registerOnnx(store, name, v1, penguinsFeatures, 344);
-    await registerOnnx(store, name, v2, penguinsFeatures, 344, false);
+    await serving.registerOnnx(store, name, v1, penguinsFeatures, 344);
+    await serving.registerOnnx(store, name, v2, penguinsFeatures, 344, false);
     const split = SPLITS[variant];
     if (split) {
       await trafficSplits(store.db).insertOne({
@@ -73,10 +64,10 @@ onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
       });
     }
   }
-  const token = await predictorToken(store);
+  const token = await serving.predictorToken(store);
   const body = bodies();
   const results: (LoadResult & { variant: Variant; concurrency: number })[] = [];
-  await withServer(cfg, { MLOPS_INFERENCE_POLL_MS: '500' }, async (url) => {
+  await serving.withServer(cfg, { MLOPS_INFERENCE_POLL_MS: '500' }, async (url) => {
     const serve = (variant: Variant, concurrency: number, ms: number) =>
       runLoad({
         name: variant,
@@ -98,7 +89,7 @@ onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
         }
       }
       for (const v of VARIANTS) {
-        const res = combine(rounds[v]);
+        const res = serving.combine(rounds[v]);
         results.push({ ...res, variant: v, concurrency: c });
         log(`${v} c=${c}: ${res.rps} req/s p50 ${res.p50} ms p99 ${res.p99} ms`);
       }
@@ -116,10 +107,10 @@ onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
       'p50 added ms': r.variant === 'plain' ? '-' : (r.p50 - base.p50).toFixed(3),
       'p99 added ms': r.variant === 'plain' ? '-' : (r.p99 - base.p99).toFixed(3),
       'p50 vs plain': (r.p50 / base.p50).toFixed(2),
-      'not 200': String(notOk(r)),
+      'not 200': String(serving.notOk(r)),
     };
   });
-  report(
+  serving.report(
     'deploy-split-latency.json',
     'load generator and server share these cores',
     { durationMs, rounds: ROUNDS, results },
