@@ -4,6 +4,8 @@
 //   modules listed below, and no Node built-in. Type-only imports are erased and so are free.
 // - lib/ is shared domain code: it never reaches up into api/, workflows/, activities/ or workers/.
 // - activities never import the API.
+// - only api/commands/ write the store: a route handler parses, authorises, calls a command and
+//   presents, so it imports only reads from lib/store and never calls a write or an audit.
 // - no import cycles, and no promise left floating (a lost rejection is a lost failure).
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
@@ -98,6 +100,45 @@ export default tseslint.config(
             '@temporalio/activity',
           ],
           patterns: [{ group: ['../store/*', '../ml/ort', '../config', '../telemetry/*'], allowTypeImports: true }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['api/routes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          // An allow-list, so a new write helper is refused without editing this file: reads
+          // (get/list/read/verify/is/query/find...), ids, and capitalised names (types, classes, constants).
+          patterns: [
+            {
+              group: ['../../lib/store/*'],
+              allowImportNamePattern: '^((get|list|read|verify|is|query|find)[A-Z]|[A-Z]|[a-z]+Id$)',
+              message: 'Only api/commands/ write the store: move the write into a command (DESIGN.md).',
+            },
+          ],
+          paths: [
+            {
+              name: '../../lib/features/apply',
+              importNames: ['applyFeatures'],
+              message: 'Writes the store: use api/commands/apply-features.',
+            },
+            {
+              name: '../../lib/monitoring/feedback',
+              importNames: ['saveFeedback'],
+              message: 'Writes the store: use api/commands/feedback.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(audit|insertOne|insertMany|updateOne|updateMany|replaceOne|deleteOne|deleteMany|findOneAndUpdate|findOneAndReplace|bulkWrite)$/]',
+          message: 'Only api/commands/ write the store or the audit log: call a command from the handler.',
         },
       ],
     },

@@ -1,5 +1,6 @@
 // Inputs and outputs of the pipeline's activities. Types only (no runtime imports), so the
 // workflow can `import type` them. Everything here is small JSON: bytes travel as ArtifactRef.
+import type { ApprovalDoc } from '../lib/store/approvals';
 import type { ArtifactRef } from '../lib/store/artifacts';
 import type { RunStatus } from '../lib/store/runs';
 import type { FeatureViewLineage } from '../lib/store/models';
@@ -161,17 +162,12 @@ export interface RegisterResult {
   created: boolean;
 }
 
-export interface DecisionInput {
-  runId: string;
-  model: string;
-  version: number;
-  decision: 'approve' | 'reject' | 'expired';
-  approver: string | null;
-  comment?: string;
+/** An approval decision as the workflow sends it: the stored document, its times as epoch ms (arguments are JSON). */
+export type DecisionInput = Omit<ApprovalDoc, '_id' | 'requestedAt' | 'deadline' | 'decidedAt'> & {
   requestedAt: number;
   deadline: number;
   decidedAt: number;
-}
+};
 
 export interface PromoteInput {
   runId: string;

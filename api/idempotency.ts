@@ -1,6 +1,8 @@
 // The Idempotency-Key header of the routes that start work (POST /v1/runs, POST
 // /v1/batch-predictions): checked at the edge, claimed for the caller with a fresh id, and
-// answered with the first id on a replay (same body) or a 422 on reuse with another body.
+// answered with the first id on a replay (same body) or a 422 on reuse with another body, which
+// the 202 says (Idempotent-Replayed).
+import type { Request, Response } from 'express';
 import { claimIdempotencyKey, requestHash } from '../lib/store/idempotency';
 import type { ApiContext } from './context';
 import { problems } from './errors';
@@ -47,4 +49,18 @@ export async function idempotentId(
     );
   }
   return { id: claim.runId, replayed: claim.outcome === 'replay', key };
+}
+
+/** The key a request carries and the body it covers (a replay must send the same body). */
+export function idempotencyOf(req: Request): { key?: string; body: unknown } {
+  return { key: req.get('Idempotency-Key'), body: req.body };
+}
+
+/** The 202 of started work: Location names it, and a replay says so in Idempotent-Replayed. */
+export function acceptedStart(res: Response, location: string, replayed: boolean, body: Record<string, unknown>): void {
+  if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+  res
+    .status(202)
+    .location(location)
+    .json({ ...body, location });
 }

@@ -1,7 +1,8 @@
 // The OpenAPI 3.1 document, generated from the route declarations (see route.ts): the same zod
 // schemas that parse a request describe it here, and the problems the mount loop itself raises
-// are derived from the declaration (a token: 401, 403, 429; a body: 413, 415; any input: 400),
-// so every status a route can answer is in the document.
+// are derived from the declaration (a token: 401, 403, 429; a body: 413, 415; 400 on every route,
+// since any route refuses a query parameter it does not take), so every status a route can answer
+// is in the document.
 import { rolesWith } from '../lib/auth/roles';
 import { openApiPath, type ResponseDoc, type RouteDef } from './route';
 import { problemResponses } from './routes/schemas';
@@ -9,8 +10,8 @@ import { toJsonSchema, type JsonSchema } from './zod-json-schema';
 
 /** The problems the mount loop answers for this declaration, before the handler runs. */
 export function edgeStatuses(r: RouteDef): number[] {
-  const codes: number[] = [];
-  if (r.params || r.query || r.body) codes.push(400);
+  // 400 on every route: an unknown query parameter is refused even where none is taken.
+  const codes: number[] = [400];
   if (r.permission) codes.push(401, 403, 429);
   if (r.body) codes.push(413, 415);
   return codes;
@@ -76,6 +77,7 @@ export function buildOpenApi(routes: RouteDef[], version = '0.1.0'): Record<stri
       tags: [r.tag],
       security: r.permission ? [{ bearer: [] }] : [],
       'x-roles': roles,
+      'x-unknown-query-parameters': 'refused',
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
         ? {
@@ -94,7 +96,7 @@ export function buildOpenApi(routes: RouteDef[], version = '0.1.0'): Record<stri
       title: 'mlops API',
       version,
       description:
-        'Runs, approvals, model registry, tokens and audit of the ML lifecycle orchestrator. Errors are RFC 9457 problem details (application/problem+json) whose `type` is one the response lists. Lists are newest first with cursor pagination (`limit`, `nextCursor`).',
+        'Runs, approvals, model registry, tokens and audit of the ML lifecycle orchestrator. Errors are RFC 9457 problem details (application/problem+json) whose `type` is one the response lists. Lists are newest first with cursor pagination (`limit`, `nextCursor`). Every operation refuses a query parameter it does not list with a 400 naming it (`x-unknown-query-parameters: refused`).',
     },
     servers: [{ url: '/' }],
     components: {

@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { FieldError, problems } from './errors';
 import type { RouteDef, RouteInput } from './route';
-import { documented, toJsonSchema } from './zod-json-schema';
+import { documented, toJsonSchema, type JsonSchema } from './zod-json-schema';
 
 export interface ShapeLimits {
   maxDepth: number;
@@ -95,12 +95,32 @@ function parseBody(route: RouteDef, schema: z.ZodTypeAny, req: Request): unknown
   return parsed(schema, req.body, 'body');
 }
 
+/** The query parameter names a route takes (its query schema's properties; none without one). */
+const queryNames = new WeakMap<RouteDef, Set<string>>();
+function namesOf(route: RouteDef): Set<string> {
+  let names = queryNames.get(route);
+  if (!names) {
+    const js = route.query ? (toJsonSchema(route.query) as { properties?: Record<string, unknown> }) : {};
+    names = new Set(Object.keys(js.properties ?? {}));
+    queryNames.set(route, names);
+  }
+  return names;
+}
+
 /**
- * Query strings are parsed with the "simple" parser (no nested objects), so values are
- * strings or arrays of strings; schemas are strict, so an unknown parameter is a 400.
+ * One rule for every route, with a query schema or without: a parameter it does not take is a
+ * 400 naming it (a misspelt `limt=` silently ignored would return the wrong page). Query strings
+ * are parsed with the "simple" parser (no nested objects), so values are strings or arrays.
  */
-function parseQuery(schema: z.ZodTypeAny, req: Request): unknown {
+function parseQuery(route: RouteDef, req: Request): unknown {
   const raw = req.query as Record<string, unknown>;
+  const names = namesOf(route);
+  const unknown = Object.keys(raw).filter((k) => !names.has(k));
+  if (unknown.length) {
+    const takes = names.size ? `it takes: ${[...names].join(', ')}` : 'it takes none';
+    const message = `unknown query parameter(s): ${unknown.join(', ')}`;
+    throw problems.badRequest(`query: ${message} (${takes}).`, { errors: [{ path: 'query', message }] });
+  }
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v !== 'string') {
       throw problems.badRequest(`Query parameter ${k} is given more than once; give it once.`, {
@@ -108,14 +128,14 @@ function parseQuery(schema: z.ZodTypeAny, req: Request): unknown {
       });
     }
   }
-  return parsed(schema, raw, 'query');
+  return route.query ? parsed(route.query, raw, 'query') : undefined;
 }
 
 /** The route's input, parsed by its declared schemas: path parameters, then query, then body. */
 export function parseRequest(route: RouteDef, req: Request): RouteInput {
   return {
     params: route.params ? parsed(route.params, req.params, 'path') : undefined,
-    query: route.query ? parseQuery(route.query, req) : undefined,
+    query: parseQuery(route, req),
     body: route.body ? parseBody(route, route.body, req) : undefined,
   };
 }
@@ -198,6 +218,39 @@ export const q = {
       })
     ),
 };
+
+/**
+ * A query object whose `lo` must come before `hi` when both are given (a range), else a 400 on
+ * query.<lo>. JSON Schema cannot compare two values, so the document states the rule on `lo` as
+ * `x-before: <hi>` beside its description, and the contract test sends the pair reversed.
+ */
+export function ordered<S extends z.AnyZodObject>(schema: S, lo: string, hi: string): z.ZodEffects<S> {
+  const checked = schema.superRefine((v, ctx) => {
+    const a = (v as Record<string, unknown>)[lo] as Date | number | undefined;
+    const b = (v as Record<string, unknown>)[hi] as Date | number | undefined;
+    if (a !== undefined && b !== undefined && a >= b) {
+      ctx.addIssue({ code: 'custom', path: [lo], message: `must be before ${hi}` });
+    }
+  });
+  return documented(checked, (js) => {
+    const properties = js.properties as Record<string, JsonSchema>;
+    return { ...js, properties: { ...properties, [lo]: { ...properties[lo], 'x-before': hi } } };
+  });
+}
+
+/**
+ * One page of a list paged by position (a `{ skip }` cursor): `fetch` is asked for one item more
+ * than the limit, so the page knows whether a next one exists without counting the list.
+ */
+export async function offsetPage<T>(
+  query: { limit: number; cursor?: { skip: number } },
+  fetch: (limit: number, skip: number) => Promise<T[]>
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const skip = query.cursor?.skip ?? 0;
+  const got = await fetch(query.limit + 1, skip);
+  const items = got.slice(0, query.limit);
+  return { items, nextCursor: got.length > query.limit ? encodeCursor({ skip: skip + items.length }) : null };
+}
 
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

@@ -17,25 +17,13 @@
 //   postProcess hook for documented(): no less code to own than this, on a package nobody keeps.
 // The unit tests pin both forms (test/unit/api/validation.test.ts).
 import { z } from 'zod';
+import { documentation, type JsonSchema } from '../lib/spec/json-schema-doc';
 
-export type JsonSchema = Record<string, unknown>;
-
-type Override = (converted: JsonSchema) => JsonSchema;
-
-/**
- * Documents a schema whose rule zod holds in code (a refinement, a decoded string, a number
- * read from a query string): `doc` gets the converted schema and returns what the document says.
- * The rule and its documentation then sit side by side, in one declaration.
- */
-export function documented<S extends z.ZodTypeAny>(schema: S, doc: Override): S {
-  // Kept on the definition, which zod copies into the clones .describe() and friends make.
-  (schema._def as { jsonSchema?: Override }).jsonSchema = doc;
-  return schema;
-}
+export { documented, type JsonSchema } from '../lib/spec/json-schema-doc';
 
 export function toJsonSchema(schema: z.ZodTypeAny): JsonSchema {
   const def = schema._def as { typeName: z.ZodFirstPartyTypeKind; description?: string };
-  const override = (schema._def as { jsonSchema?: Override }).jsonSchema;
+  const override = documentation(schema);
   const out = override ? override(convert(schema)) : convert(schema);
   if (def.description && !out.description) out.description = def.description;
   return out;

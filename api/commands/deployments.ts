@@ -1,6 +1,7 @@
 // The API's rules for rollouts, apart from their routes (api/routes/deployments.ts): which
 // version may be rolled out, the refusal that names the rollout already running for a model, the
-// four-eyes check before an override is vouched for, and the view of a deployment record. The
+// four-eyes check before an override is vouched for, the audit of each request and override, and
+// the view of a deployment record. The
 // rollout workflow checks four eyes and the voucher again, so these checks give clear answers
 // early; they are not the only guard.
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
@@ -16,7 +17,9 @@ import { FOUR_EYES_ACTIONS, type OverrideAction } from '../../lib/workflow-safe/
 import { FAILURE } from '../../lib/workflow-safe/failures';
 import type { RolloutInput } from '../../workflows/rollout';
 import { overrideUpdate, rolloutQuery, rolloutWorkflowId, type RolloutStatus } from '../../workflows/rollout-messages';
+import type { ApiContext } from '../context';
 import { problems } from '../errors';
+import type { Caller } from './caller';
 
 export const ROLLOUT_WORKFLOW = 'rollout';
 /** Versions that went through approval (or served before): only these may be rolled out. */
@@ -88,6 +91,44 @@ export async function startDeployment(store: Store, client: Client, s: StartDepl
   return input;
 }
 
+/** Starts a rollout for the caller (the requester, for four eyes) and audits the request. */
+export async function requestDeployment(
+  ctx: ApiContext,
+  caller: Caller,
+  body: { model: string; version: number; deploy?: DeploySpecInput }
+): Promise<RolloutInput> {
+  const input = await startDeployment(ctx.store, await ctx.temporal.client(), {
+    ...body,
+    requestedBy: caller.who.subject,
+    controlQueue: ctx.cfg.queues.control,
+  });
+  await caller.audit({
+    action: 'deployment.request',
+    object: { type: 'deployment', id: input.deploymentId },
+    details: { model: input.model, version: input.version, strategy: input.deploy.strategy },
+  });
+  return input;
+}
+
+/** A human override of a running rollout: refused (and audited as denied) or sent and audited. */
+export async function overrideDeployment(
+  ctx: ApiContext,
+  caller: Caller,
+  input: { id: string; action: OverrideAction; reason: string }
+): Promise<void> {
+  const { id, action, reason } = input;
+  const actor = caller.who.subject;
+  const d = await mustGetDeployment(ctx.store, id);
+  const entry = { action: `deployment.${action}`, object: { type: 'deployment', id } };
+  const problem = overrideProblem(d, action, actor);
+  if (problem) {
+    await caller.audit({ ...entry, outcome: 'denied', details: { reason: problem } });
+    throw d.endedAt ? problems.conflict(problem) : problems.forbidden(problem, { extra: { reason: 'four-eyes' } });
+  }
+  await sendOverride(ctx.store, await ctx.temporal.client(), d, { action, actor, reason });
+  await caller.audit({ ...entry, details: { reason, model: d.model } });
+}
+
 export async function mustGetDeployment(store: Store, id: string): Promise<DeploymentDoc> {
   const d = await getDeployment(store, id);
   if (!d) throw problems.notFound(`No deployment ${id}. List deployments with GET /v1/deployments.`);
@@ -95,7 +136,7 @@ export async function mustGetDeployment(store: Store, id: string): Promise<Deplo
 }
 
 /** Why the caller may not take this override here (four eyes, ended), or null. */
-export function overrideProblem(d: DeploymentDoc, action: OverrideAction, actor: string): string | null {
+function overrideProblem(d: DeploymentDoc, action: OverrideAction, actor: string): string | null {
   if (d.endedAt) return `Deployment ${d._id} has ended (${d.state}); nothing to ${action}.`;
   if (FOUR_EYES_ACTIONS.includes(action) && d.requestedBy === actor) {
     return `Four eyes: ${actor} requested deployment ${d._id} and may not ${action} it. Ask another approver.`;
@@ -104,7 +145,7 @@ export function overrideProblem(d: DeploymentDoc, action: OverrideAction, actor:
 }
 
 /** Vouches for the override and sends it; the workflow's refusal becomes a 409 with its reason. */
-export async function sendOverride(
+async function sendOverride(
   store: Store,
   client: Client,
   d: DeploymentDoc,

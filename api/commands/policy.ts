@@ -6,12 +6,10 @@ import { describeRetrainSchedules, syncRetrainSchedules } from '../../lib/lifecy
 import { syncMonitorSchedule } from '../../lib/monitoring/schedule';
 import type { ModelPolicy } from '../../lib/spec/policy';
 import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
-import type { AuditInput } from '../../lib/store/audit';
 import { listLifecycleDecisions } from '../../lib/store/lifecycle-decisions';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-
-type Audit = (entry: Omit<AuditInput, 'actor' | 'requestId' | 'ip'>) => Promise<void>;
+import type { Caller } from './caller';
 
 export function policyView(doc: ModelPolicyDoc) {
   return {
@@ -43,17 +41,13 @@ export async function syncSchedules(ctx: ApiContext, client: Client, model: stri
   return { retrain, monitor };
 }
 
-export async function setPolicy(
-  ctx: ApiContext,
-  input: { model: string; policy: ModelPolicy; subject: string },
-  audit: Audit
-) {
+export async function setPolicy(ctx: ApiContext, caller: Caller, input: { model: string; policy: ModelPolicy }) {
   const { policy } = input;
   checkPolicyModel(input.model, policy);
   const client = await ctx.temporal.client(); // before the write: no stored policy without its schedules
-  const doc = await putModelPolicy(ctx.store, input.model, policy, input.subject);
+  const doc = await putModelPolicy(ctx.store, input.model, policy, caller.who.subject);
   const schedules = await syncSchedules(ctx, client, input.model, policy);
-  await audit({
+  await caller.audit({
     action: 'model.policy.set',
     object: { type: 'model', id: input.model },
     details: {

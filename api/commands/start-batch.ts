@@ -2,30 +2,18 @@
 // workflow pins and verifies the version itself), then started once like a run
 // (api/commands/start-once.ts).
 import { randomBytes } from 'node:crypto';
-import type { OutputFormat } from '../../lib/batch/score';
 import { createBatch, updateBatch } from '../../lib/store/batch-predictions';
 import { getAliasVersion, getModelVersion } from '../../lib/store/models';
 import { ServedModelNotFoundError, type ModelRef } from '../../lib/store/served-model';
 import { startBatch as startBatchWorkflow } from '../batch';
 import type { ApiContext } from '../context';
+import type { BatchRequest } from '../routes/batch-predictions';
 import { problems } from '../errors';
 import type { Caller } from './caller';
 import { startOnce } from './start-once';
 
 export function newBatchId(): string {
   return `batch-${Date.now().toString(36)}-${randomBytes(5).toString('hex')}`;
-}
-
-export interface BatchRequest {
-  model: string;
-  version?: number;
-  alias?: string;
-  input: string;
-  format: OutputFormat;
-  idColumn?: string;
-  maxErrorRate: number;
-  chunkRows?: number;
-  parallelism?: number;
 }
 
 export async function startBatch(

@@ -9,6 +9,7 @@ import { modelPolicies } from '../../lib/store/policies';
 import type { RetrainTrigger } from '../../lib/workflow-safe/lifecycle';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
+import type { Caller } from './caller';
 
 /** Signals `trigger` to every model whose stored policy matches `where`; returns their names. */
 async function signalMatching(
@@ -27,7 +28,8 @@ async function signalMatching(
   return models;
 }
 
-export async function datasetEvent(ctx: ApiContext, input: { dataset: string; sha256: string }) {
+/** Signals the models that retrain on this dataset, and audits the announcement with their names. */
+export async function datasetEvent(ctx: ApiContext, caller: Caller, input: { dataset: string; sha256: string }) {
   const client = await ctx.temporal.client();
   const models = await signalMatching(
     ctx,
@@ -40,7 +42,9 @@ export async function datasetEvent(ctx: ApiContext, input: { dataset: string; sh
       at: new Date().toISOString(),
     }
   );
-  return { dataset: input.dataset, sha256: input.sha256, models };
+  const out = { dataset: input.dataset, sha256: input.sha256, models };
+  await caller.audit({ action: 'dataset.event', object: { type: 'dataset', id: input.dataset }, details: out });
+  return out;
 }
 
 export interface GitDelivery {

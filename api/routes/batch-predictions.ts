@@ -6,26 +6,21 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { readManifest, streamParts } from '../../lib/batch/manifest';
 import { OUTPUT_FORMATS } from '../../lib/batch/score';
-import { datasetPathProblem } from '../../lib/ml/dataset/paths';
+import { csvDatasetPath } from '../../lib/spec/dataset-path';
 import { ArtifactIntegrityError } from '../../lib/store/artifacts';
-import { cancelRefusal } from '../../lib/auth/policies';
-import { BATCH_STATUSES, BATCH_TERMINAL, getBatch, type BatchDoc } from '../../lib/store/batch-predictions';
+import { BATCH_STATUSES, BATCH_TERMINAL, type BatchDoc } from '../../lib/store/batch-predictions';
 import type { BatchProgress } from '../../workflows/batch-messages';
-import { batchProgress, cancelBatch } from '../batch';
-import { callerOf, refuse } from '../commands/caller';
+import { batchProgress } from '../batch';
+import { cancelBatch, mustGetBatch } from '../commands/cancel-batch';
+import { callerOf } from '../commands/caller';
 import { startBatch } from '../commands/start-batch';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
-import { idempotencyHeader } from '../idempotency';
+import { acceptedStart, idempotencyHeader, idempotencyOf } from '../idempotency';
 import { defineRoute, type RouteDef } from '../route';
 import { documented } from '../zod-json-schema';
 import { ALIAS_RE, ID_RE, MODEL_NAME_RE, param } from '../validation';
 import { dateTime, passThrough, problemResponses } from './schemas';
-
-/** What datasetPathProblem accepts, ending in .csv: the rule as a pattern for the document. */
-const CSV_UNDER_ROOT =
-  '^(?![A-Za-z][A-Za-z0-9+.-]*:)(?!.*%[0-9A-Fa-f]{2})(?!(?:.*/)?\\.\\.?(?:/|$))' +
-  '(?:[^/\\\\\\x00-\\x1f\\x7f]+/)*[^/\\\\\\x00-\\x1f\\x7f]*\\.[cC][sS][vV]$';
 
 export const batchBody = documented(
   z
@@ -33,19 +28,8 @@ export const batchBody = documented(
       model: z.string().regex(MODEL_NAME_RE, 'a model name'),
       version: z.number().int().min(1).max(1_000_000_000).optional(),
       alias: z.string().regex(ALIAS_RE, 'an alias such as production').optional(),
-      input: documented(
-        z
-          .string()
-          .min(1)
-          .max(1024)
-          .superRefine((p, c) => {
-            const problem = datasetPathProblem(p);
-            if (problem) c.addIssue({ code: 'custom', message: problem });
-            else if (!p.toLowerCase().endsWith('.csv'))
-              c.addIssue({ code: 'custom', message: 'the input must be a .csv file' });
-          })
-          .describe('CSV file with a header, relative to MLOPS_DATASETS_DIR'),
-        (js) => ({ ...js, pattern: CSV_UNDER_ROOT })
+      input: csvDatasetPath(1024, 'the input must be a .csv file').describe(
+        'CSV file with a header, relative to MLOPS_DATASETS_DIR'
       ),
       format: z.enum(OUTPUT_FORMATS).default('csv'),
       idColumn: z.string().min(1).max(200).optional().describe('Input column copied to every output row'),
@@ -60,6 +44,9 @@ export const batchBody = documented(
     }),
   (js) => ({ ...js, not: { required: ['version', 'alias'] } })
 );
+
+/** A batch request as the command gets it (defaults filled in): z.output of the body schema. */
+export type BatchRequest = z.output<typeof batchBody>;
 
 const batchParams = z.object({ id: param.id(ID_RE, 'Batch id (= workflow id)') });
 const batchLink = (id: string) => ({
@@ -137,15 +124,9 @@ function view(doc: BatchDoc, live: BatchProgress | null) {
 }
 
 export function batchRoutes(ctx: ApiContext): RouteDef[] {
-  const mustGet = async (id: string): Promise<BatchDoc> => {
-    const doc = await getBatch(ctx.store, id);
-    if (!doc) throw problems.notFound(`No batch prediction ${id}. Start one with POST /v1/batch-predictions.`);
-    return doc;
-  };
-
   /** Streams a manifest's parts in order; an integrity failure before the first byte is a 500 problem. */
   const download = async (id: string, res: Response, which: 'output' | 'errors') => {
-    const doc = await mustGet(id);
+    const doc = await mustGetBatch(ctx, id);
     const ref = doc[which];
     if (!ref) {
       throw problems.conflict(
@@ -219,11 +200,9 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       async handler({ body }, req, res) {
         const { batchId, replayed } = await startBatch(ctx, callerOf(ctx, req, res), {
           batch: body,
-          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
+          idempotency: idempotencyOf(req),
         });
-        const location = `/v1/batch-predictions/${batchId}`;
-        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-        res.status(202).location(location).json({ batchId, status: 'queued', location });
+        acceptedStart(res, `/v1/batch-predictions/${batchId}`, replayed, { batchId, status: 'queued' });
       },
     }),
     defineRoute({
@@ -236,7 +215,7 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
       params: batchParams,
       responses: { 200: { description: 'The batch', schema: batchSchema }, ...problemResponses(404) },
       async handler({ params }, _req, res) {
-        const doc = await mustGet(params.id);
+        const doc = await mustGetBatch(ctx, params.id);
         let live: BatchProgress | null = null;
         if (!BATCH_TERMINAL.includes(doc.status)) {
           live = await ctx.temporal
@@ -277,20 +256,8 @@ export function batchRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 409, 503),
       },
       async handler({ params }, req, res) {
-        const doc = await mustGet(params.id);
-        const caller = callerOf(ctx, req, res);
-        const object = { type: 'batch_prediction', id: doc.batchId };
-        const refusal = cancelRefusal(caller.who, { noun: 'batch', id: doc.batchId, createdBy: doc.createdBy });
-        if (refusal) await refuse(caller, { action: 'batch.cancel', object }, refusal, (m) => problems.forbidden(m));
-        const ended = () =>
-          problems.conflict(`Batch ${doc.batchId} already ended (${doc.status}); there is nothing to cancel.`, {
-            extra: { batchStatus: doc.status },
-          });
-        if (BATCH_TERMINAL.includes(doc.status)) throw ended();
-        const client = await ctx.temporal.client();
-        if (!(await cancelBatch(client, doc.batchId))) throw ended();
-        await caller.audit({ action: 'batch.cancel', object });
-        res.status(202).json({ batchId: doc.batchId });
+        await cancelBatch(ctx, callerOf(ctx, req, res), params.id);
+        res.status(202).json({ batchId: params.id });
       },
     }),
   ];

@@ -5,19 +5,17 @@ import { z } from 'zod';
 import { DEPLOY_STRATEGIES, deploySchema } from '../../lib/spec/deploy';
 import { DEPLOYMENT_STATES, listDeploymentDecisions, listDeployments } from '../../lib/store/deployment-records';
 import { OVERRIDE_ACTIONS, type OverrideAction } from '../../lib/workflow-safe/deploy-override';
-import { principal } from '../auth';
+import { callerOf } from '../commands/caller';
 import {
   deploymentView,
   liveRollout,
   mustGetDeployment,
-  overrideProblem,
-  sendOverride,
-  startDeployment,
+  overrideDeployment,
+  requestDeployment,
 } from '../commands/deployments';
 import type { ApiContext } from '../context';
-import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
-import { encodeCursor, ID_RE, MODEL_NAME_RE, param, q } from '../validation';
+import { ID_RE, MODEL_NAME_RE, offsetPage, param, q } from '../validation';
 import { dateTime, pageOf, passThrough, problemResponses } from './schemas';
 
 const listQuery = z
@@ -144,31 +142,9 @@ export function deploymentRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 409, 503),
       },
       async handler({ params: { id }, body }, req, res) {
-        const me = principal(res);
-        const d = await mustGetDeployment(ctx.store, id);
-        const problem = overrideProblem(d, action, me.subject);
-        if (problem) {
-          await ctx.audit(req, res, {
-            action: `deployment.${action}`,
-            object: { type: 'deployment', id },
-            outcome: 'denied',
-            details: { reason: problem },
-          });
-          throw d.endedAt
-            ? problems.conflict(problem)
-            : problems.forbidden(problem, { extra: { reason: 'four-eyes' } });
-        }
-        await sendOverride(ctx.store, await ctx.temporal.client(), d, {
-          action,
-          actor: me.subject,
-          reason: body.reason,
-        });
-        await ctx.audit(req, res, {
-          action: `deployment.${action}`,
-          object: { type: 'deployment', id },
-          details: { reason: body.reason, model: d.model },
-        });
-        res.status(202).json({ id, action, actor: me.subject });
+        const caller = callerOf(ctx, req, res);
+        await overrideDeployment(ctx, caller, { id, action, reason: body.reason });
+        res.status(202).json({ id, action, actor: caller.who.subject });
       },
     });
 
@@ -185,12 +161,11 @@ export function deploymentRoutes(ctx: ApiContext): RouteDef[] {
         200: { description: 'A page of deployments', schema: pageOf(deploymentSchema) },
       },
       async handler({ query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const { model, state, limit } = query;
-        const items = await listDeployments(ctx.store, { model, state, limit: limit + 1, skip });
-        const page = items.slice(0, query.limit);
-        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map((d) => deploymentView(d)), nextCursor });
+        const { model, state } = query;
+        const page = await offsetPage(query, (limit, skip) =>
+          listDeployments(ctx.store, { model, state, limit, skip })
+        );
+        res.json({ items: page.items.map((d) => deploymentView(d)), nextCursor: page.nextCursor });
       },
     }),
     defineRoute({
@@ -230,19 +205,7 @@ export function deploymentRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 409, 503),
       },
       async handler({ body }, req, res) {
-        const me = principal(res);
-        const input = await startDeployment(ctx.store, await ctx.temporal.client(), {
-          model: body.model,
-          version: body.version,
-          deploy: body.deploy,
-          requestedBy: me.subject,
-          controlQueue: ctx.cfg.queues.control,
-        });
-        await ctx.audit(req, res, {
-          action: 'deployment.request',
-          object: { type: 'deployment', id: input.deploymentId },
-          details: { model: input.model, version: input.version, strategy: input.deploy.strategy },
-        });
+        const input = await requestDeployment(ctx, callerOf(ctx, req, res), body);
         res.status(202).json({ id: input.deploymentId, model: input.model, version: input.version });
       },
     }),

@@ -1,12 +1,12 @@
 // Feature store routes: list views, show one (versions, schema, freshness, last
 // materialization), apply a features file, start a materialization and show its progress.
-// The logic lives in lib/features/ (apply, catalog) and api/commands/materialize.ts; these
-// handlers call and answer.
+// The logic lives in lib/features/ (apply, catalog) and api/commands/ (apply-features,
+// materialize); these handlers call and answer.
 import { z } from 'zod';
-import { FeatureDefinitionError, applyFeatures } from '../../lib/features/apply';
 import { describeView, listViews } from '../../lib/features/catalog';
 import { AGGREGATES, FEATURE_NAME_RE, featuresFileSchema } from '../../lib/features/definition';
 import { materializeBody } from '../../lib/features/materialization-request';
+import { applyFeaturesFile } from '../commands/apply-features';
 import { callerOf } from '../commands/caller';
 import { describeMaterialization, materializeView } from '../commands/materialize';
 import type { ApiContext } from '../context';
@@ -134,23 +134,7 @@ export function featureRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(422),
       },
       async handler({ body }, req, res) {
-        const caller = callerOf(ctx, req, res);
-        try {
-          const { views } = await applyFeatures(ctx.store, ctx.cfg.datasetsDir, body, caller.who.subject);
-          const created = views.filter((v) => v.created);
-          if (created.length > 0)
-            await caller.audit({
-              action: 'features.apply',
-              object: { type: 'feature_view', id: created.map((v) => `${v.name}@v${v.version}`).join(',') },
-            });
-          res.json({ views });
-        } catch (err) {
-          if (err instanceof FeatureDefinitionError)
-            throw problems.unprocessable(err.message, {
-              errors: err.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })),
-            });
-          throw err;
-        }
+        res.json(await applyFeaturesFile(ctx, callerOf(ctx, req, res), body));
       },
     }),
     defineRoute({

@@ -1,23 +1,21 @@
 // The model registry: models, versions with lineage, alias moves (audited, compare-and-set
 // in the store) and artifact downloads that re-verify the sha256 on every read.
 import { z } from 'zod';
-import { ArtifactIntegrityError, ArtifactNotFoundError, readArtifact } from '../../lib/store/artifacts';
 import {
   getAliasHistory,
-  getModel,
   listModels,
   listModelVersions,
   type ModelDoc,
   type ModelVersionDoc,
 } from '../../lib/store/models';
 import { callerOf } from '../commands/caller';
-import { mustGetVersion } from '../commands/model-lookup';
+import { downloadArtifact } from '../commands/download-artifact';
+import { mustGetModel, mustGetVersion } from '../commands/model-lookup';
 import { moveAlias } from '../commands/move-alias';
 import type { ApiContext } from '../context';
-import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
 import { VERSION_STATUSES } from '../../lib/workflow-safe/statuses';
-import { ALIAS_RE, encodeCursor, MODEL_NAME_RE, param, q } from '../validation';
+import { ALIAS_RE, MODEL_NAME_RE, offsetPage, param, q } from '../validation';
 import { documented } from '../zod-json-schema';
 import { dateTime, pageOf, passThrough, problemResponses } from './schemas';
 
@@ -154,11 +152,8 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       query: listQuery,
       responses: { 200: { description: 'A page of models', schema: pageOf(modelSchema) } },
       async handler({ query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const items = await listModels(ctx.store, { limit: query.limit + 1, skip });
-        const page = items.slice(0, query.limit);
-        const nextCursor = items.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map(modelView), nextCursor });
+        const page = await offsetPage(query, (limit, skip) => listModels(ctx.store, { limit, skip }));
+        res.json({ items: page.items.map(modelView), nextCursor: page.nextCursor });
       },
     }),
     defineRoute({
@@ -172,18 +167,15 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
       query: listQuery,
       responses: { 200: { description: 'The model', schema: modelDetailSchema }, ...problemResponses(404) },
       async handler({ params: { name }, query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const model = await getModel(ctx.store, name);
-        if (!model) throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
+        const model = await mustGetModel(ctx, name);
         const [versions, history] = await Promise.all([
-          listModelVersions(ctx.store, name, { limit: query.limit + 1, skip }),
+          offsetPage(query, (limit, skip) => listModelVersions(ctx.store, name, { limit, skip })),
           getAliasHistory(ctx.store, name, 50),
         ]);
-        const page = versions.slice(0, query.limit);
         res.json({
           ...modelView(model),
-          versions: page.map(versionSummary),
-          nextCursor: versions.length > query.limit ? encodeCursor({ skip: skip + page.length }) : null,
+          versions: versions.items.map(versionSummary),
+          nextCursor: versions.nextCursor,
           aliasHistory: history.map(({ _id, ...h }) => (void _id, h)),
         });
       },
@@ -245,41 +237,7 @@ export function modelRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404, 500),
       },
       async handler({ params: { name, version }, query }, req, res) {
-        const v = await mustGetVersion(ctx, name, version);
-        const role = query.role ?? (v.artifacts.serving ? 'serving' : 'onnx');
-        const ref = v.artifacts[role];
-        if (!ref) {
-          throw problems.notFound(
-            `Version ${version} of ${name} has no ${role} artifact; it has: ${Object.keys(v.artifacts).join(', ') || 'none'}.`
-          );
-        }
-        let bytes: Buffer;
-        try {
-          bytes = await readArtifact(ctx.store, ref);
-        } catch (err) {
-          if (err instanceof ArtifactIntegrityError) {
-            ctx.log.error('artifact integrity check failed', { uri: err.uri, model: name, version, role });
-            await ctx.audit(req, res, {
-              action: 'artifact.integrity_failure',
-              object: { type: 'model', id: name },
-              outcome: 'failed',
-              details: { version, role, uri: err.uri },
-            });
-            throw problems.integrity(
-              `Artifact ${err.uri} (${role} of ${name} v${version}) failed its sha256 check: the stored bytes were changed or lost. Nothing was sent.`,
-              { extra: { artifact: err.uri } }
-            );
-          }
-          if (err instanceof ArtifactNotFoundError) {
-            throw problems.integrity(
-              `Artifact ${err.uri} (${role} of ${name} v${version}) is missing from the store.`,
-              {
-                extra: { artifact: err.uri },
-              }
-            );
-          }
-          throw err;
-        }
+        const { ref, role, bytes } = await downloadArtifact(ctx, callerOf(ctx, req, res), { name, version, ...query });
         const ext = ref.mediaType === 'application/onnx' ? 'onnx' : 'bin';
         res.setHeader(
           'Content-Type',

@@ -1,18 +1,19 @@
 // Monitoring of a model: its latest drift report and history, each window's HTML report, pause
 // and resume of its monitoring schedule (api/routes/schedules.ts), and labels sent as
 // feedback. The reports are written by the monitorModel workflow (activities/monitoring.ts);
-// these routes only read them, move the schedule and store labels.
+// these routes only read them; moving the schedule and storing labels are commands.
 import { z } from 'zod';
-import { feedbackBodySchema, saveFeedback } from '../../lib/monitoring/feedback';
+import { feedbackBodySchema } from '../../lib/monitoring/feedback';
 import { describeMonitorSchedule } from '../../lib/monitoring/schedule';
 import { readArtifact } from '../../lib/store/artifacts';
-import { getModel } from '../../lib/store/models';
 import {
   getMonitoringReport,
   listMonitoringReports,
   reportId,
   type MonitoringReportDoc,
 } from '../../lib/store/monitoring';
+import { sendFeedback } from '../commands/feedback';
+import { mustGetModel } from '../commands/model-lookup';
 import type { ApiContext } from '../context';
 import { callerOf } from '../commands/caller';
 import { problems } from '../errors';
@@ -158,10 +159,6 @@ const feedbackSchema = z.object({
 });
 
 export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
-  const mustModel = async (name: string) => {
-    if (!(await getModel(ctx.store, name)))
-      throw problems.notFound(`No model ${name}. List models with GET /v1/models.`);
-  };
   return [
     defineRoute({
       method: 'get',
@@ -180,7 +177,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(404),
       },
       async handler({ params, query }, _req, res) {
-        await mustModel(params.name);
+        await mustGetModel(ctx, params.name);
         const reports = await listMonitoringReports(ctx.store, params.name, query.limit);
         // The schedule is Temporal's; without Temporal the reports still answer.
         const schedule = await ctx.temporal
@@ -242,15 +239,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
       body: feedbackBody,
       responses: { 200: { description: 'Stored', schema: feedbackSchema }, ...problemResponses(404) },
       async handler({ params, body }, req, res) {
-        await mustModel(params.name);
-        const caller = callerOf(ctx, req, res);
-        const result = await saveFeedback(ctx.store, params.name, body, caller.who.subject);
-        await caller.audit({
-          action: 'model.feedback',
-          object: { type: 'model', id: params.name },
-          details: { requests: result.accepted },
-        });
-        res.json(result);
+        res.json(await sendFeedback(ctx, callerOf(ctx, req, res), params.name, body));
       },
     }),
   ];

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { modelPolicySchema } from '../../lib/spec/policy';
 import { DATASET_NAME_RE } from '../../lib/spec/schema';
-import { principal } from '../auth';
+import { callerOf } from '../commands/caller';
 import { datasetEvent, gitPush } from '../commands/triggers';
 import { setPolicy, showPolicy } from '../commands/policy';
 import type { ApiContext } from '../context';
@@ -88,8 +88,7 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(503),
       },
       async handler({ params, body }, req, res) {
-        const input = { model: params.name, policy: body, subject: principal(res).subject };
-        res.json(await setPolicy(ctx, input, (e) => ctx.audit(req, res, e)));
+        res.json(await setPolicy(ctx, callerOf(ctx, req, res), { model: params.name, policy: body }));
       },
     }),
     defineRoute({
@@ -125,9 +124,7 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
         ...problemResponses(503),
       },
       async handler({ params, body }, req, res) {
-        const dataset = params.name;
-        const out = await datasetEvent(ctx, { dataset, sha256: body.sha256 });
-        await ctx.audit(req, res, { action: 'dataset.event', object: { type: 'dataset', id: dataset }, details: out });
+        const out = await datasetEvent(ctx, callerOf(ctx, req, res), { dataset: params.name, sha256: body.sha256 });
         res.status(202).json(out);
       },
     }),

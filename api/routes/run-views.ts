@@ -5,22 +5,13 @@ import type { MetricPoint } from '../../lib/store/metrics';
 import { z } from 'zod';
 import { runSpecSchema } from '../../lib/spec';
 import { RUN_STATUSES, type RunDoc } from '../../lib/store/runs';
-import { dateTime, passThrough } from './schemas';
+import { dateTime, passThrough, type WithDates } from './schemas';
 
-export interface RunSummary {
-  runId: string;
-  status: string;
-  stage: string;
-  model: { name: string; version: number | null };
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt?: Date;
-  endedAt?: Date;
-  durationMs?: number;
-  createdBy?: string;
-  task?: string;
-  metrics?: Record<string, unknown>;
-}
+/**
+ * A run summary in the process: the wire type (z.infer of runSummarySchema below) with its
+ * date-time fields as the stored Dates, which JSON.stringify writes as RFC 3339 strings.
+ */
+export type RunSummary = WithDates<RunSummaryJson, 'createdAt' | 'updatedAt' | 'startedAt' | 'endedAt'>;
 
 export function runSummary(doc: RunDoc): RunSummary {
   return {

@@ -13,28 +13,31 @@ import { decideRun } from '../commands/decide-run';
 import { effectiveStatus, mustGetRun } from '../commands/run-lookup';
 import { startRun } from '../commands/start-run';
 import type { ApiContext } from '../context';
-import { problems } from '../errors';
-import { idempotencyHeader } from '../idempotency';
+import { acceptedStart, idempotencyHeader, idempotencyOf } from '../idempotency';
 import { liveState } from '../pipeline';
 import { defineRoute, type RouteDef } from '../route';
 import { RunReader } from '../run-reads';
-import { encodeCursor, ID_RE, MODEL_NAME_RE, param, q } from '../validation';
+import { encodeCursor, ID_RE, MODEL_NAME_RE, offsetPage, ordered, param, q } from '../validation';
 import { eventSchema, metricPointSchema, metricView, runDetail, runDetailSchema, runSummarySchema } from './run-views';
 import { pageOf, problemResponses } from './schemas';
 
 const STAGE_RE = /^[a-z][a-z0-9_-]{0,39}$/;
 
-const listQuery = z
-  .object({
-    status: z.enum(RUN_STATUSES).optional(),
-    model: q.id(MODEL_NAME_RE),
-    stage: z.string().regex(STAGE_RE, 'a stage name, e.g. train').optional(),
-    from: q.date().describe('createdAt at or after this time (before `to` when both are given)'),
-    to: q.date().describe('createdAt before this time'),
-    limit: q.limit(100, 20),
-    cursor: q.cursor(z.tuple([z.number().int(), z.string().regex(ID_RE)])),
-  })
-  .strict();
+const listQuery = ordered(
+  z
+    .object({
+      status: z.enum(RUN_STATUSES).optional(),
+      model: q.id(MODEL_NAME_RE),
+      stage: z.string().regex(STAGE_RE, 'a stage name, e.g. train').optional(),
+      from: q.date().describe('createdAt at or after this time (before `to` when both are given)'),
+      to: q.date().describe('createdAt before this time'),
+      limit: q.limit(100, 20),
+      cursor: q.cursor(z.tuple([z.number().int(), z.string().regex(ID_RE)])),
+    })
+    .strict(),
+  'from',
+  'to'
+);
 
 const eventsQuery = z
   .object({ limit: q.limit(1000, 200), cursor: q.cursor(z.object({ skip: z.number().int().min(0).max(10_000_000) })) })
@@ -91,11 +94,9 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       async handler({ body }, req, res) {
         const { runId, replayed } = await startRun(ctx, reader, callerOf(ctx, req, res), {
           spec: body,
-          idempotency: { key: req.get('Idempotency-Key'), body: req.body },
+          idempotency: idempotencyOf(req),
         });
-        const location = `/v1/runs/${runId}`;
-        if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-        res.status(202).location(location).json({ runId, status: 'running', location });
+        acceptedStart(res, `/v1/runs/${runId}`, replayed, { runId, status: 'running' });
       },
     }),
     defineRoute({
@@ -108,11 +109,6 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
       query: listQuery,
       responses: { 200: { description: 'A page of runs', schema: pageOf(runSummarySchema) } },
       async handler({ query }, _req, res) {
-        if (query.from && query.to && query.from >= query.to) {
-          throw problems.badRequest('from must be before to.', {
-            errors: [{ path: 'query.from', message: 'after to' }],
-          });
-        }
         const page = await reader.list({ ...query, cursor: query.cursor && encodeCursor(query.cursor) });
         res.json(page);
       },
@@ -157,12 +153,10 @@ export function runRoutes(ctx: ApiContext, runCacheMs = 2_000): RouteDef[] {
         ...problemResponses(404),
       },
       async handler({ params: { id: runId }, query }, _req, res) {
-        const skip = query.cursor?.skip ?? 0;
-        const run = await mustGetRun(ctx, runId);
-        const all = await reader.events(run);
-        const page = all.slice(skip, skip + query.limit);
-        const nextCursor = all.length > skip + query.limit ? encodeCursor({ skip: skip + page.length }) : null;
-        res.json({ items: page.map((e) => ({ id: eventId(e.runId, e.step, e.attempt), ...e })), nextCursor });
+        const all = await reader.events(await mustGetRun(ctx, runId));
+        const page = await offsetPage(query, async (limit, skip) => all.slice(skip, skip + limit));
+        const items = page.items.map((e) => ({ id: eventId(e.runId, e.step, e.attempt), ...e }));
+        res.json({ items, nextCursor: page.nextCursor });
       },
     }),
     defineRoute({

@@ -6,6 +6,13 @@ import { PROBLEM_BASE, PROBLEM_TYPES } from '../errors';
 import type { ResponseDoc } from '../route';
 
 export const dateTime = z.string().datetime();
+/**
+ * A response type as the process holds it before it is sent: the named date-time fields (strings
+ * on the wire, `dateTime` above) as Dates. One definition, the zod schema; this only swaps the type.
+ */
+export type WithDates<T, K extends keyof T> = Omit<T, K> & {
+  [P in K]: undefined extends T[P] ? Date | undefined : Date;
+};
 /** A stored sub-document the response passes through as it is (documented by its description). */
 export const passThrough = (description: string) => z.record(z.unknown()).describe(description);
 

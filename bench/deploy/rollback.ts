@@ -15,7 +15,7 @@ import { deploySchema } from '../../lib/spec/deploy';
 import { openStore } from '../../lib/store/db';
 import { listDeploymentDecisions } from '../../lib/store/deployment-records';
 import { trafficSplits } from '../../lib/store/deployments';
-import { createToken } from '../../lib/store/tokens';
+import { predictorToken } from '../serving/common';
 import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
 import { createFleetWorker } from '../../workers/bootstrap';
 import { rolloutWorkflowId } from '../../workflows/rollout-messages';
@@ -41,9 +41,7 @@ async function main() {
   await registerPenguins(store, model, data, { seed: 1 }); // v1 production
   await registerPenguins(store, model, data, { seed: 2, promote: false }); // v2 good
   await registerPenguins(store, model, data, { seed: 3, promote: false }); // v3 faulted
-  const token = (
-    await createToken(store.db, { name: 'bench', subject: 'bench', role: 'predictor', createdBy: 'bench' })
-  ).token;
+  const token = await predictorToken(store);
   const server = await spawnInference(cfg, {
     MLOPS_INFERENCE_FAULTS: JSON.stringify({ [`${model}@3`]: { errorRate: 0.5, delayMs: 0 } }),
   });

@@ -9,11 +9,10 @@
 //
 // Prints a table and writes bench/results/deploy-split-latency.json.
 import { trafficSplits, type TrafficSplitDoc } from '../../lib/store/deployments';
-import { createToken } from '../../lib/store/tokens';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
-import { combine, embeddedStore, notOk, penguinsOnnx, registerOnnx, report, withServer } from '../serving/common';
+import * as serving from '../serving/common';
 
 const durationMs = arg('duration', 4) * 1000;
 const concurrencyArg = process.argv.indexOf('--concurrency');
@@ -46,89 +45,75 @@ function bodies(): (i: number) => string {
     });
 }
 
-(async () => {
-  const log = (s: string) => console.error(`[bench] ${s}`);
-  const { cfg, store, close } = await embeddedStore('bench_split', log);
-  try {
-    log('training two penguins versions');
-    const [v1, v2] = [await penguinsOnnx(1), await penguinsOnnx(2)];
-    for (const variant of VARIANTS) {
-      const name = `penguins-${variant}`;
-      await registerOnnx(store, name, v1, penguinsFeatures, 344);
-      await registerOnnx(store, name, v2, penguinsFeatures, 344, false);
-      const split = SPLITS[variant];
-      if (split) {
-        await trafficSplits(store.db).insertOne({
-          _id: name,
-          stable: 1,
-          ...split,
-          revision: 1,
-          deploymentId: 'bench',
-          updatedAt: new Date(),
-        });
+serving.onEmbeddedStore('bench_split', async ({ cfg, store }, log) => {
+  log('training two penguins versions');
+  const [v1, v2] = [await serving.penguinsOnnx(1), await serving.penguinsOnnx(2)];
+  for (const variant of VARIANTS) {
+    const name = `penguins-${variant}`;
+    await serving.registerOnnx(store, name, v1, penguinsFeatures, 344);
+    await serving.registerOnnx(store, name, v2, penguinsFeatures, 344, false);
+    const split = SPLITS[variant];
+    if (split) {
+      await trafficSplits(store.db).insertOne({
+        _id: name,
+        stable: 1,
+        ...split,
+        revision: 1,
+        deploymentId: 'bench',
+        updatedAt: new Date(),
+      });
+    }
+  }
+  const token = await serving.predictorToken(store);
+  const body = bodies();
+  const results: (LoadResult & { variant: Variant; concurrency: number })[] = [];
+  await serving.withServer(cfg, { MLOPS_INFERENCE_POLL_MS: '500' }, async (url) => {
+    const serve = (variant: Variant, concurrency: number, ms: number) =>
+      runLoad({
+        name: variant,
+        baseUrl: url,
+        token,
+        concurrency,
+        durationMs: ms,
+        path: () => `/v2/models/penguins-${variant}/infer`,
+        body,
+      });
+    for (const v of VARIANTS) await serve(v, 1, 500); // warm up: the first request loads the model
+    for (const c of CONCURRENCY) {
+      const rounds: Record<Variant, LoadResult[]> = { plain: [], split: [], shadow: [] };
+      for (let r = 0; r < ROUNDS; r++) {
+        // Rotate the order each round, so no variant always runs first.
+        for (let k = 0; k < VARIANTS.length; k++) {
+          const v = VARIANTS[(k + r) % VARIANTS.length];
+          rounds[v].push(await serve(v, c, durationMs / ROUNDS));
+        }
+      }
+      for (const v of VARIANTS) {
+        const res = serving.combine(rounds[v]);
+        results.push({ ...res, variant: v, concurrency: c });
+        log(`${v} c=${c}: ${res.rps} req/s p50 ${res.p50} ms p99 ${res.p99} ms`);
       }
     }
-    const { token } = await createToken(store.db, {
-      name: 'bench',
-      subject: 'bench',
-      role: 'predictor',
-      createdBy: 'bench',
-    });
-    const body = bodies();
-    const results: (LoadResult & { variant: Variant; concurrency: number })[] = [];
-    await withServer(cfg, { MLOPS_INFERENCE_POLL_MS: '500' }, async (url) => {
-      const serve = (variant: Variant, concurrency: number, ms: number) =>
-        runLoad({
-          name: variant,
-          baseUrl: url,
-          token,
-          concurrency,
-          durationMs: ms,
-          path: () => `/v2/models/penguins-${variant}/infer`,
-          body,
-        });
-      for (const v of VARIANTS) await serve(v, 1, 500); // warm up: the first request loads the model
-      for (const c of CONCURRENCY) {
-        const rounds: Record<Variant, LoadResult[]> = { plain: [], split: [], shadow: [] };
-        for (let r = 0; r < ROUNDS; r++) {
-          // Rotate the order each round, so no variant always runs first.
-          for (let k = 0; k < VARIANTS.length; k++) {
-            const v = VARIANTS[(k + r) % VARIANTS.length];
-            rounds[v].push(await serve(v, c, durationMs / ROUNDS));
-          }
-        }
-        for (const v of VARIANTS) {
-          const res = combine(rounds[v]);
-          results.push({ ...res, variant: v, concurrency: c });
-          log(`${v} c=${c}: ${res.rps} req/s p50 ${res.p50} ms p99 ${res.p99} ms`);
-        }
-      }
-    });
-    const plainOf = (c: number) => results.find((r) => r.variant === 'plain' && r.concurrency === c)!;
-    const rows = results.map((r) => {
-      const base = plainOf(r.concurrency);
-      return {
-        variant: r.variant,
-        c: String(r.concurrency),
-        'req/s': r.rps,
-        'p50 ms': r.p50,
-        'p99 ms': r.p99,
-        'p50 added ms': r.variant === 'plain' ? '-' : (r.p50 - base.p50).toFixed(3),
-        'p99 added ms': r.variant === 'plain' ? '-' : (r.p99 - base.p99).toFixed(3),
-        'p50 vs plain': (r.p50 / base.p50).toFixed(2),
-        'not 200': String(notOk(r)),
-      };
-    });
-    report(
-      'deploy-split-latency.json',
-      'load generator and server share these cores',
-      { durationMs, rounds: ROUNDS, results },
-      rows
-    );
-  } finally {
-    await close();
-  }
-})().catch((err) => {
-  console.error(err);
-  process.exit(1);
+  });
+  const plainOf = (c: number) => results.find((r) => r.variant === 'plain' && r.concurrency === c)!;
+  const rows = results.map((r) => {
+    const base = plainOf(r.concurrency);
+    return {
+      variant: r.variant,
+      c: String(r.concurrency),
+      'req/s': r.rps,
+      'p50 ms': r.p50,
+      'p99 ms': r.p99,
+      'p50 added ms': r.variant === 'plain' ? '-' : (r.p50 - base.p50).toFixed(3),
+      'p99 added ms': r.variant === 'plain' ? '-' : (r.p99 - base.p99).toFixed(3),
+      'p50 vs plain': (r.p50 / base.p50).toFixed(2),
+      'not 200': String(serving.notOk(r)),
+    };
+  });
+  serving.report(
+    'deploy-split-latency.json',
+    'load generator and server share these cores',
+    { durationMs, rounds: ROUNDS, results },
+    rows
+  );
 });

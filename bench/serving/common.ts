@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore, type Store } from '../../lib/store/db';
 import { moveAlias, registerModelVersion } from '../../lib/store/models';
+import { createToken } from '../../lib/store/tokens';
 import { provisionTools } from '../../tools/provision';
 import { repoScript } from '../../tools/stack/child';
 import { freePort } from '../../tools/stack/ports';
@@ -181,4 +182,37 @@ export async function withServer<T>(
   } finally {
     await child.stop(5_000);
   }
+}
+
+/**
+ * Runs a serving benchmark on an embedded store (database `db`): the store is closed after it
+ * whatever happens, and a failure is printed and exits 1.
+ */
+export function onEmbeddedStore(
+  db: string,
+  bench: (s: EmbeddedStore, log: (s: string) => void) => Promise<void>
+): void {
+  const log = (s: string) => console.error(`[bench] ${s}`);
+  void (async () => {
+    const embedded = await embeddedStore(db, log);
+    try {
+      await bench(embedded, log);
+    } finally {
+      await embedded.close();
+    }
+  })().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+/** A predictor token for the load generator (the inference routes take no other). */
+export async function predictorToken(store: Store): Promise<string> {
+  const created = await createToken(store.db, {
+    name: 'bench',
+    subject: 'bench',
+    role: 'predictor',
+    createdBy: 'bench',
+  });
+  return created.token;
 }

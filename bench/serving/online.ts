@@ -12,12 +12,20 @@
 import { exportOnnx, quantizeInt8, train, type FeatureSpec, type Frame } from '../../lib/ml';
 import { PIPELINE_EXPORT } from '../../lib/ml/export';
 import { createSession, ort } from '../../lib/ml/ort';
-import { createToken } from '../../lib/store/tokens';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { percentile, runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
 import { teacherData } from '../ml/common';
-import { combine, embeddedStore, notOk, penguinsOnnx, registerOnnx, report, withServer } from './common';
+import {
+  combine,
+  notOk,
+  onEmbeddedStore,
+  penguinsOnnx,
+  predictorToken,
+  registerOnnx,
+  report,
+  withServer,
+} from './common';
 
 const CONCURRENCY = [1, 8, 64];
 const durationMs = arg('duration', 3) * 1000;
@@ -120,85 +128,71 @@ async function floor(b: Bench, concurrency: number, ms: number): Promise<LoadRes
   };
 }
 
-(async () => {
-  const log = (s: string) => console.error(`[bench] ${s}`);
-  const { cfg, store, close } = await embeddedStore('bench_serving', log);
-  try {
-    log('training penguins and the 64-feature MLP');
-    const benches = await models();
-    for (const b of benches) await registerOnnx(store, b.name, b.onnx, b.features, b.frame.length);
-    const { token } = await createToken(store.db, {
-      name: 'bench',
-      subject: 'bench',
-      role: 'predictor',
-      createdBy: 'bench',
-    });
-    const results: (LoadResult & { model: string; variant: string; concurrency: number })[] = [];
-    const add = (model: string, variant: string, concurrency: number, r: LoadResult) => {
-      results.push({ ...r, model, variant, concurrency });
-      log(`${model} ${variant} c=${concurrency}: ${r.rps} req/s p50 ${r.p50} ms p99 ${r.p99} ms (errors ${r.errors})`);
-    };
-    // Both servers run at once and every measurement is split into rounds that alternate floor,
-    // batching on and batching off, so that background load on a shared machine hits all alike.
-    const workerEnv = { MLOPS_INFERENCE_WORKERS: String(workers) };
-    await withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
-      withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
-        add(
-          '-',
-          'http_rtt (GET /v2/health/live)',
-          1,
-          await runLoad({ name: 'rtt', baseUrl: on, token, concurrency: 1, durationMs, path: () => '/v2/health/live' })
-        );
-        for (const b of benches) {
-          const bs = bodies(b);
-          const route = `/v2/models/${b.name}/infer`;
-          const serve = (url: string, c: number, ms: number) =>
-            runLoad({
-              name: b.name,
-              baseUrl: url,
-              token,
-              concurrency: c,
-              durationMs: ms,
-              path: () => route,
-              body: (i) => bs[i % 256],
-            });
-          await Promise.all([serve(on, 1, 300), serve(off, 1, 300)]); // warm up: the first request loads the model
-          for (const c of CONCURRENCY) {
-            const rounds: Record<string, LoadResult[]> = { floor: [], on: [], off: [] };
-            for (let r = 0; r < ROUNDS; r++) {
-              rounds.floor.push(await floor(b, c, durationMs / ROUNDS));
-              rounds.on.push(await serve(on, c, durationMs / ROUNDS));
-              rounds.off.push(await serve(off, c, durationMs / ROUNDS));
-            }
-            add(b.name, 'in-process floor', c, combine(rounds.floor));
-            add(b.name, 'server, batching on', c, combine(rounds.on));
-            add(b.name, 'server, batching off', c, combine(rounds.off));
+onEmbeddedStore('bench_serving', async ({ cfg, store }, log) => {
+  log('training penguins and the 64-feature MLP');
+  const benches = await models();
+  for (const b of benches) await registerOnnx(store, b.name, b.onnx, b.features, b.frame.length);
+  const token = await predictorToken(store);
+  const results: (LoadResult & { model: string; variant: string; concurrency: number })[] = [];
+  const add = (model: string, variant: string, concurrency: number, r: LoadResult) => {
+    results.push({ ...r, model, variant, concurrency });
+    log(`${model} ${variant} c=${concurrency}: ${r.rps} req/s p50 ${r.p50} ms p99 ${r.p99} ms (errors ${r.errors})`);
+  };
+  // Both servers run at once and every measurement is split into rounds that alternate floor,
+  // batching on and batching off, so that background load on a shared machine hits all alike.
+  const workerEnv = { MLOPS_INFERENCE_WORKERS: String(workers) };
+  await withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '1' }, (on) =>
+    withServer(cfg, { ...workerEnv, MLOPS_INFERENCE_BATCHING: '0' }, async (off) => {
+      add(
+        '-',
+        'http_rtt (GET /v2/health/live)',
+        1,
+        await runLoad({ name: 'rtt', baseUrl: on, token, concurrency: 1, durationMs, path: () => '/v2/health/live' })
+      );
+      for (const b of benches) {
+        const bs = bodies(b);
+        const route = `/v2/models/${b.name}/infer`;
+        const serve = (url: string, c: number, ms: number) =>
+          runLoad({
+            name: b.name,
+            baseUrl: url,
+            token,
+            concurrency: c,
+            durationMs: ms,
+            path: () => route,
+            body: (i) => bs[i % 256],
+          });
+        await Promise.all([serve(on, 1, 300), serve(off, 1, 300)]); // warm up: the first request loads the model
+        for (const c of CONCURRENCY) {
+          const rounds: Record<string, LoadResult[]> = { floor: [], on: [], off: [] };
+          for (let r = 0; r < ROUNDS; r++) {
+            rounds.floor.push(await floor(b, c, durationMs / ROUNDS));
+            rounds.on.push(await serve(on, c, durationMs / ROUNDS));
+            rounds.off.push(await serve(off, c, durationMs / ROUNDS));
           }
+          add(b.name, 'in-process floor', c, combine(rounds.floor));
+          add(b.name, 'server, batching on', c, combine(rounds.on));
+          add(b.name, 'server, batching off', c, combine(rounds.off));
         }
-      })
-    );
-    const floorOf = (model: string, c: number) =>
-      results.find((r) => r.model === model && r.variant === 'in-process floor' && r.concurrency === c)!;
-    const rows = results.map((r) => ({
-      model: r.model,
-      variant: r.variant,
-      c: r.concurrency,
-      'req/s': r.rps,
-      'p50 ms': r.p50,
-      'p99 ms': r.p99,
-      errors: notOk(r),
-      'vs floor req/s': r.model === '-' ? '-' : (r.rps / floorOf(r.model, r.concurrency).rps).toFixed(2),
-    }));
-    report(
-      'serving-online.json',
-      'load generator, server and floor share these cores',
-      { durationMs, serverWorkers: workers, results },
-      rows
-    );
-  } finally {
-    await close();
-  }
-})().catch((err) => {
-  console.error(err);
-  process.exit(1);
+      }
+    })
+  );
+  const floorOf = (model: string, c: number) =>
+    results.find((r) => r.model === model && r.variant === 'in-process floor' && r.concurrency === c)!;
+  const rows = results.map((r) => ({
+    model: r.model,
+    variant: r.variant,
+    c: r.concurrency,
+    'req/s': r.rps,
+    'p50 ms': r.p50,
+    'p99 ms': r.p99,
+    errors: notOk(r),
+    'vs floor req/s': r.model === '-' ? '-' : (r.rps / floorOf(r.model, r.concurrency).rps).toFixed(2),
+  }));
+  report(
+    'serving-online.json',
+    'load generator, server and floor share these cores',
+    { durationMs, serverWorkers: workers, results },
+    rows
+  );
 });

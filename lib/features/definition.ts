@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from '../crypto/canonical-json';
-import { datasetPathProblem } from '../ml/dataset/paths';
 import { formatDuration, parseDuration } from '../spec/duration';
-import { datasetPath } from '../spec/dataset-path';
+import { csvDatasetPath } from '../spec/dataset-path';
 
 export const FEATURE_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const NAME_HINT = 'letters, digits and _ (at most 64, starting with a letter)';
@@ -100,10 +99,7 @@ export const viewSchema = z
     description: z.string().max(1_000).optional(),
     source: z
       .object({
-        path: datasetPath.superRefine((p, ctx) => {
-          if (!datasetPathProblem(p) && !p.toLowerCase().endsWith('.csv'))
-            ctx.addIssue({ code: 'custom', message: 'a feature source is a .csv file with a header' });
-        }),
+        path: csvDatasetPath(500, 'a feature source is a .csv file with a header'),
       })
       .strict(),
     /** The event-time column of the source. */

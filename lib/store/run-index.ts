@@ -36,7 +36,7 @@ export interface RunIndexEntry {
   version?: number | null;
   endedAt?: number;
   durationMs?: number;
-  task?: string;
+  task?: RunDoc['task'];
 }
 
 interface BucketDoc {

@@ -2,7 +2,7 @@
 // driven on a real app (real Temporal, real MongoDB-wire) with a request the document calls
 // valid, then with requests it calls invalid, derived from its schemas (a number past its bound,
 // a string off its pattern or enum, a cursor that does not decode, an unknown field, a missing
-// required one). A valid request must not be refused as input (400, 413, 415); an invalid one
+// required one, an unknown query parameter on every operation, a range given in reverse). A valid request must not be refused as input (400, 413, 415); an invalid one
 // must be a 400; every answer must be a status the operation declares, a problem must carry a
 // type its response lists, and a JSON success must match the route's zod response schema.
 // Nothing here names a route, so a route added later is covered by the same walk.
@@ -24,6 +24,8 @@ interface Case {
   label: string;
   request: Request;
   valid: boolean;
+  /** A name the refusal's `errors` must mention (the unknown parameter). */
+  names?: string;
 }
 
 let api: TestApi;
@@ -196,13 +198,32 @@ function casesOf({ op }: Operation): Case[] {
       }
     }
   }
-  if (params.some((p) => p.in === 'query')) {
-    cases.push({
-      label: 'query: an unknown parameter',
-      request: { ...valid, query: { ...query, unexpectedParameter: '1' } },
-      valid: false,
-    });
+  // A range rule the document states as `x-before` (JSON Schema cannot compare two values): in order, then reversed.
+  for (const p of params.filter((x) => x.in === 'query' && x.schema['x-before'])) {
+    const [early, late] =
+      p.schema.format === 'date-time' ? ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z'] : ['1', '2'];
+    const hi: string = p.schema['x-before'];
+    for (const [lo, up, ok] of [
+      [early, late, true],
+      [late, early, false],
+      [early, early, false],
+    ] as const) {
+      cases.push({
+        label: `query.${p.name} ${ok ? 'before' : 'not before'} query.${hi}`,
+        request: { ...valid, query: { ...query, [p.name]: lo, [hi]: up } },
+        valid: ok,
+      });
+    }
   }
+  // Every operation, with query parameters or without, refuses one it does not list.
+  if (op['x-unknown-query-parameters'] !== 'refused')
+    throw new Error(`${op.operationId}: unknown query rule not stated`);
+  cases.push({
+    label: 'query: an unknown parameter',
+    request: { ...valid, query: { ...query, unexpectedParameter: '1' } },
+    valid: false,
+    names: 'unexpectedParameter',
+  });
   if (bodySchema && typeof body === 'object' && body !== null) {
     for (const c of bodyCases(bodySchema, body as Record<string, unknown>)) {
       cases.push({ ...c, request: { ...valid, body: c.request.body } });
@@ -235,6 +256,8 @@ function disagreements(o: Operation, c: Case, r: CallResult): string[] {
   // Domain answers (404 for an unknown id, 409, 422, 503) are fine for a valid request; refusing its input is not.
   if (c.valid && [400, 413, 415].includes(r.status)) found.push(`${where}: valid by the document, refused`);
   if (!c.valid && r.status !== 400) found.push(`${where}: invalid by the document, not refused with a 400`);
+  if (c.names && !JSON.stringify(r.body?.errors ?? []).includes(c.names))
+    found.push(`${where}: errors do not name ${c.names}`);
   const problem = response.content?.['application/problem+json']?.schema;
   if (problem) {
     expectProblem(r, r.status);

@@ -34,30 +34,26 @@ const everyone = (cell: Cell = ok(), predictor: Cell = deny): Record<Role, Cell>
   approver: cell,
   admin: cell,
 });
-const adminOnly = (cell: Cell): Record<Role, Cell> => ({
-  predictor: deny,
-  viewer: deny,
-  scientist: deny,
-  approver: deny,
-  admin: cell,
-});
+/** `cell` for the roles named, deny for the others (the roles of everyone(): written here, not imported). */
+function only(...roles: Role[]): (cell: Cell) => Record<Role, Cell> {
+  return (cell) => {
+    const table = everyone();
+    for (const r of Object.keys(table) as Role[]) table[r] = roles.includes(r) ? cell : deny;
+    return table;
+  };
+}
+const adminOnly = only('admin');
 /** Scientists and admins (starting and cancelling work). */
-const starters = (cell: Cell): Record<Role, Cell> => ({
-  predictor: deny,
-  viewer: deny,
-  scientist: cell,
-  approver: deny,
-  admin: cell,
-});
+const starters = only('scientist', 'admin');
 /** Approvers and admins (rolling out versions and overriding rollouts). */
-const deployers = (cell: Cell): Record<Role, Cell> => ({
-  predictor: deny,
-  viewer: deny,
-  scientist: deny,
-  approver: cell,
-  admin: cell,
-});
+const deployers = only('approver', 'admin');
 const noModel = { status: 404, detail: /penguins-table/ };
+/** A read under the table's model (which does not exist: the handler's 404 proves the role got in). */
+const modelRead = (sub: string, cell: Cell = noModel): Row => ({
+  anonymous: 'deny',
+  request: { path: `/v1/models/penguins-table${sub}` },
+  roles: everyone(cell),
+});
 const noDeploymentId = 'deployment-table-none';
 const noDeployment = { status: 404, detail: /No deployment deployment-table-none/ };
 const overrideRow = (action: string): Row => ({
@@ -114,36 +110,19 @@ export const EXPECTED_PERMISSIONS: Record<string, Row> = {
   },
 
   'GET /v1/models': { anonymous: 'deny', roles: everyone() },
-  'GET /v1/models/:name': {
-    anonymous: 'deny',
-    request: { path: '/v1/models/penguins-table' },
-    roles: everyone(noModel),
-  },
-  'GET /v1/models/:name/versions/:version': {
-    anonymous: 'deny',
-    request: { path: '/v1/models/penguins-table/versions/1' },
-    roles: everyone(noModel),
-  },
-  'GET /v1/models/:name/versions/:version/artifact': {
-    anonymous: 'deny',
-    request: { path: '/v1/models/penguins-table/versions/1/artifact' },
-    roles: everyone(noModel),
-  },
+  'GET /v1/models/:name': modelRead(''),
+  'GET /v1/models/:name/versions/:version': modelRead('/versions/1'),
+  'GET /v1/models/:name/versions/:version/artifact': modelRead('/versions/1/artifact'),
   'PUT /v1/models/:name/aliases/:alias': {
     anonymous: 'deny',
     request: { path: '/v1/models/penguins-table/aliases/staging', body: { version: 1 } },
     roles: adminOnly(noModel),
   },
-  'GET /v1/models/:name/monitoring': {
-    anonymous: 'deny',
-    request: { path: '/v1/models/penguins-table/monitoring' },
-    roles: everyone(noModel),
-  },
-  'GET /v1/models/:name/monitoring/:window/html': {
-    anonymous: 'deny',
-    request: { path: '/v1/models/penguins-table/monitoring/latest/html' },
-    roles: everyone({ status: 404, detail: /No monitoring report of penguins-table/ }),
-  },
+  'GET /v1/models/:name/monitoring': modelRead('/monitoring'),
+  'GET /v1/models/:name/monitoring/:window/html': modelRead('/monitoring/latest/html', {
+    status: 404,
+    detail: /No monitoring report of penguins-table/,
+  }),
   'POST /v1/models/:name/monitoring/pause': {
     anonymous: 'deny',
     request: { path: '/v1/models/penguins-table/monitoring/pause', body: {} },

@@ -5,10 +5,9 @@
 // reports every split loaded and applied (the real-server tests use real inference servers).
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../../lib/config';
 import { vouchOverride } from '../../../lib/crypto/approval-voucher';
 import { deploySchema, type DeploySpecInput } from '../../../lib/spec/deploy';
-import { openStore, type Store } from '../../../lib/store/db';
+import type { Store } from '../../../lib/store/db';
 import {
   fieldKey,
   LATENCY_BOUNDS_MS,
@@ -26,17 +25,12 @@ import {
   type RolloutStatus,
 } from '../../../workflows/rollout-messages';
 import type { RolloutInput, RolloutResult } from '../../../workflows/rollout';
-import { startTestWorkers, testConfig, type TestWorkers } from '../harness/env';
+import { startTestWorkers, workerEnv, type TestWorkers, type WorkerEnv } from '../harness/env';
 import { StopWaiting, waitFor } from '../harness/wait';
-import { penguinsSplit, registerPenguins } from '../serving/helpers';
+import { penguinsSplit, registerPenguins, servingEnv, type Penguins, type ServingEnv } from '../serving/helpers';
 
-export interface RolloutEnv {
-  cfg: Config;
-  store: Store;
-  client: Client;
-  workers: TestWorkers;
-  close(): Promise<void>;
-}
+/** What a rollout test holds: the fleet tests' worker env with the control worker. */
+export type RolloutEnv = WorkerEnv;
 
 /**
  * A stand-in for live inference servers where the test has none: one serving_instances document
@@ -70,21 +64,50 @@ export function simulatedServer(store: Store): { stop(): Promise<void> } {
 }
 
 export async function rolloutEnv(opts: { simulateServers?: boolean } = {}): Promise<RolloutEnv> {
-  const cfg = testConfig();
-  const store = await openStore(cfg);
-  const client = await createClient(cfg);
-  const workers = await startTestWorkers(cfg, store, ['control']);
-  const simulated = opts.simulateServers === false ? null : simulatedServer(store);
+  const env = await workerEnv(['control']);
+  const simulated = opts.simulateServers === false ? null : simulatedServer(env.store);
   return {
-    cfg,
-    store,
-    client,
-    workers,
+    ...env,
     async close() {
       await simulated?.stop();
+      await env.close();
+    },
+  };
+}
+
+/** The world of the real-server rollout tests: a real inference server, the control worker, a client. */
+export interface RealServerRollout {
+  env: ServingEnv;
+  workers: TestWorkers;
+  client: Client;
+  /** What startRollout takes (closing it closes nothing: close() below does). */
+  rollout: RolloutEnv;
+  close(): Promise<void>;
+}
+
+/** A real inference server over `model`: v1 (seed 1) is production, v2..v`versions` are candidates. */
+export async function realServerRollout(
+  model: string,
+  data: Penguins,
+  opts: { versions: number; serverEnv?: () => Record<string, string> }
+): Promise<RealServerRollout> {
+  const env = await servingEnv({
+    prepare: async (s) => {
+      for (let v = 1; v <= opts.versions; v++) await registerPenguins(s, model, data, { seed: v, promote: v === 1 });
+    },
+    serverEnv: opts.serverEnv,
+  });
+  const workers = await startTestWorkers(env.cfg, env.store, ['control']);
+  const client = await createClient(env.cfg);
+  return {
+    env,
+    workers,
+    client,
+    rollout: { cfg: env.cfg, store: env.store, client, workers, close: async () => {} },
+    async close() {
       await workers.shutdown();
       await client.connection.close();
-      await store.close();
+      await env.close();
     },
   };
 }

@@ -5,42 +5,27 @@
 // to fail half its requests (MLOPS_INFERENCE_FAULTS) is rolled back at its first step, and once
 // the split is back no caller meets it again.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { listDeploymentDecisions } from '../../../lib/store/deployment-records';
 import { getModel } from '../../../lib/store/models';
-import { createClient } from '../../../lib/temporal/connection';
-import { startTestWorkers, type TestWorkers } from '../harness/env';
-import { loadGenerator, penguinsSplit, registerPenguins, servingEnv, type ServingEnv } from '../serving/helpers';
-import { fastDeploy, startRollout, type RolloutEnv } from './helpers';
+import { loadGenerator, penguinsSplit, type ServingEnv } from '../serving/helpers';
+import { fastDeploy, realServerRollout, startRollout, type RealServerRollout } from './helpers';
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
 const data = penguinsSplit();
 /** v3 fails half its requests. */
 const FAULTS = { MLOPS_INFERENCE_FAULTS: JSON.stringify({ [`${MODEL}@3`]: { errorRate: 0.5, delayMs: 0 } }) };
 
+let rig: RealServerRollout;
 let env: ServingEnv;
-let workers: TestWorkers;
-let client: Client;
 
 beforeAll(async () => {
-  env = await servingEnv({
-    prepare: async (s) => {
-      await registerPenguins(s, MODEL, data, { seed: 1 }); // v1: production
-      await registerPenguins(s, MODEL, data, { seed: 2, promote: false }); // v2: a good candidate
-      await registerPenguins(s, MODEL, data, { seed: 3, promote: false }); // v3: faulted
-    },
-    serverEnv: () => FAULTS,
-  });
-  workers = await startTestWorkers(env.cfg, env.store, ['control']);
-  client = await createClient(env.cfg);
+  rig = await realServerRollout(MODEL, data, { versions: 3, serverEnv: () => FAULTS }); // v2 good, v3 faulted
+  env = rig.env;
 }, 180_000);
 afterAll(async () => {
-  await workers?.shutdown();
-  await client?.connection.close();
-  await env?.close();
+  await rig?.close();
 });
 
-const rolloutEnvOf = (): RolloutEnv => ({ cfg: env.cfg, store: env.store, client, workers, close: async () => {} });
 const deploy = () =>
   fastDeploy({
     steps: [10, 50, 100],
@@ -53,7 +38,7 @@ const deploy = () =>
 it('takes a good candidate from 10% to production under live traffic', async () => {
   const load = loadGenerator(env.server.url, MODEL, env.tokens.predictor, data.test);
   try {
-    const handle = await startRollout(rolloutEnvOf(), MODEL, deploy(), { version: 2 });
+    const handle = await startRollout(rig.rollout, MODEL, deploy(), { version: 2 });
     const result = await handle.result();
     expect(result).toMatchObject({ state: 'succeeded', stable: 1 });
     expect((await getModel(env.store, MODEL))?.aliases.production).toMatchObject({
@@ -72,7 +57,7 @@ it('takes a good candidate from 10% to production under live traffic', async () 
 it('rolls back a candidate that fails half its requests at the first step; callers then meet stable only', async () => {
   const load = loadGenerator(env.server.url, MODEL, env.tokens.predictor, data.test);
   try {
-    const handle = await startRollout(rolloutEnvOf(), MODEL, deploy(), { version: 3 });
+    const handle = await startRollout(rig.rollout, MODEL, deploy(), { version: 3 });
     const result = await handle.result();
     expect(result.state).toBe('rolled_back');
     expect(result.reason).toMatch(/error rate/);

@@ -4,49 +4,29 @@
 // generator follows it). The restarted server comes back holding the current split, the rollout
 // waits for it instead of failing, and it ends in production with every decision recorded once.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { listDeploymentDecisions } from '../../../lib/store/deployment-records';
 import { fieldKey, servingInstances, trafficSplits } from '../../../lib/store/deployments';
 import { getModel } from '../../../lib/store/models';
-import { createClient } from '../../../lib/temporal/connection';
 import { rolloutQuery } from '../../../workflows/rollout-messages';
-import { startTestWorkers, type TestWorkers } from '../harness/env';
 import { waitFor } from '../harness/wait';
-import {
-  loadGenerator,
-  penguinsSplit,
-  registerPenguins,
-  servingEnv,
-  spawnInference,
-  type InferenceChild,
-  type ServingEnv,
-} from '../serving/helpers';
-import { fastDeploy, startRollout, type RolloutEnv } from './helpers';
+import { loadGenerator, penguinsSplit, spawnInference, type InferenceChild, type ServingEnv } from '../serving/helpers';
+import { fastDeploy, realServerRollout, startRollout, type RealServerRollout } from './helpers';
 
 const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
 const data = penguinsSplit();
 
+let rig: RealServerRollout;
 let env: ServingEnv;
 let server: InferenceChild;
-let workers: TestWorkers;
-let client: Client;
 
 beforeAll(async () => {
-  env = await servingEnv({
-    prepare: async (s) => {
-      await registerPenguins(s, MODEL, data, { seed: 1 }); // v1: production
-      await registerPenguins(s, MODEL, data, { seed: 2, promote: false }); // v2: a good candidate
-    },
-  });
+  rig = await realServerRollout(MODEL, data, { versions: 2 }); // v2: a good candidate
+  env = rig.env;
   server = env.server;
-  workers = await startTestWorkers(env.cfg, env.store, ['control']);
-  client = await createClient(env.cfg);
 }, 180_000);
 afterAll(async () => {
   if (server !== env?.server) await server?.child.stop(5_000);
-  await workers?.shutdown();
-  await client?.connection.close();
-  await env?.close();
+  await rig?.close();
 });
 
 /** The servers that report this model in serving_instances, by id. */
@@ -60,7 +40,6 @@ async function instanceIds(): Promise<string[]> {
 it('resumes a canary after the inference server is killed and restarted, running no step twice', async () => {
   const load = loadGenerator(() => server.url, MODEL, env.tokens.predictor, data.test);
   try {
-    const renv = { cfg: env.cfg, store: env.store, client, workers, close: async () => {} } as RolloutEnv;
     const deploy = fastDeploy({
       steps: [10, 50, 100],
       bake: '4s',
@@ -69,7 +48,7 @@ it('resumes a canary after the inference server is killed and restarted, running
       serverTimeout: '60s',
       gates: { minRequests: 15, maxErrorRate: 0.05, maxP99Ms: 2000, maxPredictionShift: 0.3 },
     });
-    const handle = await startRollout(renv, MODEL, deploy, { version: 2 });
+    const handle = await startRollout(rig.rollout, MODEL, deploy, { version: 2 });
     await waitFor(
       'the candidate answering at the first step',
       async () => {

@@ -4,11 +4,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { createClient, createWorkerConnection } from '../../../lib/temporal/connection';
-import { createFleetWorker } from '../../../workers/bootstrap';
 import { startTestApi, type TestApi } from '../api/helpers';
-import { createFixtureActivities } from '../harness/fixtures/activities';
-import { fixtureWorkflowBundle } from '../harness/env';
+import { runStoreRoundTrip } from '../harness/env';
 import { HARNESS } from '../harness/state';
 
 const run = promisify(execFile);
@@ -31,37 +28,8 @@ describe('payload encryption and the codec endpoint', () => {
 
   beforeAll(async () => {
     api = await startTestApi();
-    const { cfg } = api;
-    const connection = await createWorkerConnection(cfg);
-    const client = await createClient(cfg);
-    try {
-      const control = await createFleetWorker({
-        kind: 'control',
-        cfg,
-        connection,
-        activities: {},
-        workflowBundle: fixtureWorkflowBundle(),
-      });
-      const cpu = await createFleetWorker({
-        kind: 'cpu',
-        cfg,
-        connection,
-        activities: createFixtureActivities(api.store.db),
-      });
-      const result = await control.runUntil(
-        cpu.runUntil(
-          client.workflow.execute('storeRoundTrip', {
-            taskQueue: cfg.queues.control,
-            workflowId,
-            args: [{ key: workflowId, value: secret, cpuQueue: cfg.queues.cpu }],
-          })
-        )
-      );
-      expect(result).toBe(secret);
-    } finally {
-      await client.connection.close();
-      await connection.close();
-    }
+    const { result } = await runStoreRoundTrip(api.cfg, api.store.db, workflowId, workflowId, secret);
+    expect(result).toBe(secret);
   });
   afterAll(() => api?.close());
 

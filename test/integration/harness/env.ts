@@ -2,6 +2,7 @@
 // database and task queues of their own, so test files never see each other's work),
 // the workflow bundle built once per run, and fleet workers in-process or as children.
 import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { openStore, type Store } from '../../../lib/store/db';
 import { createClient, createWorkerConnection } from '../../../lib/temporal/connection';
 import { Child, repoScript } from '../../../tools/stack/child';
 import { createFleetWorker, FleetKind } from '../../../workers/bootstrap';
+import { createFixtureActivities } from './fixtures/activities';
 import { HARNESS } from './state';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -77,6 +79,39 @@ export function fixtureWorkflowBundle(): { codePath: string } {
 export interface TestWorkers {
   workers: Worker[];
   shutdown(): Promise<void>;
+}
+
+/**
+ * Runs the fixture workflow storeRoundTrip on fleet workers created here (control, and cpu with the
+ * fixture activity that writes `value` under `key` to MongoDB and reads it back): what it read,
+ * and the workflow's history.
+ */
+export async function runStoreRoundTrip(cfg: Config, db: Db, workflowId: string, key: string, value: string) {
+  const connection = await createWorkerConnection(cfg);
+  const client = await createClient(cfg);
+  try {
+    const control = await createFleetWorker({
+      kind: 'control',
+      cfg,
+      connection,
+      activities: {},
+      workflowBundle: fixtureWorkflowBundle(),
+    });
+    const cpu = await createFleetWorker({ kind: 'cpu', cfg, connection, activities: createFixtureActivities(db) });
+    const result = await control.runUntil(
+      cpu.runUntil(
+        client.workflow.execute('storeRoundTrip', {
+          taskQueue: cfg.queues.control,
+          workflowId,
+          args: [{ key, value, cpuQueue: cfg.queues.cpu }],
+        })
+      )
+    );
+    return { result, history: await client.workflow.getHandle(workflowId).fetchHistory() };
+  } finally {
+    await client.connection.close();
+    await connection.close();
+  }
 }
 
 /** Runs fleet workers in this process until shutdown(). */
