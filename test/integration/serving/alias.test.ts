@@ -3,38 +3,14 @@
 // with no failed request, every answer names its version, and once the new version has answered
 // only it answers. A version whose registry record or artifact bytes were tampered with is never
 // served: the last good version keeps answering, pinning it is refused, and the refusal is counted.
-import { randomUUID } from 'node:crypto';
 import { Binary } from 'mongodb';
 import { audit } from '../../../lib/store/audit';
-import type { Store } from '../../../lib/store/db';
 import { modelVersions } from '../../../lib/store/models';
 import { waitFor } from '../harness/wait';
-import {
-  get,
-  infer,
-  metric,
-  penguinsRequest,
-  penguinsSplit,
-  promote,
-  registerPenguins,
-  servingEnv,
-  type InferenceChild,
-  type ServingEnv,
-  type Tokens,
-} from './helpers';
+import { get, infer, metric, penguinsRequest, promote, registerPenguins, servingSuite } from './helpers';
 
-const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
-const data = penguinsSplit();
-let env: ServingEnv;
-let store: Store;
-let server: InferenceChild;
-let tokens: Tokens;
-
-beforeAll(async () => {
-  env = await servingEnv({ prepare: (s) => registerPenguins(s, MODEL, data, { seed: 1 }).then(() => undefined) });
-  ({ store, server, tokens } = env);
-});
-afterAll(() => env?.close());
+const env = servingSuite({ prepare: (store, model, data) => registerPenguins(store, model, data, { seed: 1 }) });
+const { model: MODEL, data } = env;
 
 interface Answer {
   sentAt: number;
@@ -52,7 +28,7 @@ function load(concurrency: number) {
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       const sentAt = performance.now();
-      const r = await infer(server.url, MODEL, tokens.predictor, body);
+      const r = await infer(env.server.url, MODEL, env.tokens.predictor, body);
       answers.push({
         sentAt,
         doneAt: performance.now(),
@@ -74,23 +50,27 @@ function load(concurrency: number) {
 
 const inferPinned = (version: number) =>
   infer(
-    server.url,
+    env.server.url,
     MODEL,
-    tokens.predictor,
+    env.tokens.predictor,
     penguinsRequest(data.test, 0, 1),
     `/v2/models/${MODEL}/versions/${version}/infer`
   );
 
 const refusals = () =>
-  metric(server.url, tokens.admin, `mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`);
+  metric(
+    env.server.url,
+    env.tokens.admin,
+    `mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`
+  );
 
 it('follows an alias move under load without a failed request', async () => {
-  expect((await infer(server.url, MODEL, tokens.predictor, penguinsRequest(data.test, 0, 1))).body.model_version).toBe(
-    '1'
-  );
+  expect(
+    (await infer(env.server.url, MODEL, env.tokens.predictor, penguinsRequest(data.test, 0, 1))).body.model_version
+  ).toBe('1');
   const traffic = load(8);
   await waitFor('50 answers from v1', async () => traffic.answers.length >= 50, 60_000);
-  const { version: v2 } = await registerPenguins(store, MODEL, data, { seed: 2, hidden: [8] });
+  const { version: v2 } = await registerPenguins(env.store, MODEL, data, { seed: 2, hidden: [8] });
   const movedAt = performance.now();
   await waitFor('an answer from v2', async () => traffic.answers.some((a) => a.version === '2'), 30_000);
   const firstV2 = Math.min(...traffic.answers.filter((a) => a.version === '2').map((a) => a.doneAt));
@@ -111,48 +91,51 @@ it('follows an alias move under load without a failed request', async () => {
   expect(answers.filter((a) => a.version === '1').length).toBeGreaterThan(0);
   expect(firstV2 - movedAt).toBeLessThan(20_000); // poll interval 200 ms; generous for a busy machine
   expect(answers.filter((a) => a.sentAt > firstV2 && a.version !== '2')).toEqual([]);
-  expect(server.lines.some((l) => /alias moved: now serving/.test(l) && /"version":2/.test(l))).toBe(true);
+  expect(env.server.lines.some((l) => /alias moved: now serving/.test(l) && /"version":2/.test(l))).toBe(true);
 });
 
 it('never serves a version whose registry record was tampered with', async () => {
-  const { version: v3 } = await registerPenguins(store, MODEL, data, { seed: 3, promote: false });
+  const { version: v3 } = await registerPenguins(env.store, MODEL, data, { seed: 3, promote: false });
   // Someone with database access points v3's serving artifact at other bytes, then promotes it.
-  await modelVersions(store.db).updateOne({ _id: v3._id }, { $set: { 'artifacts.serving.sha256': 'f'.repeat(64) } });
+  await modelVersions(env.store.db).updateOne(
+    { _id: v3._id },
+    { $set: { 'artifacts.serving.sha256': 'f'.repeat(64) } }
+  );
   const refusedBefore = await refusals();
-  await promote(store, MODEL, v3.version);
+  await promote(env.store, MODEL, v3.version);
   await waitFor('the signature refusal', async () => (await refusals()) > refusedBefore, 30_000);
   // Several poll intervals later the last good version still answers.
   await new Promise((r) => setTimeout(r, 1_000));
   for (let i = 0; i < 5; i++) {
-    const r = await infer(server.url, MODEL, tokens.predictor, penguinsRequest(data.test, 0, 1));
+    const r = await infer(env.server.url, MODEL, env.tokens.predictor, penguinsRequest(data.test, 0, 1));
     expect({ status: r.status, version: r.body.model_version }).toEqual({ status: 200, version: '2' });
   }
   const pinned = await inferPinned(3);
   expect(pinned.status).toBe(503);
   expect(pinned.body).toEqual({ error: expect.stringMatching(/v3 failed signature verification/) });
   expect(pinned.headers.get('x-model-version')).toBeNull();
-  const ready = await get(server.url, `/v2/models/${MODEL}/versions/3/ready`, tokens.predictor);
+  const ready = await get(env.server.url, `/v2/models/${MODEL}/versions/3/ready`, env.tokens.predictor);
   expect(ready).toMatchObject({ status: 503, body: { name: MODEL, ready: false } });
-  expect(await audit(store.db).findOne({ action: 'model.verify', 'object.id': v3._id })).toMatchObject({
+  expect(await audit(env.store.db).findOne({ action: 'model.verify', 'object.id': v3._id })).toMatchObject({
     outcome: 'failed',
   });
 });
 
 it('never serves a version whose artifact bytes were changed in the store', async () => {
-  const { version: v4 } = await registerPenguins(store, MODEL, data, { seed: 4, promote: false, hidden: [6] });
+  const { version: v4 } = await registerPenguins(env.store, MODEL, data, { seed: 4, promote: false, hidden: [6] });
   // The record is intact (its signature verifies) but the stored chunk is not the signed content.
   const sha = v4.artifacts.serving.sha256;
-  const chunk = await store.db.collection('artifact_chunks').findOne({ _id: `${sha}:0` as never });
+  const chunk = await env.store.db.collection('artifact_chunks').findOne({ _id: `${sha}:0` as never });
   const bytes = Buffer.from((chunk!.data as Binary).buffer);
   bytes[bytes.length >> 1] ^= 0xff;
-  await store.db
+  await env.store.db
     .collection('artifact_chunks')
     .updateOne({ _id: `${sha}:0` as never }, { $set: { data: new Binary(bytes) } });
   const pinned = await inferPinned(4);
   expect(pinned.status).toBe(503);
   expect(pinned.body.error).toMatch(/model '.*' cannot be loaded now/);
-  await promote(store, MODEL, v4.version);
+  await promote(env.store, MODEL, v4.version);
   await new Promise((r) => setTimeout(r, 1_500));
-  const r = await infer(server.url, MODEL, tokens.predictor, penguinsRequest(data.test, 0, 1));
+  const r = await infer(env.server.url, MODEL, env.tokens.predictor, penguinsRequest(data.test, 0, 1));
   expect({ status: r.status, version: r.body.model_version }).toEqual({ status: 200, version: '2' });
 });

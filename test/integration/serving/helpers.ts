@@ -63,6 +63,39 @@ export async function registerPenguins(
     seed: opts.seed ?? 1,
   });
   const onnx = exportOnnx(model, { 'mlops.model_name': name, 'mlops.run_id': runId }, PIPELINE_EXPORT);
+  const version = await registerOnnxVersion(store, name, onnx, {
+    runId,
+    features: opts.features ?? penguinsFeatures,
+    target: 'species',
+    rows: data.train.length,
+    source: 'bundled:penguins',
+    by: 'test',
+    promote: opts.promote,
+  });
+  return { version, onnx };
+}
+
+/**
+ * Registers exported ONNX bytes as the next version of `name`, with the lineage of a builtin
+ * classifier trained on `rows` rows of `source`, and promotes it to production unless told not to.
+ * The benches register their models with it too.
+ */
+export async function registerOnnxVersion(
+  store: Store,
+  name: string,
+  onnx: Uint8Array,
+  opts: {
+    features: FeatureSpec[];
+    target: string;
+    rows: number;
+    source: string;
+    /** Who registers: the code version and the alias move's author. */
+    by: string;
+    runId?: string;
+    promote?: boolean;
+  }
+): Promise<ModelVersionDoc> {
+  const runId = opts.runId ?? `${opts.by}-${name}-${randomUUID().slice(0, 6)}`;
   const ref = await putArtifact(store, onnx, MEDIA.onnx, { kind: 'onnx', runId });
   const { version } = await registerModelVersion(store, {
     name,
@@ -71,20 +104,21 @@ export async function registerPenguins(
     artifacts: { onnx: ref, serving: ref },
     lineage: {
       datasetSha256: '0'.repeat(64),
-      datasetSource: 'bundled:penguins',
-      datasetRows: data.train.length,
+      datasetSource: opts.source,
+      datasetRows: opts.rows,
       spec: {},
-      codeVersion: 'test',
+      codeVersion: opts.by,
       parentRun: runId,
       trainer: { kind: 'builtin' },
-      features: opts.features ?? penguinsFeatures,
-      target: 'species',
+      features: opts.features,
+      target: opts.target,
       task: 'classification',
       artifacts: { onnx: ref.sha256, serving: ref.sha256 },
     },
   });
-  if (opts.promote !== false) await promote(store, name, version.version);
-  return { version, onnx };
+  if (opts.promote !== false)
+    await moveAlias(store, { name, alias: 'production', version: version.version, by: opts.by });
+  return version;
 }
 
 export function promote(store: Store, name: string, version: number) {
@@ -237,6 +271,36 @@ export async function servingEnv(
       await store.close();
     },
   };
+}
+
+export interface ServingSuite extends ServingEnv {
+  /** A model name of the test file's own. */
+  model: string;
+  data: Penguins;
+}
+
+/**
+ * The serving environment of a whole test file: the model name and the penguins split at once,
+ * the rest filled in by beforeAll (with `prepare` registering the file's models) and closed by
+ * afterAll, so that a test file holds one object instead of a variable per part.
+ */
+export function servingSuite(
+  opts: {
+    prepare?: (store: Store, model: string, data: Penguins) => Promise<unknown>;
+    serverEnv?: (cfg: Config) => Promise<Record<string, string>> | Record<string, string>;
+    timeoutMs?: number;
+  } = {}
+): ServingSuite {
+  const suite = { model: `penguins-${randomUUID().slice(0, 6)}`, data: penguinsSplit() } as ServingSuite;
+  beforeAll(async () => {
+    const env = await servingEnv({
+      prepare: async (store) => void (await opts.prepare?.(store, suite.model, suite.data)),
+      serverEnv: opts.serverEnv,
+    });
+    Object.assign(suite, env);
+  }, opts.timeoutMs);
+  afterAll(() => suite.close?.());
+  return suite;
 }
 
 /**

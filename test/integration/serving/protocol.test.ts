@@ -3,7 +3,6 @@
 // MongoDB): every route and its answer shape, metadata that matches the ONNX, predictions equal
 // to the evaluation's on the test split, missing values as in training, every error a 4xx
 // {"error"} naming the input, and fuzzed bodies that never get a 5xx.
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,41 +11,22 @@ import { scoreOnnx } from '../../../activities/evaluate';
 import { classificationMetrics, predictOnnx } from '../../../lib/ml';
 import { decodeModel } from '../../../lib/ml/onnx/proto';
 import { rng } from '../../../lib/ml/rng';
-import {
-  get,
-  infer,
-  penguinsRequest,
-  penguinsSplit,
-  registerPenguins,
-  servingEnv,
-  type InferenceChild,
-  type ServingEnv,
-  type Tokens,
-} from './helpers';
+import { get, infer, penguinsRequest, registerPenguins, servingSuite } from './helpers';
 
-const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
-const data = penguinsSplit();
-let env: ServingEnv;
-let server: InferenceChild;
-let tokens: Tokens;
 let onnx: Uint8Array;
-
-beforeAll(async () => {
-  env = await servingEnv({
-    prepare: async (store) => void ({ onnx } = await registerPenguins(store, MODEL, data)),
-    serverEnv: () => ({ MLOPS_INFERENCE_MAX_ROWS: '500', MLOPS_INFERENCE_MAX_BODY_BYTES: '200000' }),
-  });
-  ({ server, tokens } = env);
+const env = servingSuite({
+  prepare: async (store, model, data) => ({ onnx } = await registerPenguins(store, model, data)),
+  serverEnv: () => ({ MLOPS_INFERENCE_MAX_ROWS: '500', MLOPS_INFERENCE_MAX_BODY_BYTES: '200000' }),
 });
-afterAll(() => env?.close());
+const { model: MODEL, data } = env;
 
-const ok = (body: unknown) => infer(server.url, MODEL, tokens.predictor, body);
+const ok = (body: unknown) => infer(env.server.url, MODEL, env.tokens.predictor, body);
 
 describe('server routes', () => {
   it('answers health and server metadata without a token', async () => {
-    expect(await get(server.url, '/v2/health/live', null)).toMatchObject({ status: 200, body: { live: true } });
-    expect(await get(server.url, '/v2/health/ready', null)).toMatchObject({ status: 200, body: { ready: true } });
-    const meta = await get(server.url, '/v2', null);
+    expect(await get(env.server.url, '/v2/health/live', null)).toMatchObject({ status: 200, body: { live: true } });
+    expect(await get(env.server.url, '/v2/health/ready', null)).toMatchObject({ status: 200, body: { ready: true } });
+    const meta = await get(env.server.url, '/v2', null);
     expect(meta.status).toBe(200);
     expect(meta.body).toEqual({ name: 'mlops-inference', version: expect.any(String), extensions: [] });
   });
@@ -54,7 +34,7 @@ describe('server routes', () => {
   it('serves model metadata whose inputs and outputs come from the ONNX', async () => {
     const m = decodeModel(onnx);
     for (const route of [`/v2/models/${MODEL}`, `/v2/models/${MODEL}/versions/1`]) {
-      const r = await get(server.url, route, tokens.predictor);
+      const r = await get(env.server.url, route, env.tokens.predictor);
       expect(r.status).toBe(200);
       expect(r.headers.get('x-model-version')).toBe('1');
       expect(r.body.name).toBe(MODEL);
@@ -83,10 +63,10 @@ describe('server routes', () => {
   });
 
   it('says whether a model is ready', async () => {
-    const r = await get(server.url, `/v2/models/${MODEL}/ready`, tokens.predictor);
+    const r = await get(env.server.url, `/v2/models/${MODEL}/ready`, env.tokens.predictor);
     expect(r).toMatchObject({ status: 200, body: { name: MODEL, ready: true } });
     expect(r.headers.get('x-model-version')).toBe('1');
-    const pinned = await get(server.url, `/v2/models/${MODEL}/versions/1/ready`, tokens.predictor);
+    const pinned = await get(env.server.url, `/v2/models/${MODEL}/versions/1/ready`, env.tokens.predictor);
     expect(pinned).toMatchObject({ status: 200, body: { name: MODEL, ready: true } });
   });
 });
@@ -236,20 +216,20 @@ describe('errors', () => {
   });
 
   it('refuses unknown models, versions, methods and routes with {"error"}', async () => {
-    const t = tokens.predictor;
+    const t = env.tokens.predictor;
     const expectError = (r: { status: number; body: any }, status: number, message: RegExp) =>
       expect({ status: r.status, body: r.body }).toEqual({ status, body: { error: expect.stringMatching(message) } });
     expectError(
-      await get(server.url, '/v2/models/no-such-model', t),
+      await get(env.server.url, '/v2/models/no-such-model', t),
       404,
       /model 'no-such-model' has no 'production' alias/
     );
-    expectError(await get(server.url, `/v2/models/${MODEL}/versions/9`, t), 404, /has no version 9/);
-    expectError(await get(server.url, `/v2/models/${MODEL}/versions/x1`, t), 400, /must be a positive integer/);
-    expectError(await get(server.url, `/v2/models/..%2Fetc/ready`, t), 400, /model name '..\/etc' must match/);
-    expectError(await get(server.url, `/v2/models/${MODEL}/infer`, t), 405, /use POST/);
-    expectError(await infer(server.url, MODEL, t, {}, `/v2/models/${MODEL}`), 405, /use GET/);
-    expectError(await get(server.url, '/v1/runs', t), 404, /no route GET \/v1\/runs/);
+    expectError(await get(env.server.url, `/v2/models/${MODEL}/versions/9`, t), 404, /has no version 9/);
+    expectError(await get(env.server.url, `/v2/models/${MODEL}/versions/x1`, t), 400, /must be a positive integer/);
+    expectError(await get(env.server.url, `/v2/models/..%2Fetc/ready`, t), 400, /model name '..\/etc' must match/);
+    expectError(await get(env.server.url, `/v2/models/${MODEL}/infer`, t), 405, /use POST/);
+    expectError(await infer(env.server.url, MODEL, t, {}, `/v2/models/${MODEL}`), 405, /use GET/);
+    expectError(await get(env.server.url, '/v1/runs', t), 404, /no route GET \/v1\/runs/);
   });
 
   it('answers fuzzed bodies with a 4xx, never a 5xx, and stays up', async () => {
@@ -281,7 +261,7 @@ describe('errors', () => {
       if (res.status !== 200) expect(res.body).toEqual({ error: expect.any(String) });
     }
     expect([...statuses.keys()].every((s) => s === 200 || (s >= 400 && s < 500))).toBe(true);
-    expect(await get(server.url, '/v2/health/live', null)).toMatchObject({ status: 200 });
+    expect(await get(env.server.url, '/v2/health/live', null)).toMatchObject({ status: 200 });
   });
 });
 
@@ -302,7 +282,7 @@ describe('mlops predict', () => {
     const out: string[] = [];
     const err: string[] = [];
     const io = {
-      env: { MLOPS_INFERENCE_URL: server.url, MLOPS_TOKEN: tokens.predictor },
+      env: { MLOPS_INFERENCE_URL: env.server.url, MLOPS_TOKEN: env.tokens.predictor },
       stdout: (t: string) => out.push(t),
       stderr: (t: string) => err.push(t),
     };

@@ -7,7 +7,6 @@
 // statistics in `serving_stats` add up exactly to what the clients saw, over two servers and many
 // flushes, with a candidate made slow and failing by MLOPS_INFERENCE_FAULTS.
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../../lib/store/db';
 import {
   allServersReady,
   instanceModel,
@@ -23,17 +22,26 @@ import { waitFor } from '../harness/wait';
 import {
   metric,
   penguinsRequest,
-  penguinsSplit,
   registerPenguins,
-  servingEnv,
+  servingSuite,
   spawnInference,
   type InferenceChild,
-  type ServingEnv,
-  type Tokens,
 } from './helpers';
 
-const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
-const data = penguinsSplit();
+const env = servingSuite({
+  prepare: async (store, model, data) => {
+    await registerPenguins(store, model, data, { seed: 1 }); // v1: production, stable
+    await registerPenguins(store, model, data, { seed: 2, hidden: [8], promote: false }); // v2: a good candidate
+    await registerPenguins(store, model, data, { seed: 3, permuted: true, promote: false }); // v3: predicts differently
+    const { version: v4 } = await registerPenguins(store, model, data, { seed: 4, promote: false });
+    // v4's registry record is changed after signing: it must never answer.
+    await modelVersions(store.db).updateOne({ _id: v4._id }, { $set: { 'artifacts.serving.sha256': 'e'.repeat(64) } });
+    await registerPenguins(store, model, data, { seed: 5, promote: false }); // v5: faulted
+  },
+  serverEnv: () => FAULTS,
+  timeoutMs: 180_000,
+});
+const { model: MODEL, data } = env;
 const ROWS = 4;
 const body = penguinsRequest(data.test, 0, ROWS);
 /** v5 fails half its requests and answers 25 ms late, on every server of this test. */
@@ -41,34 +49,16 @@ const FAULTS = { MLOPS_INFERENCE_FAULTS: JSON.stringify({ [`${MODEL}@5`]: { erro
 /** Heartbeats older than this many polls (200 ms each) are not live; generous for a busy machine. */
 const LIVE_POLLS = 15;
 
-let env: ServingEnv;
-let store: Store;
-let tokens: Tokens;
-let servers: InferenceChild[];
+let servers: InferenceChild[] = [];
 let revision = 0;
 /** What the clients saw, per version: answers (200) and model failures (500), to check the stats against. */
 const seen = new Map<string, { ok: number; failed: number }>();
 
-beforeAll(async () => {
-  env = await servingEnv({
-    prepare: async (s) => {
-      await registerPenguins(s, MODEL, data, { seed: 1 }); // v1: production, stable
-      await registerPenguins(s, MODEL, data, { seed: 2, hidden: [8], promote: false }); // v2: a good candidate
-      await registerPenguins(s, MODEL, data, { seed: 3, permuted: true, promote: false }); // v3: predicts differently
-      const { version: v4 } = await registerPenguins(s, MODEL, data, { seed: 4, promote: false });
-      // v4's registry record is changed after signing: it must never answer.
-      await modelVersions(s.db).updateOne({ _id: v4._id }, { $set: { 'artifacts.serving.sha256': 'e'.repeat(64) } });
-      await registerPenguins(s, MODEL, data, { seed: 5, promote: false }); // v5: faulted
-    },
-    serverEnv: () => FAULTS,
-  });
-  ({ store, tokens } = env);
-  servers = [env.server];
-}, 180_000);
+beforeAll(() => void (servers = [env.server]));
+// After the suite's own afterAll (hooks run in order): the first server was replaced after its
+// kill, and the suite stops the original.
 afterAll(async () => {
-  // The first server was replaced after its kill; env.close() stops the original.
-  for (const s of servers) if (s !== env?.server) await s.child.stop(5_000);
-  await env?.close();
+  for (const s of servers) if (s !== env.server) await s.child.stop(5_000);
 });
 
 async function setSplit(split: Partial<Omit<TrafficSplitDoc, '_id' | 'revision' | 'updatedAt'>>, rev = ++revision) {
@@ -80,7 +70,7 @@ async function setSplit(split: Partial<Omit<TrafficSplitDoc, '_id' | 'revision' 
     deploymentId: 'test',
     ...split,
   };
-  await trafficSplits(store.db).updateOne(
+  await trafficSplits(env.store.db).updateOne(
     { _id: MODEL },
     { $set: { ...doc, revision: rev, updatedAt: new Date() } },
     { upsert: true }
@@ -93,7 +83,7 @@ function held(rev: number, version?: number, count = servers.length) {
   return waitFor(
     `${count} server(s) holding split revision ${rev}${version ? ` with v${version} loaded` : ''}`,
     async () => {
-      const live = await liveServingInstances(store.db, LIVE_POLLS);
+      const live = await liveServingInstances(env.store.db, LIVE_POLLS);
       if (live.length !== count) return false;
       const ok =
         version === undefined
@@ -110,7 +100,7 @@ async function ask(server: InferenceChild, caller?: string, id?: string) {
   const r = await fetch(`${server.url}/v2/models/${MODEL}/infer`, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${tokens.predictor}`,
+      authorization: `Bearer ${env.tokens.predictor}`,
       'content-type': 'application/json',
       ...(caller ? { 'x-mlops-caller': caller } : {}),
     },
@@ -132,7 +122,7 @@ const expected = (key: string, weight: number, candidate: number) =>
 
 /** serving_stats summed over servers and windows, for one version, live or shadow. */
 async function statsOf(version: number, shadow = false) {
-  const docs = await servingStats(store.db).find({ model: MODEL, version, shadow }).toArray();
+  const docs = await servingStats(env.store.db).find({ model: MODEL, version, shadow }).toArray();
   const sum = (f: (d: (typeof docs)[number]) => number) => docs.reduce((s, d) => s + f(d), 0);
   return {
     requests: sum((d) => d.requests),
@@ -203,7 +193,7 @@ it('never gives traffic to a candidate that fails verification or does not exist
   const refused = () =>
     metric(
       servers[0].url,
-      tokens.admin,
+      env.tokens.admin,
       `mlops_inference_model_load_failures_total{model="${MODEL}",reason="signature"}`
     );
   const before = await refused();

@@ -4,22 +4,10 @@
 // store is up; while it is down, inference keeps answering from the loaded model and the log's
 // entries are dropped and counted (each one written or counted, none lost silently); once it is
 // back, logging resumes.
-import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import type { Store } from '../../../lib/store/db';
 import { PREDICTION_LOG } from '../../../serving/prediction-log';
 import { waitFor } from '../harness/wait';
-import {
-  infer,
-  metric as metricOf,
-  penguinsRequest,
-  penguinsSplit,
-  registerPenguins,
-  servingEnv,
-  type InferenceChild,
-  type ServingEnv,
-  type Tokens,
-} from './helpers';
+import { infer, metric as metricOf, penguinsRequest, registerPenguins, servingSuite } from './helpers';
 
 /** A TCP proxy to the real MongoDB-wire server that can be cut (refusing and dropping connections) and restored. */
 async function cuttableProxy(target: { host: string; port: number }) {
@@ -55,48 +43,38 @@ async function cuttableProxy(target: { host: string; port: number }) {
   return { port, up, down };
 }
 
-const MODEL = `penguins-${randomUUID().slice(0, 6)}`;
-const data = penguinsSplit();
-let env: ServingEnv;
-let store: Store;
-let server: InferenceChild;
-let tokens: Tokens;
 let proxy: Awaited<ReturnType<typeof cuttableProxy>>;
-
-beforeAll(async () => {
-  env = await servingEnv({
-    prepare: async (s) => {
-      await registerPenguins(s, MODEL, data);
-      await s.db
-        .collection(PREDICTION_LOG)
-        .insertOne({ requestId: 'expired', model: MODEL, at: new Date(Date.now() - 31 * 86_400_000) });
-    },
-    serverEnv: async (cfg) => {
-      const mongo = new URL(cfg.MONGODB_URI.replace(/^mongodb:/, 'http:'));
-      proxy = await cuttableProxy({ host: mongo.hostname, port: Number(mongo.port) });
-      return {
-        MONGODB_URI: `mongodb://127.0.0.1:${proxy.port}/`,
-        MLOPS_PREDICTION_LOG_SAMPLE: '1',
-        MLOPS_PREDICTION_LOG_BUFFER: '20',
-      };
-    },
-  });
-  ({ store, server, tokens } = env);
+const env = servingSuite({
+  prepare: async (store, model, data) => {
+    await registerPenguins(store, model, data);
+    await store.db
+      .collection(PREDICTION_LOG)
+      .insertOne({ requestId: 'expired', model, at: new Date(Date.now() - 31 * 86_400_000) });
+  },
+  serverEnv: async (cfg) => {
+    const mongo = new URL(cfg.MONGODB_URI.replace(/^mongodb:/, 'http:'));
+    proxy = await cuttableProxy({ host: mongo.hostname, port: Number(mongo.port) });
+    return {
+      MONGODB_URI: `mongodb://127.0.0.1:${proxy.port}/`,
+      MLOPS_PREDICTION_LOG_SAMPLE: '1',
+      MLOPS_PREDICTION_LOG_BUFFER: '20',
+    };
+  },
 });
-afterAll(async () => {
-  await env?.close();
-  await proxy?.down();
-});
+const { model: MODEL, data } = env;
+// After the suite's own afterAll (hooks run in order): the server is stopped before its store goes.
+afterAll(() => proxy?.down());
 
-const metric = (name: string) => metricOf(server.url, tokens.admin, name);
-const predict = (id: string) => infer(server.url, MODEL, tokens.predictor, { id, ...penguinsRequest(data.test, 0, 2) });
+const metric = (name: string) => metricOf(env.server.url, env.tokens.admin, name);
+const predict = (id: string) =>
+  infer(env.server.url, MODEL, env.tokens.predictor, { id, ...penguinsRequest(data.test, 0, 2) });
 
 it('logs sampled requests in batches, with a TTL index', async () => {
   for (let i = 0; i < 5; i++) expect((await predict(`up-${i}`)).status).toBe(200);
   const entries = await waitFor(
     'five prediction log entries',
     async () => {
-      const docs = await store.db.collection(PREDICTION_LOG).find({ model: MODEL }).toArray();
+      const docs = await env.store.db.collection(PREDICTION_LOG).find({ model: MODEL }).toArray();
       return docs.length >= 5 && docs;
     },
     30_000
@@ -110,11 +88,11 @@ it('logs sampled requests in batches, with a TTL index', async () => {
   expect(first.outputs[0]).toMatchObject({ name: 'label', shape: [2] });
   // MongoDB expires entries by a TTL index; FerretDB v1 has none, so the server swept the entry
   // that was already past the TTL when it started.
-  const indexes = await store.db.collection(PREDICTION_LOG).indexes();
+  const indexes = await env.store.db.collection(PREDICTION_LOG).indexes();
   const ttl = indexes.find((ix) => ix.name === 'ttl_at');
   if (ttl) expect(ttl).toMatchObject({ key: { at: 1 }, expireAfterSeconds: 30 * 86_400 });
   else expect(indexes.find((ix) => ix.name === 'at')).toMatchObject({ key: { at: 1 } });
-  expect(await store.db.collection(PREDICTION_LOG).findOne({ requestId: 'expired' })).toBeNull();
+  expect(await env.store.db.collection(PREDICTION_LOG).findOne({ requestId: 'expired' })).toBeNull();
   expect(await metric('mlops_inference_prediction_log_written_total')).toBeGreaterThanOrEqual(5);
 });
 
@@ -138,7 +116,7 @@ it('keeps answering while the store is down, and counts the dropped log entries'
   await predict('back-0');
   await waitFor(
     'logging to resume',
-    async () => (await store.db.collection(PREDICTION_LOG).findOne({ requestId: 'back-0' })) !== null,
+    async () => (await env.store.db.collection(PREDICTION_LOG).findOne({ requestId: 'back-0' })) !== null,
     60_000
   );
   // Nothing vanished silently: each of the 60 entries of the outage was either written (it was still
@@ -146,7 +124,7 @@ it('keeps answering while the store is down, and counts the dropped log entries'
   await waitFor(
     'every outage entry written or counted as dropped',
     async () => {
-      const written = await store.db.collection(PREDICTION_LOG).countDocuments({ requestId: /^down-/ });
+      const written = await env.store.db.collection(PREDICTION_LOG).countDocuments({ requestId: /^down-/ });
       const lost = (await dropped('buffer_full')) + (await dropped('store_error')) - droppedBefore;
       return written + lost >= 60; // (a write cut mid-flight may land and still count as dropped)
     },
