@@ -1,14 +1,19 @@
 // What the stack benchmarks share: command-line flags, the embedded servers on free ports with a
-// config of their own (database, task queues, data dir), the workflow bundle built once, and
-// timestamps of history events.
+// config of their own (database, task queues, data dir), the workflow bundle built once, the
+// control fleet in the bench process, and timestamps of history events.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createActivities } from '../activities';
 import { loadConfig, type Config } from '../lib/config';
+import { openStore, type Store } from '../lib/store/db';
+import { createClient, createWorkerConnection } from '../lib/temporal/connection';
 import { provisionTools } from '../tools/provision';
 import { startEmbeddedServers, type EmbeddedServers } from '../tools/stack/services';
+import { createFleetWorker } from '../workers/bootstrap';
 import { bundleWorkflows } from '../workers/workflow-bundle';
 
 export function arg(name: string, def: number): number {
@@ -75,4 +80,37 @@ export async function startBenchStack(prefix: string): Promise<BenchStack> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+export interface ControlFleet {
+  store: Store;
+  client: Client;
+  /** Stops the worker and closes the connections and the store (not the stack). */
+  close(): Promise<void>;
+}
+
+/** The control fleet running in the bench process on the stack's bundle, with a client and the store of `cfg`. */
+export async function startControlFleet(stack: BenchStack, cfg: Config): Promise<ControlFleet> {
+  const store = await openStore(cfg);
+  const connection = await createWorkerConnection(cfg);
+  const worker = await createFleetWorker({
+    kind: 'control',
+    cfg,
+    connection,
+    activities: createActivities({ cfg, store }).control,
+    workflowBundle: { code: stack.workflowCode },
+  });
+  const running = worker.run();
+  const client = await createClient(cfg);
+  return {
+    store,
+    client,
+    async close() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await client.connection.close();
+      await store.close();
+    },
+  };
 }

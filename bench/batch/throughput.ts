@@ -14,17 +14,13 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
 import { modelSchema, outputHeader, parseChunk, scoreRows } from '../../lib/batch/score';
 import { splitCsvFile } from '../../lib/batch/split';
-import { openStore } from '../../lib/store/db';
-import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
 import { repoScript, type Child } from '../../tools/stack/child';
-import { createFleetWorker } from '../../workers/bootstrap';
 import type { BatchInferenceInput, BatchResult } from '../../workflows/batch-inference';
 import { registerPenguins, writePenguinsCsv } from '../../test/integration/batch/helpers';
-import { startBenchStack } from '../stack';
+import { startBenchStack, startControlFleet } from '../stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CHUNK = { maxRows: 50_000, maxBytes: 8 * 1024 * 1024 };
@@ -91,17 +87,7 @@ async function main(): Promise<void> {
     MLOPS_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}`,
     MLOPS_DATASETS_DIR: datasets,
   });
-  const store = await openStore(cfg);
-  const connection = await createWorkerConnection(cfg);
-  const control = await createFleetWorker({
-    kind: 'control',
-    cfg,
-    connection,
-    activities: createActivities({ cfg, store }).control,
-    workflowBundle: { code: stack.workflowCode },
-  });
-  const controlRunning = control.run();
-  const client = await createClient(cfg);
+  const { store, client, close } = await startControlFleet(stack, cfg);
   const workerLog = createWriteStream(path.join(stack.dir, 'workers.log'));
   const onnx = await registerPenguins(store, 'penguins');
   const results = [];
@@ -148,11 +134,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    control.shutdown();
-    await controlRunning;
-    await connection.close();
-    await client.connection.close();
-    await store.close();
+    await close();
     workerLog.end();
     await stack.close();
   }

@@ -16,16 +16,12 @@ import { createWriteStream, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { createActivities } from '../../activities';
 import type { Config } from '../../lib/config';
 import { encodeFrame } from '../../lib/ml/dataset';
 import { parseRunSpec } from '../../lib/spec';
 import { MEDIA, putArtifact } from '../../lib/store/artifacts';
-import { openStore } from '../../lib/store/db';
-import { createClient, createWorkerConnection } from '../../lib/temporal/connection';
 import { Child, repoScript } from '../../tools/stack/child';
-import { createFleetWorker } from '../../workers/bootstrap';
-import { ms, startBenchStack } from '../stack';
+import { ms, startBenchStack, startControlFleet } from '../stack';
 import { gaussianClusters } from './synthetic';
 import type { DistributedTrainingInput, DistributedTrainingResult } from '../../workflows/distributed-training';
 
@@ -116,22 +112,11 @@ async function main(): Promise<void> {
   const stack = await startBenchStack('mlops-bench-fleets');
   const { id, dir } = stack;
   const cfg = stack.config({ MLOPS_ENCRYPTION_KEYS: `bench:${Buffer.alloc(32, 7).toString('base64')}` });
-  const code = stack.workflowCode;
-  const store = await openStore(cfg);
-  const connection = await createWorkerConnection(cfg);
-  const control = await createFleetWorker({
-    kind: 'control',
-    cfg,
-    connection,
-    activities: createActivities({ cfg, store }).control,
-    workflowBundle: { code },
-  });
-  const controlRunning = control.run();
+  const { store, client, close } = await startControlFleet(stack, cfg);
   const workerLog = createWriteStream(path.join(dir, 'workers.log'));
   const sink = (line: string) => workerLog.write(`${line}\n`);
   const fleet = [gpuWorker(cfg, 'gpu-1', sink), gpuWorker(cfg, 'gpu-2', sink)];
   await Promise.all(fleet.map((c) => c.waitForLine(/ready/, 120_000)));
-  const client = await createClient(cfg);
   const frame = gaussianClusters(rows, features, 4, 11, 0.8);
   const train = await putArtifact(store, encodeFrame(frame), MEDIA.frame, { kind: 'bench' });
   const featureSpecs = Array.from({ length: features }, (_, j) => ({ name: `x${j}`, type: 'numeric' as const }));
@@ -235,12 +220,8 @@ async function main(): Promise<void> {
       `\nK=2 / K=1 throughput: ${f(report.scaling.ratio, 2)}x; accuracy delta ${f(report.scaling.accuracyDelta, 4)}`
     );
   } finally {
-    control.shutdown();
-    await controlRunning;
     await Promise.all(fleet.map((c) => c.stop(5_000)));
-    await client.connection.close();
-    await connection.close();
-    await store.close();
+    await close();
     workerLog.end();
     await stack.close();
   }

@@ -1,9 +1,10 @@
-// Shared pieces of the ML benchmarks: datasets, the scikit-learn virtual environment, and output.
+// Shared pieces of the ML benchmarks: datasets and the student trained on them, the scikit-learn
+// virtual environment, and output.
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import type { FeatureSpec, Frame } from '../../lib/ml';
+import type { FeatureSpec, Frame, TrainSpec } from '../../lib/ml';
 import { rng } from '../../lib/ml/rng';
 
 export const benchDir = __dirname;
@@ -107,6 +108,27 @@ export function teacherData(n: number, d = 256, classes = 10, seed = 1): { frame
     features.push({ name: `f${j}`, type: 'numeric' });
   });
   return { frame: { length: n, columns }, features };
+}
+
+/**
+ * The spec of an MLP student of teacherData's labels with `hidden` layers, at the learning rate
+ * and seed every bench uses, on one thread (numbers are per core); `rest` is each bench's own.
+ */
+export function studentSpec(
+  features: FeatureSpec[],
+  hidden: number[],
+  rest: Pick<TrainSpec, 'epochs' | 'batchSize' | 'l2' | 'patience' | 'validationFraction'>
+): TrainSpec {
+  return {
+    task: 'classification',
+    target: 'y',
+    features,
+    model: { kind: 'mlp', hidden },
+    learningRate: 1e-3,
+    seed: 1,
+    threads: 1,
+    ...rest,
+  };
 }
 
 export function table(rows: Record<string, string | number>[]): string {

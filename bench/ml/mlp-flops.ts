@@ -5,7 +5,7 @@
 // taken under the same conditions). Run: npx tsx bench/ml/mlp-flops.ts
 import { train } from '../../lib/ml';
 import { flopsPerSample } from '../../lib/ml/training-graph';
-import { table, teacherData } from './common';
+import { studentSpec, table, teacherData } from './common';
 import { measurePeakGflops } from './flops-peak';
 
 void (async () => {
@@ -22,20 +22,10 @@ void (async () => {
     let params = 0;
     for (let run = 0; run < 2; run++) {
       peaks.push(await measurePeakGflops(1, run ? 512 : 1024, 1.5));
-      const model = await train(frame, {
-        task: 'classification',
-        target: 'y',
-        features,
-        model: { kind: 'mlp', hidden: [512] },
-        epochs: 4,
-        batchSize,
-        learningRate: 1e-3,
-        l2: 1e-5,
-        patience: 0,
-        validationFraction: 0,
-        seed: 1,
-        threads: 1,
-      });
+      const model = await train(
+        frame,
+        studentSpec(features, [512], { epochs: 4, batchSize, l2: 1e-5, patience: 0, validationFraction: 0 })
+      );
       params = model.parameterCount;
       stepSps = Math.max(stepSps, ...model.history.map((h) => frame.length / h.stepSeconds!));
       loopSps = Math.max(loopSps, ...model.history.map((h) => h.samplesPerSec));

@@ -5,27 +5,17 @@ import { classificationMetrics, exportOnnx, predictOnnx, pruneMagnitude, quantiz
 import { latencyMs } from '../../lib/ml/report';
 import { gzipSync } from 'zlib';
 import { slice, split } from '../../test/unit/ml/data';
-import { table, teacherData } from './common';
+import { studentSpec, table, teacherData } from './common';
 
 void (async () => {
   const { frame, features } = teacherData(50_000);
   const s = split(frame.length, 0.2, 7);
   const trainF = slice(frame, s.train);
   const testF = slice(frame, s.test);
-  const model = await train(trainF, {
-    task: 'classification',
-    target: 'y',
-    features,
-    model: { kind: 'mlp', hidden: [512] },
-    epochs: 20,
-    batchSize: 256,
-    learningRate: 1e-3,
-    l2: 1e-5,
-    patience: 3,
-    validationFraction: 0.1,
-    seed: 1,
-    threads: 1,
-  });
+  const model = await train(
+    trainF,
+    studentSpec(features, [512], { epochs: 20, batchSize: 256, l2: 1e-5, patience: 3, validationFraction: 0.1 })
+  );
   // Packed numeric input: 256 separate [N,1] inputs would cost more in the binding than the MLP itself.
   const float = exportOnnx(model, {}, { packNumeric: true });
   const variants: [string, Uint8Array][] = [

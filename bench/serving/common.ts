@@ -4,19 +4,17 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { exportOnnx, train, type FeatureSpec } from '../../lib/ml';
 import { PIPELINE_EXPORT } from '../../lib/ml/export';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { loadConfig, type Config } from '../../lib/config';
-import { MEDIA, putArtifact } from '../../lib/store/artifacts';
 import { openStore, type Store } from '../../lib/store/db';
-import { moveAlias, registerModelVersion } from '../../lib/store/models';
 import { createToken } from '../../lib/store/tokens';
 import { provisionTools } from '../../tools/provision';
 import { repoScript } from '../../tools/stack/child';
 import { freePort } from '../../tools/stack/ports';
 import { startMongoServer } from '../../tools/stack/services';
+import { registerOnnxVersion } from '../../test/integration/serving/helpers';
 import type { LoadResult } from '../api/load';
 import { table } from '../ml/common';
 
@@ -130,28 +128,14 @@ export async function registerOnnx(
   rows: number,
   promote = true
 ): Promise<number> {
-  const ref = await putArtifact(store, onnx, MEDIA.onnx, { kind: 'onnx' });
-  const runId = `bench-${name}-${randomUUID().slice(0, 6)}`;
-  const { version } = await registerModelVersion(store, {
-    name,
-    runId,
-    metrics: {},
-    artifacts: { onnx: ref, serving: ref },
-    lineage: {
-      datasetSha256: '0'.repeat(64),
-      datasetSource: 'bench',
-      datasetRows: rows,
-      spec: {},
-      codeVersion: 'bench',
-      parentRun: runId,
-      trainer: {},
-      features,
-      target: 'y',
-      task: 'classification',
-      artifacts: { onnx: ref.sha256, serving: ref.sha256 },
-    },
+  const version = await registerOnnxVersion(store, name, onnx, {
+    features,
+    target: 'y',
+    rows,
+    source: 'bench',
+    by: 'bench',
+    promote,
   });
-  if (promote) await moveAlias(store, { name, alias: 'production', version: version.version, by: 'bench' });
   return version.version;
 }
 

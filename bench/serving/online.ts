@@ -15,7 +15,7 @@ import { createSession, ort } from '../../lib/ml/ort';
 import { penguins, penguinsFeatures } from '../../test/unit/ml/data';
 import { percentile, runLoad, type LoadResult } from '../api/load';
 import { arg } from '../stack';
-import { teacherData } from '../ml/common';
+import { studentSpec, teacherData } from '../ml/common';
 import {
   combine,
   notOk,
@@ -43,19 +43,10 @@ interface Bench {
 async function models(): Promise<Bench[]> {
   const p = penguins();
   const { frame, features } = teacherData(5_000, 64, 10, 3);
-  const mlp = await train(frame, {
-    task: 'classification',
-    target: 'y',
-    features,
-    model: { kind: 'mlp', hidden: [256] },
-    epochs: 3,
-    batchSize: 256,
-    learningRate: 1e-3,
-    l2: 0,
-    patience: 0,
-    validationFraction: 0,
-    seed: 1,
-  });
+  const mlp = await train(
+    frame,
+    studentSpec(features, [256], { epochs: 3, batchSize: 256, l2: 0, patience: 0, validationFraction: 0 })
+  );
   const mlpFloat = exportOnnx(mlp, {}, PIPELINE_EXPORT);
   return [
     { name: 'penguins', onnx: await penguinsOnnx(1), features: penguinsFeatures, frame: p },
