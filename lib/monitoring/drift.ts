@@ -77,6 +77,7 @@ const SCORE_OF: Record<DriftMethod, keyof ColumnDrift['stats']> = {
   psi: 'psi',
 };
 
+/** The method's verdict on the statistics: its score against its threshold. */
 function decide(method: DriftMethod, stats: ColumnDrift['stats'], t: Thresholds) {
   const score = stats[SCORE_OF[method]]!;
   const threshold = pValueMethod(method)
@@ -86,7 +87,7 @@ function decide(method: DriftMethod, stats: ColumnDrift['stats'], t: Thresholds)
       : method === 'jensen_shannon'
         ? t.jensenShannon
         : t.psi;
-  return { score, threshold, drifted: pValueMethod(method) ? score < threshold : score >= threshold };
+  return { method, score, threshold, drifted: pValueMethod(method) ? score < threshold : score >= threshold, stats };
 }
 
 const fmt = (v: number) =>
@@ -118,12 +119,8 @@ function numericDrift(
   const chosen: NumericMethod = method ?? (refRows <= t.smallReferenceRows ? 'ks' : 'wasserstein');
   const e = ref.histogram.edges;
   return {
-    name: ref.name,
-    type: 'numeric',
-    method: chosen,
+    ...column(ref, cur.count, cur.missing, cur.outOfRange),
     ...decide(chosen, stats, t),
-    stats,
-    ...rates(ref, cur.count, cur.missing, cur.outOfRange),
     histogram: {
       labels: [`< ${fmt(e[0])}`, ...e.slice(1).map((x, i) => `${fmt(e[i])}–${fmt(x)}`), `> ${fmt(e[e.length - 1])}`],
       reference: r,
@@ -160,19 +157,18 @@ function categoricalDrift(
   const chosen: CategoricalMethod = method ?? (refRows <= t.smallReferenceRows ? test : 'jensen_shannon');
   const count = cur.count;
   return {
-    name: ref.name,
-    type: 'categorical',
-    method: chosen,
+    ...column(ref, count, cur.missing, count ? cur.other / count : 0),
     ...decide(chosen, stats, t),
-    stats,
-    ...rates(ref, count, cur.missing, count ? cur.other / count : 0),
     histogram: { labels: [...ref.categories, '(other)'], reference: r, current: c },
   };
 }
 
-function rates(ref: ColumnProfile, count: number, missing: number, outOfRange: number) {
+/** The column, its rows in the window and the shares missing / outside the reference. */
+function column(ref: ColumnProfile, count: number, missing: number, outOfRange: number) {
   const all = count + missing;
   return {
+    name: ref.name,
+    type: ref.type,
     count,
     missingRate: all ? missing / all : 0,
     referenceMissingRate: ref.count + ref.missing ? ref.missing / (ref.count + ref.missing) : 0,
