@@ -5,6 +5,8 @@ import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow'
 import type { Duration } from '@temporalio/common';
 import type { CommandTrainInput, CommandTrainResult } from '../activities/command-trainer';
 import type { GpuActivities } from '../activities';
+import type { Feature, RunSpec, Task } from '../activities/types';
+import type { ArtifactRef } from '../lib/store/artifacts';
 import { retryPolicy } from '../lib/workflow-safe/failures';
 
 export interface CommandTrainingInput {
@@ -15,6 +17,30 @@ export interface CommandTrainingInput {
     heartbeatTimeout?: Duration;
     retryInitialInterval?: Duration;
     maximumAttempts?: number;
+  };
+}
+
+/** The input of a command training of `t`'s spec on its training frame, as run `runId`. */
+export function commandTrainingInput(
+  runId: string,
+  t: { spec: RunSpec; task: Task; features: Feature[]; train: ArtifactRef },
+  gpuQueue: string,
+  options: CommandTrainingInput['options'],
+  extra?: Record<string, unknown>
+): CommandTrainingInput {
+  const trainer = t.spec.trainer;
+  return {
+    train: {
+      runId,
+      trainer: { command: trainer.command ?? [], params: trainer.params, timeout: trainer.timeout },
+      task: t.task,
+      target: t.spec.target,
+      features: t.features,
+      shards: [t.train],
+      ...(extra && { extra }),
+    },
+    queues: { gpu: gpuQueue },
+    options,
   };
 }
 

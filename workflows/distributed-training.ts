@@ -9,17 +9,11 @@ import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workfl
 import type { Duration } from '@temporalio/common';
 import type { GpuActivities } from '../activities';
 import type { DpPrepared } from '../activities/distributed';
-import type { Feature, RunSpec, Task, TrainResult } from '../activities/types';
+import type { TrainInput, TrainResult } from '../activities/types';
 import type { ArtifactRef } from '../lib/store/artifacts';
 import { retryPolicy } from '../lib/workflow-safe/failures';
 
-export interface DistributedTrainingInput {
-  runId: string;
-  spec: RunSpec;
-  task: Task;
-  features: Feature[];
-  train: ArtifactRef;
-  datasetSha256: string;
+export interface DistributedTrainingInput extends TrainInput {
   queues: { gpu: string };
   options?: {
     /** How soon a dead shard worker is noticed (default 30s). */

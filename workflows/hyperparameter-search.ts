@@ -6,21 +6,15 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ControlActivities, GpuActivities } from '../activities';
-import type { Feature, RunSpec, Task, TrainResult } from '../activities/types';
+import type { RunSpec, TrainInput, TrainResult } from '../activities/types';
 import type { ArtifactRef } from '../lib/store/artifacts';
 import { applyTrial, bestTrial, planTrials, type Trial, type TrialOutcome } from '../lib/trainers/search';
-import { commandTraining } from './command-training';
+import { commandTraining, commandTrainingInput } from './command-training';
 import { distributedTraining } from './distributed-training';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 
-export interface SearchInput {
-  runId: string;
-  spec: RunSpec;
-  task: Task;
-  features: Feature[];
-  /** Training data (frame artifact); the command trainer gets it as its CSV shard. */
-  train: ArtifactRef;
-  datasetSha256: string;
+/** The training data (`train`, a frame artifact) is the command trainer's CSV shard. */
+export interface SearchInput extends TrainInput {
   queues: { control: string; gpu: string };
   options?: { heartbeatTimeout?: Duration; retryInitialInterval?: Duration; maximumAttempts?: number };
 }
@@ -61,21 +55,7 @@ export async function searchTrial(input: TrialInput): Promise<TrialResult> {
   if (trainer.type === 'command') {
     const t: TrainResult = await executeChild(commandTraining, {
       workflowId: `${runId}-command`,
-      args: [
-        {
-          train: {
-            runId,
-            trainer: { command: trainer.command ?? [], params: trainer.params, timeout: trainer.timeout },
-            task: input.task,
-            target: input.spec.target,
-            features: input.features,
-            shards: [input.train],
-            extra: { trial: input.index },
-          },
-          queues: { gpu: input.queues.gpu },
-          options: o,
-        },
-      ],
+      args: [commandTrainingInput(runId, input, input.queues.gpu, o, { trial: input.index })],
     });
     return { ...base, status: 'succeeded', metric: metricOf(t.final), onnx: t.onnx, train: t };
   }

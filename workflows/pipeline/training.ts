@@ -5,7 +5,7 @@
 import { ApplicationFailure, executeChild } from '@temporalio/workflow';
 import { FAILURE } from '../../lib/workflow-safe/failures';
 import type { TrainInput, TrainResult } from '../../activities/types';
-import { commandTraining } from '../command-training';
+import { commandTraining, commandTrainingInput } from '../command-training';
 import { distributedTraining } from '../distributed-training';
 import { hyperparameterSearch } from '../hyperparameter-search';
 import type { PipelineActivities } from './activities';
@@ -44,20 +44,7 @@ async function trainAsChild(input: PipelineInput, t: TrainInput): Promise<TrainR
   if (trainer.type === 'command') {
     return executeChild(commandTraining, {
       workflowId: `${runId}-train`,
-      args: [
-        {
-          train: {
-            runId,
-            trainer: { command: trainer.command ?? [], params: trainer.params, timeout: trainer.timeout },
-            task: t.task,
-            target: t.spec.target,
-            features: t.features,
-            shards: [t.train],
-          },
-          queues: { gpu: input.queues.gpu },
-          options,
-        },
-      ],
+      args: [commandTrainingInput(runId, t, input.queues.gpu, options)],
     });
   }
   return executeChild(distributedTraining, {
