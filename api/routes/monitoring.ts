@@ -50,11 +50,13 @@ const feedbackBody = documented(feedbackBodySchema, (js) => {
     additionalProperties: false,
   });
   const byRequest = { ...items, items: { anyOf: [form('label', label), form('labels', labels)] } };
-  return {
-    ...js,
-    properties: { ...properties, items: byRequest, rows },
-    oneOf: [{ required: ['items'] }, { required: ['rows'] }],
-  };
+  const only = (key: string, value: JsonSchema) => ({
+    type: 'object',
+    properties: { [key]: value },
+    required: [key],
+    additionalProperties: false,
+  });
+  return { anyOf: [only('items', byRequest), only('rows', rows)] };
 });
 
 /** What a history row shows: enough for a sparkline per feature. */
