@@ -104,6 +104,14 @@ function heartbeat(details: unknown): void {
   }
 }
 
+function warn(message: string, attrs: Record<string, unknown>): void {
+  try {
+    Context.current().log.warn(message, attrs);
+  } catch {
+    /* called outside an activity (benchmarks) */
+  }
+}
+
 /**
  * The version a window judges: the one holding `production` (what serves), else the latest. Not a
  * count over the log: on FerretDB that is a second full scan of the window.
@@ -121,16 +129,34 @@ function predictionsOf(outputs: unknown): unknown[] | undefined {
   return Array.isArray(t?.data) ? t.data : undefined;
 }
 
+/**
+ * Row-id labels a window holds in memory at most (ids of at most 128 characters, labels of at most
+ * 256: about 100 MB at worst). Past it, the labels read after the first ROW_LABELS_MAX are left
+ * out of that window's quality (never wrong, only fewer labels); a worker warning says how many.
+ */
+export const ROW_LABELS_MAX = 100_000;
+
+/** The window's log entries of the judged version. */
+const inWindow = (model: string, version: number, w: { from: Date; to: Date }) => ({
+  model,
+  version,
+  at: { $gte: w.from, $lt: w.to },
+});
+
 /** Pairs the feedback received since the window began with the window's logged predictions. */
 async function windowQuality(store: Pick<Store, 'db'>, model: string, version: number, w: { from: Date; to: Date }) {
   const acc = new QualityAccumulator();
   const log = store.db.collection<PredictionLogEntry>(PREDICTION_LOG);
-  const cursor = feedback(store.db).find({ model, at: { $gte: w.from } }, { batchSize: JOIN_BATCH });
-  let batch: { requestId: string; labels: (string | number)[] }[] = [];
+  // By request id: batches of feedback, each joined with the log entries of those requests.
+  const cursor = feedback(store.db).find(
+    { model, at: { $gte: w.from }, rowId: { $exists: false } },
+    { batchSize: JOIN_BATCH }
+  );
+  let batch: { requestId?: string; labels: (string | number)[] }[] = [];
   const join = async () => {
-    const labels = new Map(batch.map((b) => [b.requestId, b.labels]));
+    const labels = new Map(batch.map((b) => [b.requestId!, b.labels]));
     const entries = log.find(
-      { model, version, requestId: { $in: [...labels.keys()] }, at: { $gte: w.from, $lt: w.to } },
+      { ...inWindow(model, version, w), requestId: { $in: [...labels.keys()] } },
       { projection: { requestId: 1, outputs: 1 } }
     );
     for await (const e of entries) {
@@ -144,7 +170,46 @@ async function windowQuality(store: Pick<Store, 'db'>, model: string, version: n
     if (batch.length >= JOIN_BATCH) await join();
   }
   if (batch.length) await join();
+  await joinRowLabels(store, model, version, w, acc);
   return acc;
+}
+
+/**
+ * By row id: the window's row labels in a Map (at most ROW_LABELS_MAX), then one pass over the
+ * window's log entries that carry row ids. A row predicted more than once in the window is paired
+ * once, with the first entry read.
+ */
+async function joinRowLabels(
+  store: Pick<Store, 'db'>,
+  model: string,
+  version: number,
+  w: { from: Date; to: Date },
+  acc: QualityAccumulator
+): Promise<void> {
+  const labels = new Map<string, string | number>();
+  let skipped = 0;
+  const rows = feedback(store.db).find(
+    { model, at: { $gte: w.from }, rowId: { $exists: true } },
+    { batchSize: JOIN_BATCH, projection: { rowId: 1, labels: 1 } }
+  );
+  for await (const f of rows) {
+    if (labels.size < ROW_LABELS_MAX) labels.set(f.rowId!, f.labels[0]);
+    else skipped++;
+  }
+  if (skipped) warn('row labels over the window limit left out of quality', { model, skipped, limit: ROW_LABELS_MAX });
+  if (labels.size === 0) return;
+  const entries = store.db
+    .collection<PredictionLogEntry>(PREDICTION_LOG)
+    .find({ ...inWindow(model, version, w), rowIds: { $exists: true } }, { projection: { rowIds: 1, outputs: 1 } });
+  for await (const e of entries) {
+    const predicted = predictionsOf(e.outputs);
+    e.rowIds?.forEach((id, i) => {
+      const truth = labels.get(id);
+      if (truth === undefined) return;
+      labels.delete(id);
+      acc.add(truth, predicted?.[i]);
+    });
+  }
 }
 
 /** Adds every server's state of every bucket; a state that does not fit the profile fails the window. */

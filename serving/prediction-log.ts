@@ -1,4 +1,4 @@
-// The prediction log: a sample of requests (inputs, outputs, version, time, request id) appended
+// The prediction log: a sample of requests (inputs, outputs, version, time, request id, row ids) appended
 // to MongoDB's `prediction_log` for monitoring and audit. It never sits on the request path:
 // record() only pushes into a bounded buffer, one background write drains it in batches, and
 // when the store is slow or down the buffer fills and further entries are dropped and counted
@@ -21,6 +21,8 @@ export interface PredictionLogEntry {
   tokenId: string;
   inputs: unknown;
   outputs: unknown;
+  /** One id per row from the model's id column (monitor.idColumn), when the request carried it. */
+  rowIds?: string[];
 }
 
 export interface PredictionLogOptions {

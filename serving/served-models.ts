@@ -8,7 +8,9 @@
 // answers its share. Replaced versions drain before their sessions close. After every poll the
 // server writes its presence (`serving_instances`: versions loaded, split revision held) so the
 // rollout knows every server is ready before it moves traffic. A pinned version (/versions/{v})
-// is loaded on first use and kept in a small LRU.
+// is loaded on first use and kept in a small LRU. Each served name's id column (its policy's
+// monitor.idColumn, serving/row-ids.ts) is read with its first load and re-read on every poll, so
+// a request never waits for it.
 import type { Logger } from '../lib/telemetry/logger';
 import type { Store } from '../lib/store/db';
 import {
@@ -20,6 +22,7 @@ import {
   type TrafficSplitDoc,
 } from '../lib/store/deployments';
 import { getModel, ModelSignatureError } from '../lib/store/models';
+import { getModelPolicy } from '../lib/store/policies';
 import { loadServedModel, ServedModelNotFoundError, type ModelRef } from '../lib/store/served-model';
 import { LoadedModel, type LoadOptions } from './loaded-model';
 import { ProtocolError } from './protocol';
@@ -69,6 +72,8 @@ export class ServedModels {
   private readonly aliases = new Map<string, RouteSlot>();
   private readonly pinned = new Map<string, Slot>();
   private readonly retryAt = new Map<string, number>();
+  /** Id column per loaded model name (null: none); only names that loaded, so guesses add nothing. */
+  private readonly idColumns = new Map<string, string | null>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
 
@@ -97,6 +102,21 @@ export class ServedModels {
     const toCandidate =
       route.candidate && split.candidateWeight > 0 && splitBucket(name, callerKey) < split.candidateWeight;
     return { model: (toCandidate ? route.candidate! : route.stable).acquire(), shadow: null };
+  }
+
+  /** The id column of a model that answered before (its policy as of the last poll), else null. */
+  idColumnOf(name: string): string | null {
+    return this.idColumns.get(name) ?? null;
+  }
+
+  private async readIdColumn(name: string): Promise<string | null> {
+    return (await getModelPolicy(this.store, name))?.policy.monitor?.idColumn ?? null;
+  }
+
+  private setIdColumn(name: string, idColumn: string | null): void {
+    const had = this.idColumns.get(name);
+    this.idColumns.set(name, idColumn);
+    if (had !== undefined && had !== idColumn) this.opts.log.info('id column applied', { model: name, idColumn });
   }
 
   private async route(name: string): Promise<Route> {
@@ -134,7 +154,7 @@ export class ServedModels {
     }
     if (slot.current) return slot.current.acquire();
     if (slot.failure && slot.failure.until > Date.now()) throw slot.failure.error;
-    slot.loading ??= this.load(name, { version }).finally(() => (slot!.loading = undefined));
+    slot.loading ??= this.loadPinned(name, version).finally(() => (slot!.loading = undefined));
     try {
       const loaded = await slot.loading;
       slot.current ??= loaded;
@@ -146,6 +166,14 @@ export class ServedModels {
       throw error;
     }
     return slot.current.acquire();
+  }
+
+  /** A pinned version, with its name's id column read first (a failed read loads nothing). */
+  private async loadPinned(name: string, version: number): Promise<LoadedModel> {
+    const idColumn = this.idColumns.has(name) ? undefined : await this.readIdColumn(name);
+    const model = await this.load(name, { version });
+    if (idColumn !== undefined) this.setIdColumn(name, idColumn);
+    return model;
   }
 
   private evictOldestPinned(): void {
@@ -181,10 +209,12 @@ export class ServedModels {
 
   /** The first route of a model: its production holder and its split, both read before it answers. */
   private async firstRoute(name: string): Promise<Route> {
-    const [production, split] = await Promise.all([
+    const [production, split, idColumn] = await Promise.all([
       this.load(name, { alias: SERVED_ALIAS }),
       trafficSplits(this.store.db).findOne({ _id: name }),
+      this.readIdColumn(name),
     ]);
+    this.setIdColumn(name, idColumn);
     return this.nextRoute(name, { production, split: null, stable: null, candidate: null }, production.version, split);
   }
 
@@ -263,6 +293,13 @@ export class ServedModels {
       this.published(name, next, prev);
       for (const m of new Set([prev.production, prev.stable, prev.candidate])) {
         if (m && m !== next.production && m !== next.stable && m !== next.candidate) void m.retire();
+      }
+    }
+    for (const name of this.idColumns.keys()) {
+      try {
+        this.setIdColumn(name, await this.readIdColumn(name));
+      } catch {
+        return; // store unreachable: keep the id columns held
       }
     }
     await this.writePresence();

@@ -26,6 +26,7 @@ import { FailureLimiter } from '../api/rate-limit';
 import type { TokenDoc } from '../lib/store/tokens';
 import { createServingMetrics, outcomeOf, type ServingMetrics } from './metrics';
 import { PredictionLog } from './prediction-log';
+import { checkRowCount, takeRowIds } from './row-ids';
 import { decodeInputs, encodeOutputs, parseRequest, ProtocolError, selectOutputs, type ModelSchema } from './protocol';
 import { ServedModels, type Picked } from './served-models';
 import { InjectedFault } from './faults';
@@ -289,16 +290,21 @@ export function createInferenceApp(
     try {
       if (action === 'ready') return { ...json(200, { name, ready: true }), model };
       if (!request) return { ...json(200, metadataOf(model)), model };
+      // The row ids of the model's id column, if it has one: taken out before anything else
+      // reads the inputs, so the model and the drift sketches never see them.
+      const idColumn = models.idColumnOf(model.name);
+      const { request: asked, rowIds } = takeRowIds(request, idColumn);
       // Entity ids instead of feature columns: filled in from the online store (docs/features.md).
-      const online = await onlineFeatures.fill(model, request);
-      const block = decodeInputs(model.schema, online?.request ?? request, cfg.MLOPS_INFERENCE_MAX_ROWS);
+      const online = await onlineFeatures.fill(model, asked);
+      const block = decodeInputs(model.schema, online?.request ?? asked, cfg.MLOPS_INFERENCE_MAX_ROWS);
+      checkRowCount(rowIds, block.rows, idColumn);
       const wanted = selectOutputs(model.schema, request);
       const predicted = model.predict(block);
       if (mirrored) {
         const candidate = mirrored;
         const rows = sameInputs(model.schema, candidate.schema)
           ? () => block
-          : () => decodeInputs(candidate.schema, request, cfg.MLOPS_INFERENCE_MAX_ROWS);
+          : () => decodeInputs(candidate.schema, asked, cfg.MLOPS_INFERENCE_MAX_ROWS);
         shadow.mirror(candidate, rows, predicted, started);
         mirrored = null; // released by the mirror
       }
@@ -325,7 +331,7 @@ export function createInferenceApp(
       // model saw, so online-filled ones rather than the entity ids the caller sent.
       sketches.record(
         { name: model.name, version: model.version, runId: model.served.version.runId },
-        { inputs: (online?.request ?? request).inputs, outputs: body.outputs }
+        { inputs: (online?.request ?? asked).inputs, outputs: body.outputs }
       );
       if (predictionLog.sampled()) {
         predictionLog.record({
@@ -334,8 +340,9 @@ export function createInferenceApp(
           model: model.name,
           version: model.version,
           tokenId: principal._id,
-          inputs: request.inputs,
+          inputs: asked.inputs,
           outputs: body.outputs,
+          ...(rowIds ? { rowIds } : {}),
         });
       }
       return { ...json(200, body), model };

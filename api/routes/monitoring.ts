@@ -34,10 +34,13 @@ const windowParams = modelParams.extend({
     .describe("The window's end (RFC 3339 in UTC with milliseconds, as in the report's window.to) or `latest`"),
 });
 const historyQuery = z.object({ limit: q.limit(500, 50) }).strict();
-/** The rule "label or labels, not both" of each item, as the document says it: one branch per form. */
+/**
+ * The rules zod holds in code, as the document says them: `items` or `rows`, one branch each; and
+ * "label or labels, not both" of each item, one branch per form.
+ */
 const feedbackBody = documented(feedbackBodySchema, (js) => {
   const properties = js.properties as Record<string, JsonSchema>;
-  const items = properties.items;
+  const { items, rows } = properties;
   const item = items.items as JsonSchema & { properties: Record<string, JsonSchema> };
   const { requestId, label, labels } = item.properties;
   const form = (key: string, value: JsonSchema) => ({
@@ -46,13 +49,14 @@ const feedbackBody = documented(feedbackBodySchema, (js) => {
     required: ['requestId', key],
     additionalProperties: false,
   });
-  return {
-    ...js,
-    properties: {
-      ...properties,
-      items: { ...items, items: { anyOf: [form('label', label), form('labels', labels)] } },
-    },
-  };
+  const byRequest = { ...items, items: { anyOf: [form('label', label), form('labels', labels)] } };
+  const only = (key: string, value: JsonSchema) => ({
+    type: 'object',
+    properties: { [key]: value },
+    required: [key],
+    additionalProperties: false,
+  });
+  return { anyOf: [only('items', byRequest), only('rows', rows)] };
 });
 
 /** What a history row shows: enough for a sparkline per feature. */
@@ -230,9 +234,9 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
       method: 'post',
       path: '/v1/models/:name/feedback',
       operationId: 'sendFeedback',
-      summary: 'Send true labels for logged predictions, by inference request id',
+      summary: 'Send true labels for logged predictions, by inference request id or row id',
       description:
-        "Up to 1000 requests per call, one label per row of each request. Monitoring windows join them with the prediction log and report accuracy and macro F1 (classification) or RMSE and MAE (regression) once the policy's monitor.minLabels rows are labelled. Sending a request id again replaces its labels.",
+        "Up to 1000 requests per call, one label per row of each request. Monitoring windows join them with the prediction log and report accuracy and macro F1 (classification) or RMSE and MAE (regression) once the policy's monitor.minLabels rows are labelled. Sending a request id again replaces its labels. For a model whose policy names an id column (monitor.idColumn), `rows` labels rows by their id instead (up to 1000 per call; an id sent again replaces its label).",
       tag: 'monitoring',
       permission: 'infer',
       params: modelParams,

@@ -3,7 +3,7 @@
 // that apply it. `monitor` is owned by lib/monitoring, `retrain` by lib/lifecycle.
 import { z } from 'zod';
 import { parseDuration, WHOLE_INTERVAL_RE } from './duration';
-import { DATASET_NAME_RE, runSpecSchema } from './schema';
+import { columnName, DATASET_NAME_RE, runSpecSchema } from './schema';
 
 const duration = (example: string, minMs: number) =>
   z
@@ -44,6 +44,12 @@ export const monitorPolicySchema = z
     minRows: z.number().int().min(1).max(10_000_000).default(100),
     /** Fewest labelled rows (POST /v1/models/{name}/feedback) before a window reports quality. */
     minLabels: z.number().int().min(1).max(10_000_000).default(30),
+    /**
+     * The input tensor that carries each row's own id (e.g. "passenger_id"): the inference server
+     * takes it out before the model sees the request and logs the ids, so feedback can label rows
+     * by id (`{"rows": [{"id", "label"}]}`). Absent: such a tensor is refused like any unknown input.
+     */
+    idColumn: columnName.optional(),
   })
   .strict();
 

@@ -16,7 +16,7 @@ export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Bundled dataset names (files under the repository's datasets/ folder). */
 export const DATASET_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-const columnName = z.string().min(1, 'a column name').max(200, 'at most 200 characters');
+export const columnName = z.string().min(1, 'a column name').max(200, 'at most 200 characters');
 
 const bundledDataset = z
   .object({ name: z.string().regex(DATASET_NAME_RE, 'a bundled dataset name, e.g. "penguins"') })

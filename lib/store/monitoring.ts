@@ -6,7 +6,7 @@
 //   `monitoring_reports`  one per model and window end (_id = "<model>:<window end ISO>"), so a
 //                         window computed twice (a retried activity, a re-fired schedule) replaces
 //                         its own report instead of adding one.
-//   `feedback`            labels sent after the fact, one per (model, request id).
+//   `feedback`            labels sent after the fact, one per (model, request id) or (model, row id).
 import type { Collection, Db } from 'mongodb';
 import type { ColumnDrift } from '../monitoring/drift';
 import type { ColumnProfile } from '../monitoring/profile';
@@ -49,11 +49,13 @@ export interface MonitoringReportDoc {
   html: ArtifactRef | null;
 }
 
+/** Labels of one request (`requestId`) or of one row (`rowId`, one label): lib/monitoring/feedback.ts. */
 export interface FeedbackDoc {
   _id: string;
   model: string;
-  requestId: string;
-  /** One label per logged row of the request, in order. */
+  requestId?: string;
+  rowId?: string;
+  /** One label per logged row of the request, in order; the row's one label. */
   labels: (string | number)[];
   at: Date;
   by: string;

@@ -103,13 +103,25 @@ export function sample(frame: Frame, rows: number, seed: number, shift = false):
   return { length: rows, columns };
 }
 
-/** Sends a frame through the inference server in requests of `batch` rows; returns their request ids. */
-export async function send(env: MonitoringEnv, model: string, frame: Frame, batch = 10): Promise<string[]> {
+/**
+ * Sends a frame through the inference server in requests of `batch` rows; returns their request
+ * ids. With `idColumn`, each row also carries its id `r<row>` in that input.
+ */
+export async function send(
+  env: MonitoringEnv,
+  model: string,
+  frame: Frame,
+  batch = 10,
+  idColumn?: string
+): Promise<string[]> {
   const ids: string[] = [];
   for (let from = 0; from < frame.length; from += batch) {
     const to = Math.min(from + batch, frame.length);
     const id = `req-${randomUUID()}`;
-    const res = await infer(env.server.url, model, env.tokens.predictor, { id, ...penguinsRequest(frame, from, to) });
+    const res = await infer(env.server.url, model, env.tokens.predictor, {
+      id,
+      ...penguinsRequest(frame, from, to, idColumn),
+    });
     if (res.status !== 200) throw new Error(`inference answered ${res.status}: ${JSON.stringify(res.body)}`);
     ids.push(id);
   }

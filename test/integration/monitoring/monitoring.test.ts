@@ -2,7 +2,7 @@
 // Monitoring on real servers: requests go through the real inference server into its drift
 // sketches and the prediction log (real MongoDB wire), a real `monitorModel` workflow on real
 // Temporal computes the window on the CPU queue, and its report, HTML artifact, gauges, audit
-// entry and drift trigger are read back. Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
+// entry and drift trigger are read back; labels arrive by request id or by row id (monitor.idColumn). Also: the schedule fires, is paused and deleted; the HTML renders in headless Chromium.
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +25,7 @@ import { runCli } from '../../../cli/main';
 import { waitFor } from '../harness/wait';
 import { penguins, penguinsFeatures, slice, split } from '../../unit/ml/data';
 import { profileFrame } from '../../../lib/monitoring/profile';
-import { penguinsRequest } from '../serving/helpers';
+import { infer, penguinsRequest } from '../serving/helpers';
 import { monitoringEnv, sample, send, sketchedRequests, type MonitoringEnv } from './helpers';
 import { call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
@@ -183,6 +183,69 @@ describe('monitoring windows', () => {
     );
     expect(signal).toBeDefined();
     await lifecycle.terminate('test done').catch(() => undefined);
+  });
+
+  it('labels rows by the id column the policy names: taken out before the model, logged, joined', async () => {
+    const model = await env.model();
+    const monitor = { every: EVERY, window: '1h', minRows: 10, minLabels: 20 };
+    await env.policy(model, { monitor });
+    const frame = sample(env.data.test, 60, 41);
+    const probe = { id: `probe-${randomUUID()}`, ...penguinsRequest(frame, 0, 1, 'penguin_id') };
+    // No id column in the policy: the input is unknown to the model, refused as ever.
+    const refused = await infer(env.server.url, model, env.tokens.predictor, probe);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toContain("unknown input(s) 'penguin_id'");
+
+    // With one, the server takes it up on its next poll (never per request).
+    await env.policy(model, { monitor: { ...monitor, idColumn: 'penguin_id' } });
+    await waitFor(
+      'the id column applied',
+      async () => (await infer(env.server.url, model, env.tokens.predictor, probe)).status === 200,
+      30_000
+    );
+    const bad = penguinsRequest(frame, 0, 2, 'penguin_id');
+    bad.inputs[0].data[1] = null;
+    const badAnswer = await infer(env.server.url, model, env.tokens.predictor, bad);
+    expect(badAnswer.status).toBe(400);
+    expect(badAnswer.body.error).toContain("id column 'penguin_id' element 1 is null");
+
+    const ids = await send(env, model, frame, 10, 'penguin_id');
+    // Logged with the ids; the model's inputs (and so the sketches) without them.
+    await waitFor(
+      'the logged requests',
+      async () => (await env.store.db.collection('prediction_log').countDocuments({ requestId: { $in: ids } })) === 6,
+      30_000
+    );
+    const logged = await env.store.db.collection('prediction_log').findOne({ requestId: ids[1] });
+    expect(logged?.rowIds).toEqual(Array.from({ length: 10 }, (_, i) => `r${10 + i}`));
+    expect((logged?.inputs as { name: string }[]).map((i) => i.name)).not.toContain('penguin_id');
+
+    const species = frame.columns.species as (string | null)[];
+    const rows = species.map((label, i) => ({ id: `r${i}`, label: label ?? '' }));
+    const sent = await call(api, 'POST', `/v1/models/${model}/feedback`, {
+      token: api.tokens.predictor,
+      body: { rows },
+    });
+    expect(sent.body).toEqual({ accepted: 60, created: 60, replaced: 0 });
+    // Sending an id again replaces its label.
+    const again = await call(api, 'POST', `/v1/models/${model}/feedback`, {
+      token: api.tokens.predictor,
+      body: { rows: [rows[0]] },
+    });
+    expect(again.body).toEqual({ accepted: 1, created: 0, replaced: 1 });
+    const both = await call(api, 'POST', `/v1/models/${model}/feedback`, {
+      token: api.tokens.predictor,
+      body: { rows, items: [{ requestId: ids[0], label: 'x' }] },
+    });
+    expectProblem(both, 400);
+    expect(both.text).toContain('either `items`');
+
+    await sketched(model, ids.length + 1);
+    await monitorNow(model);
+    const [report] = await listMonitoringReports(env.store, model, 1);
+    expect(report.quality).toMatchObject({ labels: 60 });
+    // Held-out rows, undrifted: the model is right about most of them.
+    expect(report.quality!.accuracy).toBeGreaterThan(0.8);
   });
 
   it('renders the HTML report in headless Chromium with one chart per feature, no external assets', async () => {

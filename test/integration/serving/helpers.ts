@@ -180,17 +180,31 @@ export interface V2Input {
 }
 
 /** A v2 request for rows [from, to) of a penguins frame: one [N, 1] tensor per feature. */
-export function penguinsRequest(frame: Frame, from = 0, to = frame.length): { inputs: V2Input[] } {
+/** Rows `from`..`to` of the frame as a request; with `idColumn`, plus that input holding ids `r<row>`. */
+export function penguinsRequest(frame: Frame, from = 0, to = frame.length, idColumn?: string): { inputs: V2Input[] } {
+  const ids = idColumn
+    ? [
+        {
+          name: idColumn,
+          shape: [to - from],
+          datatype: 'BYTES',
+          data: Array.from({ length: to - from }, (_, i) => `r${from + i}`),
+        },
+      ]
+    : [];
   return {
-    inputs: penguinsFeatures.map((f) => {
-      const col = frame.columns[f.name];
-      const data: unknown[] = [];
-      for (let i = from; i < to; i++) {
-        const v = col[i];
-        data.push(typeof v === 'number' ? (Number.isNaN(v) ? null : v) : v);
-      }
-      return { name: f.name, shape: [to - from, 1], datatype: f.type === 'numeric' ? 'FP32' : 'BYTES', data };
-    }),
+    inputs: [
+      ...ids,
+      ...penguinsFeatures.map((f) => {
+        const col = frame.columns[f.name];
+        const data: unknown[] = [];
+        for (let i = from; i < to; i++) {
+          const v = col[i];
+          data.push(typeof v === 'number' ? (Number.isNaN(v) ? null : v) : v);
+        }
+        return { name: f.name, shape: [to - from, 1], datatype: f.type === 'numeric' ? 'FP32' : 'BYTES', data };
+      }),
+    ],
   };
 }
 
