@@ -20,6 +20,17 @@ const payloadsBody = z
   })
   .strict();
 type JsonPayloads = z.output<typeof payloadsBody>['payloads'];
+// Temporal UI asks for /codec/decode?preserveStorageRefs=true: payloads kept in external storage
+// stay references. This codec has no external storage, so the answer is the same either way, but
+// the parameter is declared: every route refuses parameters it does not take.
+const codecQuery = z
+  .object({
+    preserveStorageRefs: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('Sent by Temporal UI; this codec keeps no payloads in external storage, so it changes nothing'),
+  })
+  .strict();
 
 const fromJson = (payloads: JsonPayloads): Payload[] =>
   payloads.map((p) => ({
@@ -68,6 +79,7 @@ export function codecRoutes(ctx: ApiContext): RouteDef[] {
       tag: 'codec',
       permission: 'read',
       sessionCookie: true,
+      query: codecQuery,
       body: payloadsBody,
       responses: { 200: { description: 'The payloads, transformed', schema: payloadsBody } },
       handler: async ({ body: { payloads } }, _req, res) => {

@@ -87,8 +87,9 @@ describe('payload encryption and the codec endpoint', () => {
     expect(setCookie).toMatch(/^mlops_session=[^;]+; Path=\/codec; HttpOnly; SameSite=Strict; Max-Age=43200$/);
     const cookie = setCookie.split(';')[0];
     const history = JSON.parse((await show()).stdout);
+    // As Temporal UI calls it: with its preserveStorageRefs parameter.
     const decode = (headers: Record<string, string>) =>
-      fetch(`${api.url}/codec/decode`, {
+      fetch(`${api.url}/codec/decode?preserveStorageRefs=true`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ payloads: history.events[0].workflowExecutionStartedEventAttributes.input.payloads }),
