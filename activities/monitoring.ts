@@ -32,6 +32,7 @@ import {
 } from '../lib/store/monitoring';
 import { getModelPolicy } from '../lib/store/policies';
 import { createClient } from '../lib/temporal/connection';
+import { FAILURE } from '../lib/workflow-safe/failures';
 import { PREDICTION_LOG, type PredictionLogEntry } from '../serving/prediction-log';
 import type { ActivityDeps } from './common';
 
@@ -221,7 +222,7 @@ function mergeSketches(acc: WindowAccumulator, docs: DriftSketchDoc[]): void {
       } catch (err) {
         throw ApplicationFailure.create({
           nonRetryable: true,
-          type: 'DriftSketchMismatch',
+          type: FAILURE.DriftSketchMismatch,
           message: `drift sketch ${doc._id} of server ${server} cannot be merged: ${(err as Error).message}; delete that document from drift_sketches (or wait until it expires) to compute the window without it`,
         });
       }

@@ -43,6 +43,8 @@ export const FAILURE = {
   DeploymentConflict: 'DeploymentConflict',
   /** A rollout override the workflow refused (four eyes, no valid voucher, not allowed in this state). */
   OverrideRefused: 'OverrideRefused',
+  /** A stored drift sketch was made on other bins than the version's reference profile. */
+  DriftSketchMismatch: 'DriftSketchMismatch',
   /** A pipeline run failed for a reason that carries no type of its own. */
   PipelineFailed: 'PipelineFailed',
 } as const;
