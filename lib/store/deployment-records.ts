@@ -10,6 +10,7 @@ import type { GateDecision } from '../deploy/gates';
 import type { DeploySpec, DeployStrategy } from '../spec/deploy';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
+import { pageLimit } from './page-limit';
 
 export const DEPLOYMENTS = 'deployments';
 export const DEPLOYMENT_DECISIONS = 'deployment_decisions';
@@ -137,7 +138,7 @@ export async function listDeployments(
     .find(filter)
     .sort({ createdAt: -1, _id: 1 })
     .skip(opts.skip ?? 0)
-    .limit(Math.min(Math.max(opts.limit ?? 50, 1), 100))
+    .limit(pageLimit(opts.limit, 50))
     .toArray();
 }
 

@@ -14,6 +14,7 @@ import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';
+import { pageLimit } from './page-limit';
 
 export const MODELS = 'models';
 export const MODEL_VERSIONS = 'model_versions';
@@ -376,12 +377,12 @@ export async function getModel(store: Pick<Store, 'db'>, name: string): Promise<
   return models(store.db).findOne({ _id: name });
 }
 
-/** Models, most recently updated first; `after` is the last name of the previous page's updatedAt order. */
+/** Models, most recently updated first. */
 export async function listModels(
   store: Pick<Store, 'db'>,
   opts: { limit?: number; skip?: number } = {}
 ): Promise<ModelDoc[]> {
-  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
+  const limit = pageLimit(opts.limit, 50);
   return models(store.db)
     .find({})
     .sort({ updatedAt: -1, _id: 1 })
@@ -403,7 +404,7 @@ export async function listModelVersions(
   name: string,
   opts: { limit?: number; skip?: number } = {}
 ): Promise<ModelVersionDoc[]> {
-  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 100);
+  const limit = pageLimit(opts.limit, 50);
   return modelVersions(store.db)
     .find({ name })
     .sort({ version: -1 })

@@ -2,7 +2,9 @@
 // refusal of unapproved versions for production, and artifact downloads that detect
 // tampering with the stored bytes.
 import { createHash } from 'node:crypto';
+import { deploySchema } from '../../../lib/spec/deploy';
 import { ARTIFACT_CHUNKS, MEDIA, putArtifact, type ArtifactRef } from '../../../lib/store/artifacts';
+import { createDeployment } from '../../../lib/store/deployment-records';
 import { registerModelVersion, updateModelVersion, type ModelLineage } from '../../../lib/store/models';
 import { call, expectProblem, startTestApi, type TestApi } from './helpers';
 
@@ -152,5 +154,75 @@ describe('artifact download', () => {
     // A deleted chunk is caught too.
     await api.store.db.collection(ARTIFACT_CHUNKS).deleteOne({ _id: `${onnx.sha256}:2` as never });
     expectProblem(await call(api, 'GET', '/v1/models/penguins/versions/2/artifact', { token: api.tokens.viewer }), 500);
+  });
+});
+
+describe('full pages', () => {
+  // A page of the largest size must still point at the next one: the API asks the store for
+  // one row more than the limit, and a store bound at the API's own maximum used to eat it.
+  it('gives a nextCursor after a page of limit=100 for models, versions and deployments', async () => {
+    for (let i = 0; i < 101; i++) {
+      const runId = `run-paged-${i}`;
+      await registerModelVersion(api.store, {
+        name: 'paged',
+        runId,
+        metrics: { accuracy: 0.9 },
+        artifacts: { onnx },
+        lineage: lineage(runId, onnx),
+      });
+    }
+    for (let i = 0; i < 99; i++) {
+      const runId = `run-other-${i}`;
+      const name = `other-${i}`;
+      await registerModelVersion(api.store, {
+        name,
+        runId,
+        metrics: {},
+        artifacts: { onnx },
+        lineage: lineage(runId, onnx),
+      });
+      await createDeployment(api.store, {
+        _id: `dep-${i}`,
+        model: name,
+        version: 1,
+        stable: null,
+        strategy: 'canary',
+        config: deploySchema.parse({}),
+        state: 'succeeded',
+        requestedBy: 'sam',
+        runId,
+        workflowId: `deploy-${name}`,
+      });
+    }
+    for (const i of [99, 100]) {
+      await createDeployment(api.store, {
+        _id: `dep-${i}`,
+        model: 'paged',
+        version: i,
+        stable: null,
+        strategy: 'canary',
+        config: deploySchema.parse({}),
+        state: 'succeeded',
+        requestedBy: 'sam',
+        runId: `run-paged-${i}`,
+        workflowId: `deploy-paged-${i}`,
+      });
+    }
+    const token = api.tokens.viewer;
+    const pages = async (first: string, list: (body: any) => unknown[]): Promise<number[]> => {
+      const sizes: number[] = [];
+      let url: string | null = first;
+      while (url) {
+        const { body }: { body: any } = await call(api, 'GET', url, { token });
+        sizes.push(list(body).length);
+        url = body.nextCursor ? `${first}&cursor=${body.nextCursor}` : null;
+      }
+      return sizes;
+    };
+    // penguins, paged and 99 others: 101 models.
+    expect(await pages('/v1/models?limit=100', (b) => b.items)).toEqual([100, 1]);
+    expect(await pages('/v1/models/paged?limit=100', (b) => b.versions)).toEqual([100, 1]);
+    expect(await pages('/v1/deployments?limit=100', (b) => b.items)).toEqual([100, 1]);
+    expect(await pages('/v1/deployments?limit=50', (b) => b.items)).toEqual([50, 50, 1]);
   });
 });
