@@ -28,19 +28,20 @@ function lineage(runId: string, ref: ArtifactRef): ModelLineage {
   };
 }
 
+const register = (name: string, runId: string) =>
+  registerModelVersion(api.store, {
+    name,
+    runId,
+    metrics: { accuracy: 0.9 },
+    artifacts: { onnx },
+    lineage: lineage(runId, onnx),
+  });
+
 beforeAll(async () => {
   api = await startTestApi();
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
   onnx = await putArtifact(api.store, bytes, MEDIA.onnx);
-  for (const runId of ['run-m1', 'run-m2', 'run-m3']) {
-    await registerModelVersion(api.store, {
-      name: 'penguins',
-      runId,
-      metrics: { accuracy: 0.9 },
-      artifacts: { onnx },
-      lineage: lineage(runId, onnx),
-    });
-  }
+  for (const runId of ['run-m1', 'run-m2', 'run-m3']) await register('penguins', runId);
   await updateModelVersion(api.store, 'penguins', 1, { status: 'approved' });
   await updateModelVersion(api.store, 'penguins', 2, { status: 'approved' });
   await updateModelVersion(api.store, 'penguins', 3, { status: 'rejected' });
@@ -161,53 +162,27 @@ describe('full pages', () => {
   // A page of the largest size must still point at the next one: the API asks the store for
   // one row more than the limit, and a store bound at the API's own maximum used to eat it.
   it('gives a nextCursor after a page of limit=100 for models, versions and deployments', async () => {
-    for (let i = 0; i < 101; i++) {
-      const runId = `run-paged-${i}`;
-      await registerModelVersion(api.store, {
-        name: 'paged',
+    const deploy = (i: number, model: string, version: number, runId: string) =>
+      createDeployment(api.store, {
+        _id: `dep-${i}`,
+        model,
+        version,
+        stable: null,
+        strategy: 'canary',
+        config: deploySchema.parse({}),
+        state: 'succeeded',
+        requestedBy: 'sam',
         runId,
-        metrics: { accuracy: 0.9 },
-        artifacts: { onnx },
-        lineage: lineage(runId, onnx),
+        workflowId: `deploy-${i}`,
       });
-    }
+    for (let i = 0; i < 101; i++) await register('paged', `run-paged-${i}`);
+    // penguins, paged and 99 others: 101 models, and 101 deployments.
     for (let i = 0; i < 99; i++) {
-      const runId = `run-other-${i}`;
-      const name = `other-${i}`;
-      await registerModelVersion(api.store, {
-        name,
-        runId,
-        metrics: {},
-        artifacts: { onnx },
-        lineage: lineage(runId, onnx),
-      });
-      await createDeployment(api.store, {
-        _id: `dep-${i}`,
-        model: name,
-        version: 1,
-        stable: null,
-        strategy: 'canary',
-        config: deploySchema.parse({}),
-        state: 'succeeded',
-        requestedBy: 'sam',
-        runId,
-        workflowId: `deploy-${name}`,
-      });
+      await register(`other-${i}`, `run-other-${i}`);
+      await deploy(i, `other-${i}`, 1, `run-other-${i}`);
     }
-    for (const i of [99, 100]) {
-      await createDeployment(api.store, {
-        _id: `dep-${i}`,
-        model: 'paged',
-        version: i,
-        stable: null,
-        strategy: 'canary',
-        config: deploySchema.parse({}),
-        state: 'succeeded',
-        requestedBy: 'sam',
-        runId: `run-paged-${i}`,
-        workflowId: `deploy-paged-${i}`,
-      });
-    }
+    await deploy(99, 'paged', 1, 'run-paged-0');
+    await deploy(100, 'paged', 2, 'run-paged-1');
     const token = api.tokens.viewer;
     const pages = async (first: string, list: (body: any) => unknown[]): Promise<number[]> => {
       const sizes: number[] = [];
@@ -219,7 +194,6 @@ describe('full pages', () => {
       }
       return sizes;
     };
-    // penguins, paged and 99 others: 101 models.
     expect(await pages('/v1/models?limit=100', (b) => b.items)).toEqual([100, 1]);
     expect(await pages('/v1/models/paged?limit=100', (b) => b.versions)).toEqual([100, 1]);
     expect(await pages('/v1/deployments?limit=100', (b) => b.items)).toEqual([100, 1]);
