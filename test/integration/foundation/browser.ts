@@ -12,6 +12,7 @@ export const chromiumPath = (): string =>
   execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
 
 export interface Page {
+  /** Navigates and waits until the new document has loaded (`Page.navigate` answers on commit). */
   goto(url: string): Promise<void>;
   evaluate<T = unknown>(expression: string): Promise<T>;
   /** Polls `expression` until it is truthy; rejects with `what` after timeoutMs. */
@@ -74,16 +75,21 @@ export class Browser {
       if (exceptionDetails) throw new Error(`${expression}: ${exceptionDetails.exception?.description ?? 'failed'}`);
       return result.value as T;
     };
+    const waitFor = async (expression: string, timeoutMs: number, what: string): Promise<void> => {
+      const until = Date.now() + timeoutMs;
+      while (!(await evaluate(expression).catch(() => false))) {
+        if (Date.now() > until) throw new Error(`browser: ${what} did not happen within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
     return {
-      goto: async (url) => void (await this.send('Page.navigate', { url }, sessionId)),
-      evaluate,
-      waitFor: async (expression, timeoutMs, what) => {
-        const until = Date.now() + timeoutMs;
-        while (!(await evaluate(expression).catch(() => false))) {
-          if (Date.now() > until) throw new Error(`browser: ${what} did not happen within ${timeoutMs} ms`);
-          await new Promise((r) => setTimeout(r, 250));
-        }
+      goto: async (url) => {
+        const { errorText } = await this.send('Page.navigate', { url }, sessionId);
+        if (errorText) throw new Error(`browser: ${url}: ${errorText}`);
+        await waitFor("document.readyState === 'complete'", 60_000, `the load of ${url}`);
       },
+      evaluate,
+      waitFor,
     };
   }
 

@@ -290,13 +290,7 @@ describe('monitoring windows', () => {
     try {
       const page = await browser.newPage();
       await page.goto(`file://${file}`);
-      // Page.navigate answers once the navigation commits, while the report may still be parsing:
-      // count the charts only once the whole document has loaded.
-      await page.waitFor(
-        "document.readyState === 'complete' && document.querySelectorAll('svg.chart').length > 0",
-        30_000,
-        'the loaded report'
-      );
+      await page.waitFor("document.querySelectorAll('svg.chart').length > 0", 30_000, 'the charts');
       const charts = await page.evaluate<string[]>(
         "[...document.querySelectorAll('svg.chart.feature')].filter(s => s.getBoundingClientRect().width > 100 && s.querySelectorAll('rect').length > 0).map(s => s.dataset.column)"
       );
