@@ -95,6 +95,13 @@ describe('monitoring windows', () => {
     expect(await env.registry.getSingleMetricAsString('mlops_feature_drifted')).toContain(
       `mlops_feature_drifted{model="${shifted}",feature="body_mass_g"} 1`
     );
+    // And the predictions' drift (the species predicted: categorical statistics).
+    expect(await env.registry.getSingleMetricAsString('mlops_prediction_drift')).toContain(
+      `mlops_prediction_drift{model="${shifted}",method="jensen_shannon"}`
+    );
+    expect(await env.registry.getSingleMetricAsString('mlops_prediction_drifted')).toContain(
+      `mlops_prediction_drifted{model="${shifted}"} ${report.prediction!.drifted ? 1 : 0}`
+    );
 
     // An audit entry per window.
     const audit = await listAudit(env.store.db, { action: 'model.monitor', limit: 50 });
