@@ -8,9 +8,9 @@
 // repeated drift trigger by its id).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { Gauge, type Registry } from 'prom-client';
 import { signalRetrainTrigger } from '../lib/lifecycle/trigger';
 import { thresholdsOf } from '../lib/monitoring/drift';
+import { publishWindowGauges } from '../lib/monitoring/gauges';
 import { renderReportHtml } from '../lib/monitoring/html';
 import { QualityAccumulator } from '../lib/monitoring/quality';
 import { WindowAccumulator } from '../lib/monitoring/window';
@@ -59,42 +59,6 @@ export interface MonitorWindowResult {
 export function windowOf(at: number, policy: Pick<MonitorPolicy, 'every' | 'window'>): { from: Date; to: Date } {
   const end = Math.floor(at / policy.every) * policy.every;
   return { from: new Date(end - policy.window), to: new Date(end) };
-}
-
-/** The drift gauges, once per registry (the worker's /metrics). */
-const gaugesByRegistry = new WeakMap<Registry, ReturnType<typeof makeGauges>>();
-function makeGauges(registry: Registry) {
-  return {
-    feature: new Gauge({
-      name: 'mlops_feature_drift',
-      help: 'Drift statistic of a feature (method: ks, ks_p, wasserstein, psi, chi2, chi2_p, z, z_p, jensen_shannon) in the latest monitoring window',
-      labelNames: ['model', 'feature', 'method'],
-      registers: [registry],
-    }),
-    drifted: new Gauge({
-      name: 'mlops_feature_drifted',
-      help: '1 when the feature drifted in the latest monitoring window (by its deciding method), else 0',
-      labelNames: ['model', 'feature'],
-      registers: [registry],
-    }),
-    share: new Gauge({
-      name: 'mlops_dataset_drift_share',
-      help: 'Share of drifted features in the latest monitoring window',
-      labelNames: ['model'],
-      registers: [registry],
-    }),
-    rows: new Gauge({
-      name: 'mlops_monitoring_window_rows',
-      help: 'Rows (all answered requests) in the latest monitoring window',
-      labelNames: ['model'],
-      registers: [registry],
-    }),
-  };
-}
-function gauges(registry: Registry) {
-  let g = gaugesByRegistry.get(registry);
-  if (!g) gaugesByRegistry.set(registry, (g = makeGauges(registry)));
-  return g;
 }
 
 function heartbeat(details: unknown): void {
@@ -317,16 +281,7 @@ export function createMonitoringActivities(deps: MonitoringDeps) {
       });
       await saveMonitoringReport(store, report);
 
-      if (deps.registry && report.status === 'ok') {
-        const g = gauges(deps.registry);
-        for (const f of report.features) {
-          for (const [method, value] of Object.entries(f.stats))
-            g.feature.set({ model: input.model, feature: f.name, method }, value);
-          g.drifted.set({ model: input.model, feature: f.name }, f.drifted ? 1 : 0);
-        }
-        g.share.set({ model: input.model }, report.dataset?.share ?? 0);
-        g.rows.set({ model: input.model }, report.rows);
-      }
+      if (deps.registry) await publishWindowGauges(deps.registry, report);
 
       const onDrift = report.drifted && policyDoc?.policy.retrain?.onDrift === true;
       if (onDrift) {

@@ -202,7 +202,7 @@ export function monitoringRoutes(ctx: ApiContext): RouteDef[] {
       operationId: 'getMonitoringReportHtml',
       summary: "A window's HTML report: reference and current histogram per feature (inline SVG)",
       description:
-        'Self-contained (no scripts, no external assets) and sent with a Content-Security-Policy that allows none.',
+        "Self-contained (no scripts, no external assets) and sent with `Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:`.",
       tag: 'monitoring',
       permission: 'read',
       params: windowParams,

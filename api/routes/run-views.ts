@@ -81,11 +81,48 @@ const liveSchema = z
   })
   .passthrough();
 
+/** lib/workflow-safe/lifecycle.ts RetrainTrigger: what started a retraining run. */
+const triggerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('schedule'), scheduleId: z.string(), at: dateTime }),
+  z.object({ kind: z.literal('data'), dataset: z.string(), sha256: z.string(), at: dateTime }),
+  z.object({
+    kind: z.literal('commit'),
+    repository: z.string(),
+    branch: z.string(),
+    sha: z.string(),
+    deliveryId: z.string(),
+    at: dateTime,
+  }),
+  z.object({
+    kind: z.literal('drift'),
+    reportId: z.string().describe('The monitoring report over threshold'),
+    at: dateTime,
+  }),
+]);
+
 export const runDetailSchema = runSummarySchema.extend({
   spec: runSpecSchema.describe('The validated run spec, defaults filled in'),
   dataset: passThrough('Fingerprint of the ingested dataset: sha256, rows, bytes, format, source').optional(),
   champion: passThrough('The production version compared against').nullable().optional(),
-  gate: z.object({ passed: z.boolean(), reason: z.string(), checks: z.array(z.unknown()) }).optional(),
+  gate: z
+    .object({
+      passed: z.boolean(),
+      reason: z.string(),
+      checks: z.array(z.unknown()),
+      heldOut: z
+        .object({
+          basis: z
+            .enum(['unseen', 'test-split'])
+            .describe(
+              'unseen: test rows the champion was not trained on; test-split: the whole split (its training rows unknown)'
+            ),
+          rows: z.number().int().describe('Rows both models were scored on'),
+          excludedRows: z.number().int().describe('Test rows left out because the champion was trained on them'),
+        })
+        .optional()
+        .describe('Which rows the champion comparison used; absent without a champion'),
+    })
+    .optional(),
   approval: z
     .object({ decision: z.string(), approver: z.string(), comment: z.string().optional(), at: dateTime })
     .nullable()
@@ -102,6 +139,10 @@ export const runDetailSchema = runSummarySchema.extend({
     .describe('Training summary; epochsRun and bestEpoch are null when a command trainer did not report them')
     .optional(),
   error: failure.nullable().optional(),
+  triggers: z
+    .array(triggerSchema)
+    .optional()
+    .describe("What started the run, when the model's lifecycle workflow did (the triggers coalesced into it)"),
   live: liveSchema
     .nullable()
     .describe('Live state from the workflow `status` query while the run is open; null when closed or unreachable'),

@@ -58,6 +58,7 @@ export function schedulePauseRoutes(ctx: ApiContext, kind: ScheduleKind): RouteD
       permission: 'runs:start',
       params: modelParams,
       body: pauseBody,
+      bodyOptional: true,
       responses: {
         200: { description: paused ? 'Paused' : 'Resumed', schema: pausedSchema },
         ...problemResponses(404, 503),

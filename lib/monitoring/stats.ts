@@ -200,8 +200,9 @@ export interface BinnedNumeric {
 
 /**
  * Wasserstein-1 distance ∫|F_ref − F_cur| dx between two binned distributions on the same edges,
- * taking values uniform within each inner bin (exact for the mass outside: |F| integrates to
- * share × distance of its mean from the edge).
+ * taking values uniform within each inner bin. Outside the range only each side's count and mean
+ * are kept, and ∫F there is share × distance of the mean from the edge, so a tail adds
+ * |∫(F_ref − F_cur)|: a lower bound of ∫|F_ref − F_cur| there, equal when one CDF stays above.
  */
 export function wasserstein(reference: BinnedNumeric, current: BinnedNumeric): number {
   sameLength(reference.counts, current.counts);

@@ -5,20 +5,31 @@ import { z } from 'zod';
 import { parseDuration, WHOLE_INTERVAL_RE } from './duration';
 import { columnName, DATASET_NAME_RE, runSpecSchema } from './schema';
 
-const duration = (example: string, minMs: number) =>
+const DAY_MS = 86_400_000;
+
+const duration = (example: string, minMs: number, max?: { ms: number; why: string }) =>
   z
     .union([z.string().max(32), z.number()])
-    .refine((v) => (parseDuration(v) ?? -1) >= minMs, {
-      message: `a duration such as "${example}" (at least ${minMs / 1000} s)`,
+    .refine((v) => (parseDuration(v) ?? -1) >= minMs && (!max || parseDuration(v)! <= max.ms), {
+      message: `a duration such as "${example}" (at least ${minMs / 1000} s${max ? `, at most ${max.ms / DAY_MS} days: ${max.why}` : ''})`,
     })
     .transform((v) => parseDuration(v)!);
+
+/**
+ * The longest monitoring window: a window costs a point lookup per hour it covers (lib/store/
+ * drift-sketches.ts), and the sketches are kept MLOPS_PREDICTION_LOG_TTL_DAYS (default 30).
+ */
+const MAX_MONITOR_WINDOW_MS = 30 * DAY_MS;
 
 export const monitorPolicySchema = z
   .object({
     /** How often a monitoring window is computed (a Temporal Schedule per model). */
     every: duration('1h', 10_000).default('1h'),
-    /** How far back each window reads the prediction log. */
-    window: duration('24h', 10_000).default('24h'),
+    /** How far back each window reads the drift sketches. */
+    window: duration('24h', 10_000, {
+      ms: MAX_MONITOR_WINDOW_MS,
+      why: 'the drift sketches are kept 30 days by default, MLOPS_PREDICTION_LOG_TTL_DAYS',
+    }).default('24h'),
     /** Drift thresholds; absent fields take Evidently's defaults (lib/monitoring). */
     thresholds: z
       .object({
@@ -29,6 +40,8 @@ export const monitorPolicySchema = z
         jensenShannon: z.number().positive().max(1).optional(),
         /** Share of drifted columns at which the dataset counts as drifted. */
         driftShare: z.number().gt(0).max(1).optional(),
+        /** A reference of at most this many rows is judged by p-values, a larger one by distances. */
+        smallReferenceRows: z.number().int().min(0).max(1_000_000_000).optional(),
       })
       .strict()
       .default({}),
@@ -98,7 +111,12 @@ export const retrainPolicySchema = z
     onCommit: z
       .object({
         /** The repository whose pushes retrain (its secret is in MLOPS_GIT_HOOK_SECRETS). */
-        repository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name, e.g. "acme/penguins"'),
+        repository: z
+          .string({
+            required_error:
+              'required: the repository whose pushes retrain, as owner/name ("acme/penguins"), as in the push payload\'s repository.full_name (GitHub) or project.path_with_namespace (GitLab)',
+          })
+          .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name, e.g. "acme/penguins"'),
         branch: z.string().min(1).max(255).default('main'),
       })
       .strict()

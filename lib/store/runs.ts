@@ -4,6 +4,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
 import type { RetrainTrigger } from '../workflow-safe/lifecycle';
+import type { GateResult } from '../spec/gates';
 import type { FeatureViewLineage } from './models';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';
@@ -42,7 +43,7 @@ export interface RunDoc {
   registered?: { name: string; version: number };
   metrics?: Record<string, unknown>;
   champion?: Record<string, unknown> | null;
-  gate?: { passed: boolean; reason: string; checks: unknown[] };
+  gate?: { passed: boolean; reason: string; checks: unknown[]; heldOut?: GateResult['heldOut'] };
   approval?: { decision: string; approver: string; comment?: string; at: Date } | null;
   pendingApproval?: { version: number; deadline: Date } | null;
   optimisation?: Record<string, unknown>;

@@ -224,6 +224,10 @@ function casesOf({ op }: Operation): Case[] {
     valid: false,
     names: 'unexpectedParameter',
   });
+  // A body the document calls optional may be left out (the handler gets its defaults).
+  if (op.requestBody && !op.requestBody.required) {
+    cases.push({ label: 'no body (optional)', request: { ...valid, body: undefined }, valid: true });
+  }
   if (bodySchema && typeof body === 'object' && body !== null) {
     for (const c of bodyCases(bodySchema, body as Record<string, unknown>)) {
       cases.push({ ...c, request: { ...valid, body: c.request.body } });

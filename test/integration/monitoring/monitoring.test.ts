@@ -95,6 +95,13 @@ describe('monitoring windows', () => {
     expect(await env.registry.getSingleMetricAsString('mlops_feature_drifted')).toContain(
       `mlops_feature_drifted{model="${shifted}",feature="body_mass_g"} 1`
     );
+    // And the predictions' drift (the species predicted: categorical statistics).
+    expect(await env.registry.getSingleMetricAsString('mlops_prediction_drift')).toContain(
+      `mlops_prediction_drift{model="${shifted}",method="jensen_shannon"}`
+    );
+    expect(await env.registry.getSingleMetricAsString('mlops_prediction_drifted')).toContain(
+      `mlops_prediction_drifted{model="${shifted}"} ${report.prediction!.drifted ? 1 : 0}`
+    );
 
     // An audit entry per window.
     const audit = await listAudit(env.store.db, { action: 'model.monitor', limit: 50 });
@@ -338,9 +345,9 @@ describe('monitoring schedule', () => {
     // A policy change keeps the pause.
     expect(await syncMonitorSchedule(env.client, model, { every: 60_000 }, queues)).toBe('updated');
     expect((await describeMonitorSchedule(env.client, model))!.paused).toBe(true);
+    // The body (a note) is optional: a bare POST, as docs/monitoring.md shows it, resumes.
     expect(
-      (await call(api, 'POST', `/v1/models/${model}/monitoring/resume`, { token: api.tokens.scientist, body: {} }))
-        .status
+      (await call(api, 'POST', `/v1/models/${model}/monitoring/resume`, { token: api.tokens.scientist })).status
     ).toBe(200);
     expect((await describeMonitorSchedule(env.client, model))!.paused).toBe(false);
 
