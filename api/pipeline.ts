@@ -8,7 +8,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/workflow-safe/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';
 import {
   approvalSignal,

@@ -27,7 +27,7 @@ import type { DeploymentState, DeploymentStep } from '../lib/store/deployment-re
 import { FOUR_EYES_ACTIONS, OVERRIDE_ACTIONS } from '../lib/workflow-safe/deploy-override';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
 import { DEPLOYMENT_ENDED } from '../lib/workflow-safe/statuses';
-import { DEPLOY_STATE, MODEL_NAME } from '../lib/temporal/search-attributes';
+import { DEPLOY_STATE, MODEL_NAME } from '../lib/workflow-safe/search-attributes';
 import {
   overrideUpdate,
   rolloutQuery,

@@ -7,7 +7,7 @@ import { layersFromTheta } from './model';
 import { createSession, f32, ort } from './ort';
 import { fitPreprocessing, transform } from './preprocessing';
 import { encodeTargets, splitRows } from './targets';
-import { rng, shuffleInPlace } from './rng';
+import { rng, shuffleInPlace } from '../workflow-safe/rng';
 import { afterEpoch, patienceExhausted, type StoppingState } from './train/early-stopping';
 import { trainingFingerprint } from './train/fingerprint';
 import { metricFromLogits } from './train/metrics';

@@ -8,7 +8,13 @@ import { markErrorClass } from '../workflow-safe/typed-error';
 
 export * from './schema';
 export { parseDuration, formatDuration } from './duration';
-export { evaluateGates, primaryMetric, type GateResult, type GateCheck, type EvaluationSummary } from './gates';
+export {
+  evaluateGates,
+  primaryMetric,
+  type GateResult,
+  type GateCheck,
+  type EvaluationSummary,
+} from '../workflow-safe/quality-gates';
 
 export interface SpecProblem {
   /** Dotted path of the field, e.g. "trainer.epochs" ("" for the whole spec). */
