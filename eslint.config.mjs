@@ -1,7 +1,8 @@
 // The layer rules of DESIGN.md, enforced instead of only written down:
 // - workflow code runs in Temporal's deterministic sandbox: it may import (as values) only
-//   other workflow code, the Temporal workflow/common packages and the workflow-safe lib
-//   modules listed below, and no Node built-in. Type-only imports are erased and so are free.
+//   other workflow code, the Temporal workflow/common packages and lib/workflow-safe/, and no
+//   Node built-in; lib/workflow-safe/ imports (as values) only itself. Type-only imports are
+//   erased and so are free.
 // - lib/ is shared domain code: it never reaches up into api/, workflows/, activities/ or workers/.
 // - activities never import the API.
 // - only api/commands/ write the store: a route handler parses, authorises, calls a command and
@@ -10,19 +11,8 @@
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-/**
- * lib modules that are pure and deterministic, and so may run inside a workflow: everything in
- * lib/workflow-safe/, and these older ones (to move there).
- */
-const WORKFLOW_SAFE_LIB = [
-  'lib/workflow-safe/[a-z-]+',
-  'lib/spec/gates',
-  'lib/spec/duration',
-  'lib/temporal/queues',
-  'lib/temporal/search-attributes',
-  'lib/trainers/search',
-  'lib/ml/rng',
-];
+/** The lib modules that are pure and deterministic, and so may run inside a workflow. */
+const WORKFLOW_SAFE_LIB = 'lib/workflow-safe/[a-z-]+';
 
 const upTo = (dirs) => dirs.flatMap((d) => [`../${d}`, `../${d}/*`, `../../${d}`, `../../${d}/*`, `../../../${d}/*`]);
 
@@ -55,11 +45,11 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: `^(\\.\\./){${depth}}(?!workflows/|(${WORKFLOW_SAFE_LIB.join('|')})$)`,
+              regex: `^(\\.\\./){${depth}}(?!workflows/|${WORKFLOW_SAFE_LIB}$)`,
               allowTypeImports: true,
               message:
-                'Workflow code may import values only from workflows/, @temporalio/workflow|common and the ' +
-                'workflow-safe lib modules listed in eslint.config.mjs (use `import type` for types).',
+                'Workflow code may import values only from workflows/, @temporalio/workflow|common and ' +
+                'lib/workflow-safe/ (use `import type` for types; move a pure module there to use it).',
             },
           ],
         },
@@ -85,7 +75,7 @@ export default tseslint.config(
   },
   {
     // The workflow-safe lib modules are bundled into workflows: no I/O may hide behind them.
-    files: ['lib/workflow-safe/**/*.ts', ...WORKFLOW_SAFE_LIB.slice(1).map((m) => `${m}.ts`)],
+    files: ['lib/workflow-safe/**/*.ts'],
     rules: {
       'import-x/no-nodejs-modules': 'error',
       '@typescript-eslint/no-restricted-imports': [
@@ -99,7 +89,13 @@ export default tseslint.config(
             '@temporalio/worker',
             '@temporalio/activity',
           ],
-          patterns: [{ group: ['../store/*', '../ml/ort', '../config', '../telemetry/*'], allowTypeImports: true }],
+          patterns: [
+            {
+              group: ['../*', '../../*'],
+              allowTypeImports: true,
+              message: 'lib/workflow-safe/ is bundled into workflows: it imports values only from itself.',
+            },
+          ],
         },
       ],
     },

@@ -82,11 +82,9 @@ const BAD_INPUT: [new (...args: never[]) => Error, FailureType][] = [
 /** Maps known bad-input errors to non-retryable failures whose message says what to fix. */
 export function classify(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  const e = err as Error;
-  // By name too for MlInputError: the ML code may run in another realm (jest's ORT environment).
-  const type =
-    BAD_INPUT.find(([cls]) => e instanceof cls)?.[1] ?? (e?.name === 'MlInputError' ? FAILURE.MlInputError : undefined);
-  return type ? ApplicationFailure.create({ message: e.message, type, nonRetryable: true }) : err;
+  // Each class is marked (markErrorClass), so instanceof holds for one thrown by another realm's copy.
+  const type = BAD_INPUT.find(([cls]) => err instanceof cls)?.[1];
+  return type ? ApplicationFailure.create({ message: (err as Error).message, type, nonRetryable: true }) : err;
 }
 
 /** Which attempt this is and where it runs: the run's record of where each step ran. */

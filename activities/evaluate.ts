@@ -12,7 +12,7 @@ import { classificationMetrics, predictOnnx, pruneMagnitude, quantizeInt8, regre
 import type { Frame, OnnxPrediction } from '../lib/ml/types';
 import { predictionProfile } from '../lib/monitoring/profile';
 import { saveReferenceProfile } from '../lib/store/monitoring';
-import { primaryMetric } from '../lib/spec/gates';
+import { primaryMetric } from '../lib/workflow-safe/quality-gates';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { appendAudit } from '../lib/store/audit';
 import { getAliasVersion, ModelSignatureError, verifyModelVersion, type ModelVersionDoc } from '../lib/store/models';

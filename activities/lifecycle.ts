@@ -9,7 +9,7 @@ import { activityInfo, Context } from '@temporalio/activity';
 import { signalRetrainTrigger } from '../lib/lifecycle/trigger';
 import type { RetrainPolicy } from '../lib/spec/policy';
 import type { RunSpec } from '../lib/spec';
-import { regionQueues } from '../lib/temporal/queues';
+import { regionQueues } from '../lib/workflow-safe/queues';
 import { getAliasVersion } from '../lib/store/models';
 import { getModelPolicy } from '../lib/store/policies';
 import {

@@ -6,7 +6,14 @@ import { Context } from '@temporalio/activity';
 import { decodeFrame } from '../lib/ml/dataset';
 import { providerUsed } from '../lib/ml/ort';
 import { PIPELINE_EXPORT } from '../lib/ml/export';
-import { exportOnnx, serializeModel, train as trainModel, type TrainedModel, type TrainSpec } from '../lib/ml';
+import {
+  CheckpointMismatchError,
+  exportOnnx,
+  serializeModel,
+  train as trainModel,
+  type TrainedModel,
+  type TrainSpec,
+} from '../lib/ml';
 import { MEDIA, putArtifact, readArtifact } from '../lib/store/artifacts';
 import { latestCheckpoint, saveCheckpoint } from '../lib/store/checkpoints';
 import { recordMetric } from '../lib/store/metrics';
@@ -41,6 +48,22 @@ export function trainSpecFor(input: Pick<TrainInput, 'spec' | 'task' | 'features
     seed: t.seed,
     memoryLimitMb,
   };
+}
+
+/**
+ * Trains on from the checkpoint, or from scratch when there is none or it was made for another spec
+ * or data shape (should not happen for one run, but a stale checkpoint must not fail the run).
+ */
+export async function trainFromCheckpoint<T>(
+  run: (checkpoint?: Uint8Array) => Promise<T>,
+  checkpoint: Uint8Array | undefined
+): Promise<T> {
+  try {
+    return await run(checkpoint);
+  } catch (err) {
+    if (checkpoint && err instanceof CheckpointMismatchError) return await run(undefined);
+    throw err;
+  }
 }
 
 /**
@@ -154,15 +177,7 @@ export function createTrainActivities(deps: ActivityDeps) {
                   await saveCheckpoint(deps.store, { runId: input.runId, step: 'train', epoch, ref, attempt });
                 },
               });
-            let model;
-            try {
-              model = await run(checkpoint);
-            } catch (err) {
-              // A checkpoint of another spec or data shape (should not happen for one run): start over.
-              if (checkpoint && /checkpoint was made for a different/.test((err as Error).message))
-                model = await run(undefined);
-              else throw err;
-            }
+            const model = await trainFromCheckpoint(run, checkpoint);
             // The worker chose CUDA at start; say so when a session still ended up on the CPU.
             if (spec.executionProvider === 'cuda' && providerUsed !== 'cuda')
               Context.current().log.warn('training ran on the CPU: the CUDA provider failed to create a session');

@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../lib/store/artifacts';
 import type { RunStatus } from '../lib/store/runs';
 import type { FeatureViewLineage } from '../lib/store/models';
 import type { EvaluationSummary, GateResult, RunSpec } from '../lib/spec';
-import type { HeldOutRows } from '../lib/spec/gates';
+import type { HeldOutRows } from '../lib/workflow-safe/quality-gates';
 
 export type { ArtifactRef, RunStatus, EvaluationSummary, GateResult, RunSpec };
 

@@ -34,13 +34,19 @@ export async function batchProgress(client: Client, batchId: string, timeoutMs =
   }
 }
 
-/** Requests cancellation; `false` when the workflow is gone or already closed. */
+/**
+ * Requests cancellation; `false` when the workflow is gone or already closed. The server accepts a
+ * cancel request for a closed workflow without complaint (and older servers answered NOT_FOUND,
+ * which the client throws as WorkflowNotFoundError), so the status is asked first.
+ */
 export async function cancelBatch(client: Client, batchId: string): Promise<boolean> {
+  const handle = client.workflow.getHandle(batchId);
   try {
-    await client.workflow.getHandle(batchId).cancel();
+    if ((await handle.describe()).status.name !== 'RUNNING') return false;
+    await handle.cancel();
     return true;
   } catch (err) {
-    if (isNotFound(err) || (err instanceof Error && /already completed/i.test(err.message))) return false;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }

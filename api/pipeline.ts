@@ -8,7 +8,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/workflow-safe/search-attributes';
 import type { PipelineInput } from '../workflows/pipeline';
 import {
   approvalSignal,
@@ -93,6 +93,8 @@ export async function decideApproval(client: Client, runId: string, d: VouchedDe
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
     if (!(cause instanceof ApplicationFailure)) throw err;
     if (cause.type === FAILURE.ApprovalRefused) throw new ApprovalRefusedError(cause.message);
+    // The SDK rejects an update that has no handler with an untyped ApplicationFailure (type
+    // 'Error'): its message is the only mark it leaves.
     if (!/No registered handler for update/.test(cause.message)) throw err;
     const legacy: ApprovalDecision = { decision: d.decision, approver: d.approver, comment: d.comment };
     await handle.signal(approvalSignal, legacy);

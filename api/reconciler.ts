@@ -9,7 +9,7 @@ import type { Config } from '../lib/config';
 import type { Store } from '../lib/store/db';
 import { entryOf, indexRun, rebuildRunIndex, runIndexExists, sweepOpenRuns } from '../lib/store/run-index';
 import { getRun, runs } from '../lib/store/runs';
-import { regionQueue } from '../lib/temporal/queues';
+import { regionQueue } from '../lib/workflow-safe/queues';
 import { PIPELINE_WORKFLOW } from './pipeline';
 
 /** Runs started this long before the previous pass are looked at again (their documents may lag). */

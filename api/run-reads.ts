@@ -9,12 +9,12 @@ import {
   entryOf,
   indexedEvents,
   indexRun,
-  isTerminal,
   queryRunIndex,
   storeEventIndex,
   type RunIndexEntry,
 } from '../lib/store/run-index';
 import { decodeRunCursor, encodeRunCursor, getRun, listRuns, type ListRunsQuery, type RunDoc } from '../lib/store/runs';
+import { isTerminalStatus } from '../lib/workflow-safe/statuses';
 import { STAGES } from '../workflows/messages';
 import type { RunSummary } from './routes/run-views';
 import { runSummary } from './routes/run-views';
@@ -109,7 +109,7 @@ export class RunReader {
     const indexed = await indexedEvents(this.db, run._id);
     if (indexed) return indexed;
     const found = await this.probeEvents(run._id);
-    if (isTerminal(run.status)) await storeEventIndex(this.db, run._id, found).catch(() => undefined);
+    if (isTerminalStatus(run.status)) await storeEventIndex(this.db, run._id, found).catch(() => undefined);
     return found
       .map(({ _id, ...e }) => (void _id, e))
       .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || (a.step < b.step ? -1 : 1));

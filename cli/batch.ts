@@ -7,8 +7,7 @@ import { UsageError } from './config';
 import { bar } from './format';
 import { need, number, str, type Ctx } from './main';
 import type { BatchJson, StartedBatchJson } from './api-types';
-
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+import { BATCH_TERMINAL } from '../lib/workflow-safe/statuses';
 
 function progressLine(b: BatchJson): string {
   const p = b.progress;
@@ -45,7 +44,7 @@ async function watchBatch(ctx: Ctx, batchId: string): Promise<number> {
       if (line !== last) io.stdout(`\r\x1b[2K${line}`);
     } else if (line !== last) io.stdout(line + '\n');
     last = line;
-    if (TERMINAL.includes(b.status)) {
+    if (BATCH_TERMINAL.includes(b.status)) {
       if (!ctx.json)
         io.stdout((io.isTTY ? '\n' : '') + `${batchId} ${b.status}${b.error ? `: ${b.error.message}` : ''}\n`);
       return b.status === 'succeeded' ? 0 : 3;

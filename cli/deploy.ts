@@ -10,9 +10,8 @@ import type {
 import { UsageError } from './config';
 import { bar } from './format';
 import { need, number, str, type Ctx } from './main';
-
-const ENDED = ['succeeded', 'rolled_back', 'aborted', 'failed'];
-const OVERRIDES = ['pause', 'resume', 'promote', 'abort'];
+import { OVERRIDE_ACTIONS } from '../lib/workflow-safe/deploy-override';
+import { DEPLOYMENT_ENDED } from '../lib/workflow-safe/statuses';
 
 /** The deploy block from the flags; absent flags take the documented defaults. */
 function deployFlags(flags: Ctx['flags']): Record<string, unknown> {
@@ -106,7 +105,7 @@ async function watchDeployment(ctx: Ctx, id: string): Promise<number> {
       else io.stdout(io.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
     }
     last = line;
-    if (ENDED.includes(d.state)) {
+    if (DEPLOYMENT_ENDED.includes(d.state)) {
       if (!ctx.json) io.stdout(`${io.isTTY ? '\n' : ''}${id} ${d.state}${d.reason ? `: ${d.reason}` : ''}\n`);
       return d.state === 'succeeded' ? 0 : 3;
     }
@@ -116,7 +115,7 @@ async function watchDeployment(ctx: Ctx, id: string): Promise<number> {
 
 export async function deploy(ctx: Ctx, command: string | undefined, args: string[]): Promise<number> {
   const { http, flags } = ctx;
-  if (command && OVERRIDES.includes(command)) {
+  if (command && (OVERRIDE_ACTIONS as readonly string[]).includes(command)) {
     const [id] = need(args, 1, `deploy ${command} ID --reason TEXT`);
     const reason = str(flags.reason);
     if (!reason) throw new UsageError(`give --reason: every override is recorded with who and why`);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MODEL_NAME_RE } from './spec/schema';
-import { REGION_HINT, REGION_RE } from './temporal/queues';
+import { REGION_HINT, REGION_RE } from './workflow-safe/queues';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const count = z.coerce.number().int().min(0).max(64);

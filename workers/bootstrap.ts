@@ -7,7 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../lib/config';
 import type { GpuInfo } from '../lib/hardware/gpus';
 import { createDataConverter } from '../lib/temporal/connection';
-import { regionQueue } from '../lib/temporal/queues';
+import { regionQueue } from '../lib/workflow-safe/queues';
 import { regionGuard } from './region-guard';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-bundle';
 

@@ -3,7 +3,7 @@
 // workflows/interceptors.ts sets; an activity without one belongs to no region.
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { REGION_HEADER } from '../lib/temporal/queues';
+import { REGION_HEADER } from '../lib/workflow-safe/queues';
 import { FAILURE } from '../lib/workflow-safe/failures';
 
 const shown = (region: string) => (region ? `region '${region}'` : 'no region');

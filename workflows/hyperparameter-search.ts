@@ -8,7 +8,13 @@ import type { Duration } from '@temporalio/common';
 import type { ControlActivities, GpuActivities } from '../activities';
 import type { RunSpec, TrainInput, TrainResult } from '../activities/types';
 import type { ArtifactRef } from '../lib/store/artifacts';
-import { applyTrial, bestTrial, planTrials, type Trial, type TrialOutcome } from '../lib/trainers/search';
+import {
+  applyTrial,
+  bestTrial,
+  planTrials,
+  type Trial,
+  type TrialOutcome,
+} from '../lib/workflow-safe/hyperparameter-search';
 import { commandTraining, commandTrainingInput } from './command-training';
 import { distributedTraining } from './distributed-training';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';

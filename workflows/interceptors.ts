@@ -10,7 +10,7 @@ import {
   type WorkflowInterceptors,
 } from '@temporalio/workflow';
 import type { Headers } from '@temporalio/common';
-import { queueRegion, REGION_HEADER } from '../lib/temporal/queues';
+import { queueRegion, REGION_HEADER } from '../lib/workflow-safe/queues';
 import { FAILURE } from '../lib/workflow-safe/failures';
 
 function withRegion(headers: Headers, region: string): Headers {

@@ -28,7 +28,7 @@ import type { Duration } from '@temporalio/common';
 import type { ControlActivities, CpuActivities } from '../activities';
 import type { LifecycleOutcome } from '../lib/store/lifecycle-decisions';
 import type { RetrainPolicy } from '../lib/spec/policy';
-import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/temporal/search-attributes';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../lib/workflow-safe/search-attributes';
 import { retryPolicy } from '../lib/workflow-safe/failures';
 import { RETRAIN_TRIGGER_SIGNAL, type RetrainTrigger } from '../lib/workflow-safe/lifecycle';
 import type { PipelineInput, PipelineResult } from './pipeline';

@@ -26,7 +26,8 @@ import type { DeploySpec } from '../lib/spec/deploy';
 import type { DeploymentState, DeploymentStep } from '../lib/store/deployment-records';
 import { FOUR_EYES_ACTIONS, OVERRIDE_ACTIONS } from '../lib/workflow-safe/deploy-override';
 import { FAILURE, retryPolicy } from '../lib/workflow-safe/failures';
-import { DEPLOY_STATE, MODEL_NAME } from '../lib/temporal/search-attributes';
+import { DEPLOYMENT_ENDED } from '../lib/workflow-safe/statuses';
+import { DEPLOY_STATE, MODEL_NAME } from '../lib/workflow-safe/search-attributes';
 import {
   overrideUpdate,
   rolloutQuery,
@@ -65,11 +66,9 @@ type Outcome =
   | { kind: 'resume' }
   | { kind: 'promote' | 'abort'; by: string; reason: string };
 
-const ENDED: readonly DeploymentState[] = ['succeeded', 'rolled_back', 'aborted', 'failed'];
-
 /** Why an override cannot be taken now, or null (shared by the update's validator and handler). */
 function overrideRefusal(o: VouchedOverride | undefined, requester: string, state: DeploymentState): string | null {
-  if (ENDED.includes(state)) return `the deployment has ended (${state})`;
+  if (DEPLOYMENT_ENDED.includes(state)) return `the deployment has ended (${state})`;
   if (!o || !(OVERRIDE_ACTIONS as readonly string[]).includes(o.action)) {
     return `action must be one of ${OVERRIDE_ACTIONS.join(', ')}`;
   }

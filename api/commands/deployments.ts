@@ -12,7 +12,7 @@ import { deploySchema, type DeploySpecInput } from '../../lib/spec/deploy';
 import { getDeployment, type DeploymentDecisionDoc, type DeploymentDoc } from '../../lib/store/deployment-records';
 import { getModel, getModelVersion } from '../../lib/store/models';
 import type { Store } from '../../lib/store/db';
-import { DEPLOY_STATE, MODEL_NAME } from '../../lib/temporal/search-attributes';
+import { DEPLOY_STATE, MODEL_NAME } from '../../lib/workflow-safe/search-attributes';
 import { FOUR_EYES_ACTIONS, type OverrideAction } from '../../lib/workflow-safe/deploy-override';
 import { FAILURE } from '../../lib/workflow-safe/failures';
 import type { RolloutInput } from '../../workflows/rollout';

@@ -5,7 +5,7 @@ import type { Config } from '../../lib/config';
 import type { RunSpec } from '../../lib/spec';
 import { ResidencyError, runRegion } from '../../lib/spec/residency';
 import { createRun, updateRun } from '../../lib/store/runs';
-import { regionQueues } from '../../lib/temporal/queues';
+import { regionQueues } from '../../lib/workflow-safe/queues';
 import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import { startPipeline } from '../pipeline';

@@ -13,6 +13,7 @@ import type { ApiContext } from '../context';
 import { problems } from '../errors';
 import { defineRoute, type RouteDef } from '../route';
 import { ID_RE, param } from '../validation';
+import { MATERIALIZATION_STATUSES } from '../../lib/workflow-safe/statuses';
 import { dateTime, problemResponses } from './schemas';
 
 const viewParams = z.object({ view: param.id(FEATURE_NAME_RE, 'Feature view name') });
@@ -89,7 +90,7 @@ const materializationSchema = z.object({
   materializationId: z.string(),
   view: z.string(),
   version: z.number().int().nullable(),
-  status: z.enum(['running', 'succeeded', 'failed']),
+  status: z.enum(MATERIALIZATION_STATUSES),
   start: dateTime.optional(),
   end: dateTime.optional(),
   partitionsDone: z.number().int(),

@@ -17,7 +17,8 @@ import { loadConfig } from '../../lib/config';
 import { ensurePipelineIndexes } from '../../lib/store/pipeline';
 import { runEvents } from '../../lib/store/events';
 import { runs, RUN_STATUSES, type RunStatus } from '../../lib/store/runs';
-import { isTerminal, rebuildRunIndex, RUN_EVENT_INDEX, runIndexExists, RUN_INDEX } from '../../lib/store/run-index';
+import { rebuildRunIndex, RUN_EVENT_INDEX, runIndexExists, RUN_INDEX } from '../../lib/store/run-index';
+import { isTerminalStatus } from '../../lib/workflow-safe/statuses';
 import { createApp, prepareStore } from '../../api/app';
 import { silentLogger } from '../../lib/telemetry/logger';
 import { gatewayFromFactory } from '../../api/temporal';
@@ -74,7 +75,7 @@ async function seed(
         model: `model-${i % MODELS}`,
         spec: { model: `model-${i % MODELS}`, dataset: { name: 'penguins' }, target: 'species' },
         status: statusOf(i),
-        stage: isTerminal(statusOf(i)) ? 'done' : statusOf(i) === 'running' ? 'train' : 'approval',
+        stage: isTerminalStatus(statusOf(i)) ? 'done' : statusOf(i) === 'running' ? 'train' : 'approval',
         createdAt,
         updatedAt: createdAt,
         createdBy: 'bench',

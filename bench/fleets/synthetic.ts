@@ -1,6 +1,6 @@
 // The fleet benchmarks' data: Gaussian clusters, `classes` centres in `d` dimensions spread by
 // `spread`, unit noise, seeded (label column `label`, features `x0`..).
-import { rng } from '../../lib/ml/rng';
+import { rng } from '../../lib/workflow-safe/rng';
 import type { Frame } from '../../lib/ml/types';
 
 export function gaussianClusters(n: number, d: number, classes: number, seed: number, spread: number): Frame {

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { FeatureSpec, Frame, TrainSpec } from '../../lib/ml';
-import { rng } from '../../lib/ml/rng';
+import { rng } from '../../lib/workflow-safe/rng';
 
 export const benchDir = __dirname;
 const venv = join(__dirname, '..', '.venv');

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import { CsvParser, csvField } from '../../lib/ml/dataset/csv';
-import { mulberry32 } from '../../lib/ml/rng';
+import { mulberry32 } from '../../lib/workflow-safe/rng';
 import { arg } from '../stack';
 
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'say "hi"', 'x, y', 'Zoë', 'Kraków', 'line\nbreak', ''];

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mulberry32 } from '../../lib/ml/rng';
+import { mulberry32 } from '../../lib/workflow-safe/rng';
 import { columnDrift, thresholdsOf } from '../../lib/monitoring/drift';
 import {
   profileCategorical,

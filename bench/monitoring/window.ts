@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { createMonitoringActivities } from '../../activities/monitoring';
-import { mulberry32 } from '../../lib/ml/rng';
+import { mulberry32 } from '../../lib/workflow-safe/rng';
 import { thresholdsOf } from '../../lib/monitoring/drift';
 import { profileCategorical, profileNumeric, type ReferenceProfile } from '../../lib/monitoring/profile';
 import { WindowAccumulator } from '../../lib/monitoring/window';

@@ -4,13 +4,10 @@ import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvParser } from '../ml/dataset/csv';
 import { isMissingCell } from '../ml/dataset/columns';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
-export class FeatureDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FeatureDataError';
-  }
-}
+export class FeatureDataError extends Error {}
+markErrorClass(FeatureDataError, 'FeatureDataError');
 
 export interface CsvRecord {
   fields: string[];

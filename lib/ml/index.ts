@@ -19,7 +19,7 @@
  * docblock `@jest-environment ./test/unit/ml/ort-environment.js` (typed arrays across realms).
  */
 export * from './types';
-export { MlInputError } from './errors';
+export { CheckpointMismatchError, MlInputError } from './errors';
 export { classificationMetrics, regressionMetrics } from './metrics';
 export { fitPreprocessing, transform } from './preprocessing';
 export { train } from './trainer';

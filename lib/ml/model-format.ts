@@ -13,7 +13,7 @@ export class ModelFormatError extends MlInputError {
     readonly detected: string
   ) {
     super(message);
-    // Keep the MlInputError name: activities map that name to a non-retryable failure.
+    // An MlInputError, so activities map it to a non-retryable failure.
   }
 }
 

@@ -2,7 +2,7 @@
 // data-parallel training so that every shard encodes its rows exactly like the global model.
 import { MlInputError } from './errors';
 import { fitClasses, targetNumbers, targetStrings } from './preprocessing';
-import { rng, shuffleInPlace } from './rng';
+import { rng, shuffleInPlace } from '../workflow-safe/rng';
 import type { Frame, Head, TrainSpec } from './types';
 
 /** Validation rows come first in a seeded permutation; both sets sorted for sequential column reads. */

@@ -2,12 +2,12 @@
 // drives the ONNX step graph in chunks of K batches; weights and Adam state stay in ORT tensors
 // from step to step, and are only read back at epoch ends (early stopping, checkpoints).
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
-import { MlInputError } from './errors';
+import { CheckpointMismatchError, MlInputError } from './errors';
 import { layersFromTheta } from './model';
 import { createSession, f32, ort } from './ort';
 import { fitPreprocessing, transform } from './preprocessing';
 import { encodeTargets, splitRows } from './targets';
-import { rng, shuffleInPlace } from './rng';
+import { rng, shuffleInPlace } from '../workflow-safe/rng';
 import { afterEpoch, patienceExhausted, type StoppingState } from './train/early-stopping';
 import { trainingFingerprint } from './train/fingerprint';
 import { metricFromLogits } from './train/metrics';
@@ -79,9 +79,7 @@ export async function train(frame: Frame, spec: TrainSpec, opts: TrainOptions = 
   let history: EpochInfo[] = [];
   if (opts.checkpoint) {
     const ck = decodeCheckpoint(opts.checkpoint);
-    if (ck.fingerprint !== fp) {
-      throw new MlInputError('the checkpoint was made for a different spec or dataset; start without it');
-    }
+    if (ck.fingerprint !== fp) throw new CheckpointMismatchError();
     state = stepState(ck.theta, ck.m, ck.v, ck.step);
     stopping = { bestLoss: ck.bestLoss, bestEpoch: ck.bestEpoch, wait: ck.wait, best: ck.best };
     history = ck.history;

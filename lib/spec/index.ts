@@ -4,10 +4,17 @@
 // The API validates POST /v1/runs bodies with this before starting the `pipeline` workflow;
 // the workflow receives the parsed RunSpec (plain JSON, re-parsing it is a no-op).
 import { runSpecSchema, type RunSpec } from './schema';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
 export * from './schema';
 export { parseDuration, formatDuration } from './duration';
-export { evaluateGates, primaryMetric, type GateResult, type GateCheck, type EvaluationSummary } from './gates';
+export {
+  evaluateGates,
+  primaryMetric,
+  type GateResult,
+  type GateCheck,
+  type EvaluationSummary,
+} from '../workflow-safe/quality-gates';
 
 export interface SpecProblem {
   /** Dotted path of the field, e.g. "trainer.epochs" ("" for the whole spec). */
@@ -18,9 +25,9 @@ export interface SpecProblem {
 export class RunSpecError extends Error {
   constructor(readonly problems: SpecProblem[]) {
     super(`Invalid run spec: ${problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`);
-    this.name = 'RunSpecError';
   }
 }
+markErrorClass(RunSpecError, 'RunSpecError');
 
 export function safeParseRunSpec(input: unknown): { ok: true; spec: RunSpec } | { ok: false; problems: SpecProblem[] } {
   const parsed = runSpecSchema.safeParse(input);

@@ -6,16 +6,13 @@
 import path from 'node:path';
 import type { Config } from '../config';
 import type { DatasetSpec } from './schema';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
 type ResidencyConfig = Pick<Config, 'datasetsDir' | 'MLOPS_DATASET_REGIONS' | 'MLOPS_REGIONS'>;
 type DatasetRegionConfig = Pick<Config, 'datasetsDir' | 'MLOPS_DATASET_REGIONS'>;
 
-export class ResidencyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResidencyError';
-  }
-}
+export class ResidencyError extends Error {}
+markErrorClass(ResidencyError, 'ResidencyError');
 
 /**
  * The region of the dataset file at `file` (absolute, or relative to the datasets root), by the

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { VIEW_REF_RE } from '../features/definition';
 import { datasetPath } from './dataset-path';
-import { REGION_HINT, REGION_RE } from '../temporal/queues';
+import { REGION_HINT, REGION_RE } from '../workflow-safe/queues';
 import { deploySchema } from './deploy';
 import { durationField } from './duration-field';
 

@@ -12,6 +12,7 @@ import { newDataKey, openArtifact, sealBody, unwrapDataKey, type Envelope } from
 import type { Keyring } from '../crypto/keyring';
 import type { Store } from './db';
 import { isDuplicateKey } from './errors';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
 export const ARTIFACTS = 'artifacts';
 export const ARTIFACT_CHUNKS = 'artifact_chunks';
@@ -55,9 +56,9 @@ export class ArtifactIntegrityError extends Error {
     detail: string
   ) {
     super(`artifact ${uri} failed its integrity check: ${detail}; the stored bytes were changed or lost`);
-    this.name = 'ArtifactIntegrityError';
   }
 }
+markErrorClass(ArtifactIntegrityError, 'ArtifactIntegrityError');
 
 export class ArtifactNotFoundError extends Error {
   constructor(readonly uri: string) {

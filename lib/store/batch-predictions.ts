@@ -5,12 +5,11 @@
 import type { Collection, Db } from 'mongodb';
 import type { ArtifactRef } from './artifacts';
 import type { Store } from './db';
+import { BATCH_TERMINAL, type BatchStatus } from '../workflow-safe/statuses';
+
+export { BATCH_STATUSES, BATCH_TERMINAL, type BatchStatus } from '../workflow-safe/statuses';
 
 export const BATCH_PREDICTIONS = 'batch_predictions';
-
-export const BATCH_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
-export const BATCH_TERMINAL: readonly BatchStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 export interface BatchDoc {
   _id: string;

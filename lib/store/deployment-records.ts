@@ -11,12 +11,12 @@ import type { DeploySpec, DeployStrategy } from '../spec/deploy';
 import type { Store } from './db';
 import { ferretSafe } from './ferret-safe';
 import { pageLimit } from './page-limit';
+import type { DeploymentState } from '../workflow-safe/statuses';
+
+export { DEPLOYMENT_STATES, type DeploymentState } from '../workflow-safe/statuses';
 
 export const DEPLOYMENTS = 'deployments';
 export const DEPLOYMENT_DECISIONS = 'deployment_decisions';
-
-export const DEPLOYMENT_STATES = ['progressing', 'paused', 'succeeded', 'rolled_back', 'aborted', 'failed'] as const;
-export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
 export interface DeploymentStep {
   index: number;

@@ -7,6 +7,7 @@ import type { Collection, Db } from 'mongodb';
 import type { EntityDef, ViewDef } from '../features/definition';
 import type { Store } from './db';
 import { isDuplicateKey } from './errors';
+import type { MaterializationStatus } from '../workflow-safe/statuses';
 
 export const FEATURE_VIEWS = 'feature_views';
 export const FEATURE_MATERIALIZATIONS = 'feature_materializations';
@@ -128,7 +129,7 @@ export interface MaterializationDoc {
   version: number;
   start: Date;
   end: Date;
-  status: 'running' | 'succeeded' | 'failed';
+  status: MaterializationStatus;
   partitions: PartitionDoc[];
   partitionsTotal: number;
   rows: number;

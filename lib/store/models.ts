@@ -23,6 +23,7 @@ export const ALIAS_MOVES = 'alias_moves';
 export const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 import type { VersionStatus } from '../workflow-safe/statuses';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
 export type { VersionStatus };
 
@@ -109,9 +110,9 @@ export class ModelSignatureError extends Error {
         `registration (or it was signed with a key no longer in MLOPS_ENCRYPTION_KEYS). It is not loaded; check ` +
         `GET /v1/audit, then restore it or move the alias to a trusted version.`
     );
-    this.name = 'ModelSignatureError';
   }
 }
+markErrorClass(ModelSignatureError, 'ModelSignatureError');
 
 /** Throws ModelSignatureError unless the version carries a valid signature. */
 export function verifyModelVersion(store: Pick<Store, 'keyring'>, v: ModelVersionDoc): void {

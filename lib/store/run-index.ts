@@ -17,7 +17,8 @@
 // learns back: the index stays correct even when a writer does not call indexRunUpdate.
 import type { Collection, Db } from 'mongodb';
 import type { RunEvent } from './events';
-import { TERMINAL_STATUSES, type RunDoc, type RunStatus } from './runs';
+import type { RunDoc, RunStatus } from './runs';
+import { isTerminalStatus } from '../workflow-safe/statuses';
 import { isDuplicateKey } from './errors';
 
 export const RUN_INDEX = 'run_index';
@@ -90,10 +91,6 @@ export function entryOf(doc: RunDoc): RunIndexEntry {
     ...(doc.durationMs !== undefined ? { durationMs: doc.durationMs } : {}),
     ...(doc.task ? { task: doc.task } : {}),
   };
-}
-
-export function isTerminal(status: string): boolean {
-  return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
 
 /** Adds or replaces a run's entry under `all` and `model:<name>` (idempotent). */
@@ -198,7 +195,7 @@ export async function queryRunIndex(db: Db, q: RunIndexQuery): Promise<RunIndexP
         (!q.to || e.t < q.to.getTime()) &&
         (!q.model || e.model === q.model)
     );
-    const fresh = await Promise.all(candidates.map((e) => (isTerminal(e.status) ? e : q.refresh(e))));
+    const fresh = await Promise.all(candidates.map((e) => (isTerminalStatus(e.status) ? e : q.refresh(e))));
     if (key.startsWith('status:')) {
       // Entries whose status moved on leave this key (they are under their new one).
       const gone = candidates.filter((_c, i) => fresh[i]?.status !== q.status).map((c) => `entries.${c.id}`);

@@ -13,6 +13,7 @@ import {
   ModelSignatureError,
   type ModelVersionDoc,
 } from './models';
+import { markErrorClass } from '../workflow-safe/typed-error';
 
 export type ModelRef = { alias: string; version?: undefined } | { version: number; alias?: undefined };
 
@@ -23,9 +24,9 @@ export class ServedModelNotFoundError extends Error {
         ? `model '${name}' has no version ${ref.version}; list versions with GET /v1/models/${name}`
         : `model '${name}' has no '${ref.alias}' alias yet; approve a run of it, or pin a version`
     );
-    this.name = 'ServedModelNotFoundError';
   }
 }
+markErrorClass(ServedModelNotFoundError, 'ServedModelNotFoundError');
 
 export interface ServedModel {
   version: ModelVersionDoc;

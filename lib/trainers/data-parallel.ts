@@ -14,7 +14,7 @@ import { forwardLogits, layersFromTheta } from '../ml/model';
 import { createSession, f32, ort } from '../ml/ort';
 import { fitPreprocessing, transform } from '../ml/preprocessing';
 import { encodeTargets, splitRows } from '../ml/targets';
-import { rng, shuffleInPlace } from '../ml/rng';
+import { rng, shuffleInPlace } from '../workflow-safe/rng';
 import { afterEpoch, patienceExhausted } from '../ml/train/early-stopping';
 import { trainingFingerprint } from '../ml/train/fingerprint';
 import { metricFromLogits } from '../ml/train/metrics';

@@ -6,7 +6,7 @@
 //    one of its secrets), so a renamed variable cannot silently stop configuring anything;
 //  - every KEDA ScaledObject scales a rendered Deployment on the task queue that Deployment polls.
 import { CONFIG_VARS } from '../../lib/config';
-import { regionQueue } from '../../lib/temporal/queues';
+import { regionQueue } from '../../lib/workflow-safe/queues';
 
 /** Read by Node itself, not by lib/config.ts. */
 const NODE_VARS = new Set(['NODE_ENV', 'NODE_OPTIONS']);

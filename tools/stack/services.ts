@@ -4,7 +4,7 @@
 import { Connection } from '@temporalio/client';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { searchAttributeArgs } from '../../lib/temporal/search-attributes';
+import { searchAttributeArgs } from '../../lib/workflow-safe/search-attributes';
 import { Child } from './child';
 import { freePort } from './ports';
 import { type ServiceDef, startService } from './supervisor';

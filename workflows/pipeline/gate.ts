@@ -2,7 +2,7 @@
 // champion's, on the rows neither was trained on), recorded as a workflow step and on the run.
 import { patched } from '@temporalio/workflow';
 import type { EvaluateResult } from '../../activities/types';
-import { evaluateGates, type GateResult } from '../../lib/spec/gates';
+import { evaluateGates, type GateResult } from '../../lib/workflow-safe/quality-gates';
 import type { PipelineActivities } from './activities';
 import type { RunState } from './state';
 

@@ -5,7 +5,7 @@
 import { setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { EvaluateResult, TrainResult } from '../../activities/types';
 import type { RunSpec } from '../../lib/spec/schema';
-import { MODEL_NAME, RUN_STATUS, STAGE } from '../../lib/temporal/search-attributes';
+import { MODEL_NAME, RUN_STATUS, STAGE } from '../../lib/workflow-safe/search-attributes';
 import { STAGES, statusQuery, type ApprovalDecision, type PipelineStatus, type Stage } from '../messages';
 import type { PipelineResult } from './types';
 

@@ -1,6 +1,7 @@
 // Streaming RFC 4180 CSV parser. Text is pushed in chunks of any size (a chunk may end inside a
 // quoted field or between \r and \n) and complete records are handed to a callback with the
 // physical line number they started on, so a 1 GB file is parsed in constant memory per record.
+import { markErrorClass } from '../../workflow-safe/typed-error';
 
 /** One CSV field, quoted only when it must be (RFC 4180). */
 export function csvField(v: string): string {
@@ -15,9 +16,9 @@ export class CsvParseError extends Error {
     readonly line: number
   ) {
     super(message);
-    this.name = 'CsvParseError';
   }
 }
+markErrorClass(CsvParseError, 'CsvParseError');
 
 export class CsvParser {
   private field = '';

@@ -7,6 +7,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../package-root';
 import type { DatasetFormat } from './read';
+import { markErrorClass } from '../../workflow-safe/typed-error';
 
 /** The bundled datasets (see datasets/README.md for source and licence). */
 export const BUNDLED_DATASETS: Record<string, { file: string; format: DatasetFormat; target: string; task: string }> = {
@@ -17,12 +18,8 @@ export const BUNDLED_DATASETS: Record<string, { file: string; format: DatasetFor
 /** The repository's datasets/ folder (bundled files ship there). */
 export const BUNDLED_DIR = path.join(PACKAGE_ROOT, 'datasets');
 
-export class DatasetPathError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatasetPathError';
-  }
-}
+export class DatasetPathError extends Error {}
+markErrorClass(DatasetPathError, 'DatasetPathError');
 
 export function formatOf(file: string, declared?: DatasetFormat): DatasetFormat {
   if (declared) return declared;

@@ -8,6 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ColumnType, Frame } from '../types';
 import { ColumnBuilder, type ColumnSummary } from './columns';
 import { CsvParseError, CsvParser } from './csv';
+import { markErrorClass } from '../../workflow-safe/typed-error';
 
 export type DatasetFormat = 'csv' | 'jsonl';
 
@@ -46,12 +47,8 @@ export interface ReadResult {
 const MAX_STRUCTURAL_ERRORS = 200;
 const MAX_ISSUES_KEPT = 50;
 
-export class DatasetReadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatasetReadError';
-  }
-}
+export class DatasetReadError extends Error {}
+markErrorClass(DatasetReadError, 'DatasetReadError');
 
 class FrameBuilder {
   readonly builders: ColumnBuilder[] = [];

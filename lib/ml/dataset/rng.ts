@@ -1,8 +1,8 @@
-// Seeded randomness for datasets: the generator and shuffle are lib/ml/rng's (one
+// Seeded randomness for datasets: the generator and shuffle are lib/workflow-safe/rng's (one
 // implementation for the whole project); the normal draw is only needed here.
-import type { mulberry32 } from '../rng';
+import type { mulberry32 } from '../../workflow-safe/rng';
 
-export { mulberry32, shuffleInPlace } from '../rng';
+export { mulberry32, shuffleInPlace } from '../../workflow-safe/rng';
 
 export type Rng = ReturnType<typeof mulberry32>;
 

@@ -2,7 +2,7 @@
 // retry resumes only its own run's state. Epochs, the memory limit, threads and the execution
 // provider may change between attempts (a retry on another worker, a longer run) without
 // invalidating it.
-import { hash32 } from '../rng';
+import { hash32 } from '../../workflow-safe/rng';
 import type { TrainSpec } from '../types';
 
 export function trainingFingerprint(

@@ -13,7 +13,7 @@ import { parseRunSpec } from '../../../lib/spec';
 import { getRunEvents } from '../../../lib/store/events';
 import { getRun, runs } from '../../../lib/store/runs';
 import { createClient } from '../../../lib/temporal/connection';
-import { regionQueues } from '../../../lib/temporal/queues';
+import { regionQueues } from '../../../lib/workflow-safe/queues';
 import type { Child } from '../../../tools/stack/child';
 import type { DistributedTrainingResult } from '../../../workflows/distributed-training';
 import type { PipelineInput, PipelineResult } from '../../../workflows/pipeline';

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../../activities';
 import { predictOnnx, type Frame } from '../../../lib/ml';
-import { mulberry32 } from '../../../lib/ml/rng';
+import { mulberry32 } from '../../../lib/workflow-safe/rng';
 import { predictionProfile, profileFrame } from '../../../lib/monitoring/profile';
 import { parseWindowState } from '../../../lib/monitoring/window-state';
 import { driftSketches, HOUR_MS } from '../../../lib/store/drift-sketches';

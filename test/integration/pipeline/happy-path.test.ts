@@ -12,7 +12,7 @@ import { getRunMetrics } from '../../../lib/store/metrics';
 import { getAliasHistory, getModel, getModelVersion, listModelVersions } from '../../../lib/store/models';
 import { readArtifact } from '../../../lib/store/artifacts';
 import { getApproval } from '../../../lib/store/approvals';
-import { MODEL_NAME, STAGE, RUN_STATUS } from '../../../lib/temporal/search-attributes';
+import { MODEL_NAME, STAGE, RUN_STATUS } from '../../../lib/workflow-safe/search-attributes';
 import { decide, penguinsSpec, pipelineEnv, startPipeline, waitForStatus, type PipelineEnv } from './helpers';
 
 let env: PipelineEnv;

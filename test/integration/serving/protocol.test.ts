@@ -10,7 +10,7 @@ import { runCli } from '../../../cli/main';
 import { scoreOnnx } from '../../../activities/evaluate';
 import { classificationMetrics, predictOnnx } from '../../../lib/ml';
 import { decodeModel } from '../../../lib/ml/onnx/proto';
-import { rng } from '../../../lib/ml/rng';
+import { rng } from '../../../lib/workflow-safe/rng';
 import { get, infer, penguinsRequest, registerPenguins, servingSuite } from './helpers';
 
 let onnx: Uint8Array;

@@ -1,4 +1,10 @@
-import { applyTrial, bestTrial, gridTrials, planTrials, randomTrials } from '../../../lib/trainers/search';
+import {
+  applyTrial,
+  bestTrial,
+  gridTrials,
+  planTrials,
+  randomTrials,
+} from '../../../lib/workflow-safe/hyperparameter-search';
 
 describe('search plans', () => {
   it('grid: every combination in a stable order, capped', () => {

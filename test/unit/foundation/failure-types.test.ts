@@ -2,21 +2,11 @@
 // policies (which all name that list) can never miss one. A string literal as a failure type is
 // how the old lists drifted apart (classify() emitted RegionMismatch, which no list named), so the
 // source is parsed and any literal type in an ApplicationFailure call fails this test.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { FAILURE, NON_RETRYABLE_TYPES, retryPolicy } from '../../../lib/workflow-safe/failures';
-
-const ROOT = path.resolve(__dirname, '../../..');
-const SOURCES = ['activities', 'workers', 'workflows', 'lib', 'api'];
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) return tsFiles(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
+import { ROOT, sourceFiles } from './source-files';
 
 /** `file:line type` for each failure type written as a string literal in an ApplicationFailure call. */
 function literalFailureTypes(file: string, text = readFileSync(file, 'utf8')): string[] {
@@ -52,7 +42,7 @@ function literalFailureTypes(file: string, text = readFileSync(file, 'utf8')): s
 
 describe('failure types', () => {
   it('are all named through FAILURE, never as string literals', () => {
-    const files = SOURCES.flatMap((d) => tsFiles(path.join(ROOT, d)));
+    const files = sourceFiles();
     expect(files.length).toBeGreaterThan(50);
     expect(files.flatMap((f) => literalFailureTypes(f))).toEqual([]);
   });

@@ -30,15 +30,16 @@ function lintProbe(relPath: string, code: string): string[] {
 const probe = `lint-probe-${process.pid}.ts`;
 
 describe('layer rules (eslint.config.mjs)', () => {
-  it('refuses a workflow that imports lib/store, a Node built-in, or leaves a promise floating', () => {
+  it('refuses a workflow that imports lib/store, pure lib outside lib/workflow-safe, a Node built-in, or leaves a promise floating', () => {
     const messages = lintProbe(
       `workflows/${probe}`,
       [
         "import { readArtifact } from '../lib/store/artifacts';",
         "import { readFileSync } from 'node:fs';",
         "import type { ArtifactRef } from '../lib/store/artifacts';",
-        "import { STAGE } from '../lib/temporal/search-attributes';",
-        'export const used = [readArtifact, readFileSync, STAGE] as unknown as ArtifactRef;',
+        "import { STAGE } from '../lib/workflow-safe/search-attributes';",
+        "import { parseDuration } from '../lib/spec/duration';",
+        'export const used = [readArtifact, readFileSync, STAGE, parseDuration] as unknown as ArtifactRef;',
         'async function later(): Promise<void> {}',
         'export function forget(): void {',
         '  later();',
@@ -51,7 +52,25 @@ describe('layer rules (eslint.config.mjs)', () => {
         /^@typescript-eslint\/no-restricted-imports: '\.\.\/lib\/store\/artifacts' import is restricted/
       ),
       expect.stringMatching(/^import-x\/no-nodejs-modules: .*node:fs/),
+      expect.stringMatching(
+        /^@typescript-eslint\/no-restricted-imports: '\.\.\/lib\/spec\/duration' import is restricted/
+      ),
       expect.stringMatching(/^@typescript-eslint\/no-floating-promises: /),
+    ]);
+  }, 180_000);
+
+  it('refuses workflow-safe code that imports values from the rest of lib', () => {
+    const messages = lintProbe(
+      `lib/workflow-safe/${probe}`,
+      [
+        "import type { Store } from '../store/db';",
+        "import { parseDuration } from '../spec/duration';",
+        'export const used = parseDuration as unknown as Store;',
+        '',
+      ].join('\n')
+    );
+    expect(messages).toEqual([
+      expect.stringMatching(/^@typescript-eslint\/no-restricted-imports: '\.\.\/spec\/duration' import is restricted/),
     ]);
   }, 180_000);
 

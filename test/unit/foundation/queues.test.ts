@@ -1,4 +1,4 @@
-import { queueRegion, regionQueue, regionQueues } from '../../../lib/temporal/queues';
+import { queueRegion, regionQueue, regionQueues } from '../../../lib/workflow-safe/queues';
 import { parseRunSpec, safeParseRunSpec } from '../../../lib/spec';
 
 describe('region routing', () => {

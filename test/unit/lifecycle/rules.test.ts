@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { rowHashes, rowHashSet, unseenRows } from '../../../lib/ml/dataset';
 import { parseHookSecrets, pushOf, verifyGithubSignature, verifyGitlabToken } from '../../../lib/lifecycle/webhook';
-import { evaluateGates } from '../../../lib/spec/gates';
+import { evaluateGates } from '../../../lib/workflow-safe/quality-gates';
 import { gatesSchema } from '../../../lib/spec/schema';
 import { retrainPolicySchema, scheduleKind } from '../../../lib/spec/policy';
 import { enabledTriggers, waitBeforeStart } from '../../../workflows/lifecycle';

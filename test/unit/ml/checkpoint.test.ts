@@ -1,5 +1,15 @@
 /** @jest-environment ./test/unit/ml/ort-environment.js */
-import { deserializeModel, predict, serializeModel, train, type TrainSpec, type TrainedModel } from '../../../lib/ml';
+import { trainFromCheckpoint } from '../../../activities/train';
+import {
+  CheckpointMismatchError,
+  MlInputError,
+  deserializeModel,
+  predict,
+  serializeModel,
+  train,
+  type TrainSpec,
+  type TrainedModel,
+} from '../../../lib/ml';
 import { decodeCheckpoint } from '../../../lib/ml/checkpoint';
 import { rings, ringsFeatures } from './data';
 
@@ -69,7 +79,22 @@ describe('checkpoints and determinism', () => {
   it('refuses a checkpoint from a different spec', async () => {
     let last: Uint8Array | undefined;
     await train(frame, { ...spec, epochs: 1 }, { onCheckpoint: (b) => void (last = b) });
-    await expect(train(frame, { ...spec, learningRate: 0.1 }, { checkpoint: last })).rejects.toThrow(/different spec/);
+    await expect(train(frame, { ...spec, learningRate: 0.1 }, { checkpoint: last })).rejects.toBeInstanceOf(
+      CheckpointMismatchError
+    );
+  });
+
+  it('the train activity starts over from a checkpoint of another spec, by its type', async () => {
+    let last: Uint8Array | undefined;
+    await train(frame, { ...spec, epochs: 1 }, { onCheckpoint: (b) => void (last = b) });
+    const other = { ...spec, epochs: 2, learningRate: 0.1 };
+    const model = await trainFromCheckpoint((checkpoint) => train(frame, other, { checkpoint }), last);
+    expect(model.resumedFromEpoch).toBe(0);
+    expect(weightsOf(model)).toEqual(weightsOf(await train(frame, other)));
+    // Other bad input is the user's to fix, whatever its message says.
+    const sameText = new MlInputError(new CheckpointMismatchError().message);
+    const run = (checkpoint?: Uint8Array) => (checkpoint ? Promise.reject(sameText) : Promise.resolve('restarted'));
+    await expect(trainFromCheckpoint(run, last)).rejects.toBe(sameText);
   });
 
   it('serialises a trained model losslessly', async () => {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import type { FeatureSpec, Frame } from '../../../lib/ml';
-import { rng } from '../../../lib/ml/rng';
+import { rng } from '../../../lib/workflow-safe/rng';
 
 const root = process.env.ML_DATASETS_DIR ?? join(__dirname, '..', '..', '..', 'datasets');
 

@@ -2,7 +2,7 @@
 // The analytic backward pass in the ONNX training graph against central finite differences of an
 // independent float64 implementation of the same loss (including the L2 penalty on weights).
 import { createSession, f32, ort } from '../../../lib/ml/ort';
-import { rng } from '../../../lib/ml/rng';
+import { rng } from '../../../lib/workflow-safe/rng';
 import {
   adamStepSize,
   Architecture,

@@ -10,7 +10,7 @@ import {
 } from '../../../lib/monitoring/profile';
 import { WindowAccumulator } from '../../../lib/monitoring/window';
 import { binsFingerprint, parseWindowState } from '../../../lib/monitoring/window-state';
-import { mulberry32 } from '../../../lib/ml/rng';
+import { mulberry32 } from '../../../lib/workflow-safe/rng';
 
 describe('reference profile', () => {
   it('numeric: moments, numpy-style quantiles, missing count and fixed bins', () => {

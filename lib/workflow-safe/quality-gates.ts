@@ -1,5 +1,5 @@
 // Quality gates: pure decision logic, safe to import from workflow code (no I/O, no zod).
-import type { GatesSpec } from './schema';
+import type { GatesSpec } from '../spec/schema';
 
 /** Metrics of one model on the held-out split (the evaluate activity's output). */
 export interface EvaluationSummary {

@@ -1,7 +1,7 @@
 // Hyperparameter search plans: grid (every combination, in a stable order) and random (seeded draws
 // from lists or { min, max, log, integer } ranges). Pure and deterministic (no I/O, no Math.random):
 // the search workflow imports it. Keys are trainer fields or "params.<name>" (command trainer).
-import { mulberry32 } from '../ml/rng';
+import { mulberry32 } from './rng';
 export type SearchValue = unknown;
 export type SearchRange = { min: number; max: number; log?: boolean; integer?: boolean };
 export type SearchSpace = Record<string, SearchValue[] | SearchRange>;
