@@ -1,6 +1,7 @@
 // The HTTP side of retraining on a real API, Temporal and MongoDB-wire server: the policy is set
 // and read, its retrain schedules are paused and resumed (API and CLI), and the git webhook is authenticated by its signature alone (bad signature -> 401 and
-// nothing started; a replayed delivery -> 409), GitLab's token works, the branch filter applies.
+// nothing started; a form-encoded delivery -> 415; a replayed delivery -> 409, but a redelivery
+// after a failed signal is accepted), GitLab's token works, the branch filter applies.
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -122,6 +123,35 @@ describe('retrain triggers over HTTP', () => {
     expect(other.status).toBe(202);
     expect(other.body.models).toEqual([]);
     expect(api.logLines.join('\n')).not.toContain(SECRET);
+  });
+
+  it('accepts the redelivery of a push whose signalling failed, and refuses it once signalled', async () => {
+    // A second API on the same database whose Temporal namespace does not exist: a real failed signal.
+    const broken = await startTestApi({
+      cfg: apiTestConfig({
+        MONGODB_DB: api.cfg.MONGODB_DB,
+        MLOPS_ADMIN_TOKEN: api.cfg.MLOPS_ADMIN_TOKEN as string,
+        MLOPS_GIT_HOOK_SECRETS: `${REPO}=${SECRET}`,
+        TEMPORAL_NAMESPACE: `no-such-namespace-${randomUUID().slice(0, 6)}`,
+      }),
+      keepDatabase: true,
+    });
+    const raw = push();
+    const delivery = randomUUID();
+    try {
+      const failed = await call(broken, 'POST', '/v1/hooks/git', {
+        rawBody: raw,
+        token: null,
+        headers: { 'x-hub-signature-256': sign(raw), 'x-github-event': 'push', 'x-github-delivery': delivery },
+      });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await broken.close();
+    }
+    const redelivered = await github(raw, sign(raw), delivery);
+    expect(redelivered.status).toBe(202);
+    expect(redelivered.body.models).toEqual([model]);
+    expect((await github(raw, sign(raw), delivery)).status).toBe(409);
   });
 
   it("accepts GitLab's X-Gitlab-Token", async () => {
