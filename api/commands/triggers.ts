@@ -48,14 +48,22 @@ export async function datasetEvent(ctx: ApiContext, caller: Caller, input: { dat
 }
 
 export interface GitDelivery {
+  /** The body's bytes; undefined when it was empty or not JSON. */
   raw: Buffer | undefined;
   header(name: string): string | undefined;
 }
 
 /** Verifies, de-duplicates and applies one webhook delivery (GitHub or GitLab). */
 export async function gitPush(ctx: ApiContext, d: GitDelivery) {
+  if (!d.raw) {
+    // Only JSON bodies keep their raw bytes (api/app.ts), so any other type (GitHub's default is
+    // application/x-www-form-urlencoded) could never verify: say so instead of "signature wrong".
+    throw problems.unsupportedMedia(
+      "The delivery has no JSON body, so its signature cannot be checked: set the webhook's content type to application/json."
+    );
+  }
   const secrets = parseHookSecrets(ctx.cfg.MLOPS_GIT_HOOK_SECRETS);
-  const raw = d.raw ?? Buffer.alloc(0);
+  const raw = d.raw;
   const gitlab = d.header('x-gitlab-token') !== undefined;
   const repo = gitlab
     ? verifyGitlabToken(d.header('x-gitlab-token'), secrets)

@@ -11,7 +11,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { listAudit } from '../../../lib/store/audit';
 import { createClient } from '../../../lib/temporal/connection';
 import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
-import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
+import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
 const SECRET = `hook-secret-${randomUUID()}`;
 const REPO = 'acme/penguins';
@@ -105,6 +105,23 @@ describe('retrain triggers over HTTP', () => {
     // Signed for another repository's secret while claiming this one.
     expect((await github(raw, sign(raw, 'x'.repeat(20)))).status).toBe(401);
     expect(await lifecycleExists()).toBe(false);
+    expect(await api.store.db.collection('git_deliveries').countDocuments()).toBe(0);
+  });
+
+  it("answers GitHub's default form-encoded delivery with 415 saying to set application/json", async () => {
+    const form = `payload=${encodeURIComponent(push())}`;
+    const r = await call(api, 'POST', '/v1/hooks/git', {
+      rawBody: form,
+      token: null,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-hub-signature-256': sign(form),
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+      },
+    });
+    expectProblem(r, 415);
+    expect(r.body.detail).toMatch(/set the webhook's content type to application\/json/);
     expect(await api.store.db.collection('git_deliveries').countDocuments()).toBe(0);
   });
 
