@@ -10,6 +10,7 @@ import { runCli } from '../../../cli/main';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { listAudit } from '../../../lib/store/audit';
 import { createClient } from '../../../lib/temporal/connection';
+import { monitorScheduleId } from '../../../lib/monitoring/schedule';
 import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
 import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
@@ -94,6 +95,27 @@ describe('retrain triggers over HTTP', () => {
     });
     expect(other.status).toBe(400);
     expect(other.body.detail).toMatch(/retrain.spec.model is 'someone-else'/);
+  });
+
+  it('refuses a policy whose trigger can never fire, saying what to add', async () => {
+    const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
+    const put = (retrain: Record<string, unknown>, extra = {}) =>
+      call(api, 'PUT', `/v1/models/${model}/policy`, {
+        token: api.tokens.scientist,
+        body: { retrain: { ...retrain, spec }, ...extra },
+      });
+    const unsigned = await put({ onCommit: { repository: 'acme/unsigned', branch: 'main' } });
+    expectProblem(unsigned, 400);
+    expect(unsigned.body.detail).toMatch(/add 'acme\/unsigned=<secret>' to MLOPS_GIT_HOOK_SECRETS/);
+    const unmonitored = await put({ onDrift: true });
+    expectProblem(unmonitored, 400);
+    expect(unmonitored.body.detail).toMatch(/no monitor section.*add "monitor"/);
+    expect((await put({ onDrift: true }, { monitor: { every: '1h' } })).status).toBe(200);
+    const got = await call(api, 'GET', `/v1/models/${model}/policy`, { token: api.tokens.viewer });
+    expect(got.body.revision).toBe(2); // the refused ones stored nothing
+    // Back to the commit policy the tests below use (which also deletes the monitoring schedule).
+    const restored = await put({ onCommit: { repository: REPO, branch: 'main' }, cooldown: '1h' });
+    expect(restored.body.schedules.monitor).toBe('deleted');
   });
 
   it('refuses a bad signature with 401 and starts nothing', async () => {
@@ -217,15 +239,18 @@ describe('retrain triggers over HTTP', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-policy-'));
     const file = path.join(dir, 'policy.json');
     const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
-    await writeFile(file, JSON.stringify({ retrain: { onDrift: true, maxPerDay: 3, spec } }));
+    await writeFile(file, JSON.stringify({ monitor: {}, retrain: { onDrift: true, maxPerDay: 3, spec } }));
     const set = await run(['policy', 'set', model, file], api.tokens.scientist);
     expect(set).toMatchObject({ code: 0, stderr: '' });
     expect(set.stdout).toMatch(/retrain: {2}on drift; cooldown 21600000 ms, at most 3\/day/);
     const show = await run(['policy', 'show', model], api.tokens.viewer);
     expect(show.code).toBe(0);
-    expect(show.stdout).toMatch(/policy revision 2, by sam/);
+    expect(show.stdout).toMatch(/policy revision 4, by sam/);
     const denied = await run(['policy', 'set', model, file], api.tokens.viewer);
     expect(denied.code).toBe(1);
+    const client = await createClient(api.cfg);
+    await client.schedule.getHandle(monitorScheduleId(model)).delete();
+    await client.connection.close();
   });
 
   it('pauses and resumes the retrain schedules: Temporal says so, and the policy shows it', async () => {
