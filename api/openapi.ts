@@ -86,7 +86,15 @@ export function buildOpenApi(routes: RouteDef[], version = '0.1.0'): Record<stri
               content: { 'application/json': { schema: toJsonSchema(r.body) } },
             },
           }
-        : {}),
+        : r.rawJsonBody
+          ? {
+              requestBody: {
+                required: true,
+                description: r.rawJsonBody.description,
+                content: { 'application/json': { schema: { type: 'object' } } },
+              },
+            }
+          : {}),
       responses,
     };
   }

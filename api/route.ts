@@ -56,6 +56,11 @@ interface RouteBase {
   sessionCookie?: boolean;
   /** The body may be left out; the handler then gets the body schema's parse of `{}`. */
   bodyOptional?: boolean;
+  /**
+   * A JSON body the handler reads as raw bytes (a webhook: its signature covers them), which the
+   * mount loop leaves alone: documented as the request body, refused (415) by the handler.
+   */
+  rawJsonBody?: { description: string };
   /** Extra request headers documented, e.g. Idempotency-Key. */
   headers?: HeaderDoc[];
   /**

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseHookSecrets } from './lifecycle/webhook';
 import { MODEL_NAME_RE } from './spec/schema';
 import { REGION_HINT, REGION_RE } from './workflow-safe/queues';
 
@@ -36,6 +37,8 @@ interface VarSpec {
   doc: string;
   /** Also read from the file named by `${name}_FILE`; never logged. */
   secret?: boolean;
+  /** The secrets inside a value that holds several, each redacted on its own as well. */
+  secretParts?: (value: string) => string[];
 }
 
 export const CONFIG_VARS = {
@@ -284,6 +287,7 @@ export const CONFIG_VARS = {
       ),
     doc: 'Secrets of POST /v1/hooks/git per repository, `owner/repo=secret` comma-separated (GitHub webhook secret or GitLab token); unset = the hook refuses every delivery',
     secret: true,
+    secretParts: (value: string) => [...parseHookSecrets(value).values()],
   },
   MLOPS_TRAIN_MEMORY_MB: {
     schema: z.coerce.number().int().min(16).max(1_048_576),
@@ -355,6 +359,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function secretValues(cfg: Config): string[] {
   return (Object.entries(CONFIG_VARS) as [keyof Vars, VarSpec][])
     .filter(([, spec]) => spec.secret)
-    .map(([name]) => cfg[name])
-    .filter((v): v is string => typeof v === 'string' && v.length > 0);
+    .flatMap(([name, spec]) => {
+      const v = cfg[name];
+      return typeof v === 'string' ? [v, ...(spec.secretParts?.(v) ?? [])] : [];
+    })
+    .filter((v) => v.length > 0);
 }

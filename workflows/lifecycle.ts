@@ -8,7 +8,10 @@
 //      deferred: the triggers are kept and decided again when the wait is over (none is lost);
 //   4. else the policy's spec starts as a child `pipeline` run (abandoned on close, so it
 //      outlives a continue-as-new) carrying the triggers as its lineage; the workflow waits for
-//      it, so triggers arriving meanwhile coalesce into the next decision.
+//      it, so triggers arriving meanwhile coalesce into the next decision. Data counts as
+//      trained on once a model came out of it (succeeded, failed_gate, rejected, expired): a run
+//      that failed or was cancelled (it ends by throwing) forgets its key, so the next trigger
+//      on the same data retrains, bounded by the cooldown and budget.
 // Every decision is recorded with its reason (lifecycle_decisions + audit). The workflow
 // continues as new after a number of decisions, carrying its small state, so it stays small.
 import {
@@ -16,6 +19,7 @@ import {
   condition,
   continueAsNew,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -223,6 +227,11 @@ export async function modelLifecycle(input: LifecycleInput): Promise<void> {
       outcome = `run ${runId} ended ${r.status}${r.reason ? `: ${r.reason}` : ''}`;
     } catch (err) {
       outcome = `run ${runId} failed: ${(err as Error).message}`;
+      // No model came out, so the data was not trained on. Histories recorded before kept the key.
+      if (patched('lifecycle-forget-data-of-failed-run')) {
+        state.trained = state.trained.filter((k) => k !== key);
+        outcome += `; no model came out, so a later trigger on the same data retrains`;
+      }
     }
     await decide('finished', outcome, enabled, { runId, datasetSha256: sha256 });
   }

@@ -1,8 +1,10 @@
 // Setting and reading a model's lifecycle policy, apart from HTTP (api/routes/policy.ts calls
-// these): validate, store, audit, then make the schedules match. The one place schedules follow a
-// policy write is syncSchedules() below.
+// these): validate (each trigger it enables must be able to fire), store, audit, then make the
+// schedules match. The one place schedules follow a policy write is syncSchedules() below.
 import type { Client } from '@temporalio/client';
+import type { Config } from '../../lib/config';
 import { describeRetrainSchedules, syncRetrainSchedules } from '../../lib/lifecycle/schedule';
+import { parseHookSecrets } from '../../lib/lifecycle/webhook';
 import { syncMonitorSchedule } from '../../lib/monitoring/schedule';
 import type { ModelPolicy } from '../../lib/spec/policy';
 import { getModelPolicy, putModelPolicy, type ModelPolicyDoc } from '../../lib/store/policies';
@@ -32,6 +34,26 @@ export function checkPolicyModel(model: string, policy: ModelPolicy): void {
 }
 
 /**
+ * A trigger the policy enables but that can never fire is refused (a 400 saying what to add),
+ * not accepted silently: a commit trigger needs its repository's webhook secret, and a drift
+ * trigger needs the monitoring that measures drift.
+ */
+export function checkPolicyTriggers(cfg: Pick<Config, 'MLOPS_GIT_HOOK_SECRETS'>, policy: ModelPolicy): void {
+  const retrain = policy.retrain;
+  const repo = retrain?.onCommit?.repository;
+  if (repo && !parseHookSecrets(cfg.MLOPS_GIT_HOOK_SECRETS).has(repo)) {
+    throw problems.badRequest(
+      `retrain.onCommit.repository '${repo}' has no webhook secret, so its pushes are refused: add '${repo}=<secret>' to MLOPS_GIT_HOOK_SECRETS on the API (docs/retraining.md), or remove retrain.onCommit.`
+    );
+  }
+  if (retrain?.onDrift && !policy.monitor) {
+    throw problems.badRequest(
+      'retrain.onDrift is true but the policy has no monitor section, so drift is never measured: add "monitor": {"every": "1h", "window": "24h"} (docs/monitoring.md), or set retrain.onDrift to false.'
+    );
+  }
+}
+
+/**
  * Makes every schedule of the model follow its policy: retraining's and monitoring's, so one
  * write moves both (a policy whose `monitor` is never scheduled would never report drift).
  */
@@ -44,6 +66,7 @@ export async function syncSchedules(ctx: ApiContext, client: Client, model: stri
 export async function setPolicy(ctx: ApiContext, caller: Caller, input: { model: string; policy: ModelPolicy }) {
   const { policy } = input;
   checkPolicyModel(input.model, policy);
+  checkPolicyTriggers(ctx.cfg, policy);
   const client = await ctx.temporal.client(); // before the write: no stored policy without its schedules
   const doc = await putModelPolicy(ctx.store, input.model, policy, caller.who.subject);
   const schedules = await syncSchedules(ctx, client, input.model, policy);

@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { signalRetrainTrigger } from '../../lib/lifecycle/trigger';
 import { parseHookSecrets, pushOf, verifyGithubSignature, verifyGitlabToken } from '../../lib/lifecycle/webhook';
-import { recordGitDelivery } from '../../lib/store/git-deliveries';
+import { forgetGitDelivery, recordGitDelivery } from '../../lib/store/git-deliveries';
 import { modelPolicies } from '../../lib/store/policies';
 import type { RetrainTrigger } from '../../lib/workflow-safe/lifecycle';
 import type { ApiContext } from '../context';
@@ -48,14 +48,22 @@ export async function datasetEvent(ctx: ApiContext, caller: Caller, input: { dat
 }
 
 export interface GitDelivery {
+  /** The body's bytes; undefined when it was empty or not JSON. */
   raw: Buffer | undefined;
   header(name: string): string | undefined;
 }
 
 /** Verifies, de-duplicates and applies one webhook delivery (GitHub or GitLab). */
 export async function gitPush(ctx: ApiContext, d: GitDelivery) {
+  if (!d.raw) {
+    // Only JSON bodies keep their raw bytes (api/app.ts), so any other type (GitHub's default is
+    // application/x-www-form-urlencoded) could never verify: say so instead of "signature wrong".
+    throw problems.unsupportedMedia(
+      "The delivery has no JSON body, so its signature cannot be checked: set the webhook's content type to application/json."
+    );
+  }
   const secrets = parseHookSecrets(ctx.cfg.MLOPS_GIT_HOOK_SECRETS);
-  const raw = d.raw ?? Buffer.alloc(0);
+  const raw = d.raw;
   const gitlab = d.header('x-gitlab-token') !== undefined;
   const repo = gitlab
     ? verifyGitlabToken(d.header('x-gitlab-token'), secrets)
@@ -97,13 +105,25 @@ export async function gitPush(ctx: ApiContext, d: GitDelivery) {
     'policy.retrain.onCommit.repository': push.repository,
     'policy.retrain.onCommit.branch': push.branch,
   };
-  const models = await signalMatching(ctx, client, where, {
+  const trigger: RetrainTrigger = {
     kind: 'commit',
     repository: push.repository,
     branch: push.branch,
     sha: push.sha,
     deliveryId,
     at: new Date().toISOString(),
-  });
+  };
+  let models: string[];
+  try {
+    models = await signalMatching(ctx, client, where, trigger);
+  } catch (err) {
+    // The id was claimed first (one replica wins a replay race); a push that signalled nothing is
+    // not received, so the sender's Redeliver (same id) must be accepted. Models signalled before
+    // the failure get the commit again, which their lifecycle coalesces or skips (same data and sha).
+    await forgetGitDelivery(ctx.store, deliveryId).catch((e: Error) =>
+      ctx.log.error('git delivery not forgotten; its redelivery will be refused', { deliveryId, error: e.message })
+    );
+    throw err;
+  }
   return { status: 202, body: { delivery: deliveryId, ...push, models } };
 }

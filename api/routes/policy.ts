@@ -134,9 +134,12 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
       operationId: 'gitWebhook',
       summary: 'Git push webhook (GitHub or GitLab)',
       description:
-        'No bearer token: the delivery is authenticated by its signature instead. GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the repository secret); GitLab: X-Gitlab-Token. Secrets per repository in MLOPS_GIT_HOOK_SECRETS. A bad signature is a 401 and starts nothing; a replayed delivery id (X-GitHub-Delivery / X-Gitlab-Event-UUID) is a 409. Pushes to a branch a policy names (`retrain.onCommit`) send a commit trigger with the sha.',
+        'No bearer token: the delivery is authenticated by its signature instead. GitHub: X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the repository secret); GitLab: X-Gitlab-Token. The body must be JSON (content type application/json; anything else is a 415). Secrets per repository in MLOPS_GIT_HOOK_SECRETS. A bad signature is a 401 and starts nothing; a replayed delivery id (X-GitHub-Delivery / X-Gitlab-Event-UUID) is a 409. Pushes to a branch a policy names (`retrain.onCommit`) send a commit trigger with the sha.',
       tag: 'models',
       permission: null,
+      rawJsonBody: {
+        description: "The push event as GitHub or GitLab send it (the webhook's content type application/json)",
+      },
       headers: [
         { name: 'X-Hub-Signature-256', description: 'GitHub: sha256=<hex HMAC of the raw body>' },
         { name: 'X-GitHub-Delivery', description: 'GitHub: the delivery id (refused when seen before)' },
@@ -147,7 +150,7 @@ export function policyRoutes(ctx: ApiContext): RouteDef[] {
       responses: {
         200: { description: 'A ping, acknowledged', schema: gitAckSchema },
         202: { description: 'The push and the models signalled', schema: gitPushSchema },
-        ...problemResponses(400, 401, 409, 422, 503),
+        ...problemResponses(400, 401, 409, 415, 422, 503),
       },
       async handler(_input, req, res) {
         const out = await gitPush(ctx, { raw: (req as { rawBody?: Buffer }).rawBody, header: (n) => req.get(n) });

@@ -1,5 +1,6 @@
 // `git_deliveries`: every accepted webhook delivery id (_id), so a replayed delivery is refused
-// by the unique _id however many API replicas receive it.
+// by the unique _id however many API replicas receive it. An id whose triggers could not be sent
+// is forgotten again, so the sender's redelivery (the same id) is accepted.
 import type { Store } from './db';
 import { isDuplicateKey } from './errors';
 
@@ -20,4 +21,9 @@ export async function recordGitDelivery(store: Pick<Store, 'db'>, id: string, re
     if (isDuplicateKey(err)) return false;
     throw err;
   }
+}
+
+/** Forgets a delivery whose triggers were not sent, so its redelivery counts as new. */
+export async function forgetGitDelivery(store: Pick<Store, 'db'>, id: string): Promise<void> {
+  await store.db.collection<GitDeliveryDoc>('git_deliveries').deleteOne({ _id: id });
 }

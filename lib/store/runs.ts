@@ -4,7 +4,7 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { Store } from './db';
 import type { RetrainTrigger } from '../workflow-safe/lifecycle';
-import type { GateResult } from '../spec/gates';
+import type { GateResult } from '../workflow-safe/quality-gates';
 import type { FeatureViewLineage } from './models';
 import { ferretSafe } from './ferret-safe';
 import { isDuplicateKey } from './errors';

@@ -35,7 +35,10 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(opts: { cfg?: Config; limits?: Partial<ApiLimits> } = {}): Promise<TestApi> {
+export async function startTestApi(
+  /** keepDatabase: close() leaves the database (a second API on another one's database). */
+  opts: { cfg?: Config; limits?: Partial<ApiLimits>; keepDatabase?: boolean } = {}
+): Promise<TestApi> {
   const cfg = opts.cfg ?? apiTestConfig();
   const store = await openStore(cfg);
   await prepareStore(store, cfg.MLOPS_ADMIN_TOKEN);
@@ -75,7 +78,7 @@ export async function startTestApi(opts: { cfg?: Config; limits?: Partial<ApiLim
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await client.connection.close();
-      await store.db.dropDatabase().catch(() => undefined);
+      if (!opts.keepDatabase) await store.db.dropDatabase().catch(() => undefined);
       await store.close();
     },
   };

@@ -1,6 +1,6 @@
 // The per-model lifecycle workflow on real servers: triggers sent together give one run, the same
-// data gives none, a retrain schedule fires and follows the policy, and the workflow survives a
-// SIGKILLed control worker and continues as new with its state.
+// data gives none (but a failed run's data retrains), a retrain schedule fires and follows the
+// policy, and the workflow survives a SIGKILLed control worker and continues as new with its state.
 import { randomUUID } from 'node:crypto';
 import { showPolicy } from '../../../api/commands/policy';
 import { signalRetrainTrigger } from '../../../lib/lifecycle/trigger';
@@ -138,6 +138,25 @@ describe('lifecycle workflow', () => {
     await env.client.workflow.getHandle(second.workflowId, second.firstExecutionRunId).result();
     expect(await listLifecycleDecisions(env.store, model)).toHaveLength(6);
     await syncRetrainSchedules(env.client, model, undefined, env.cfg.queues.control);
+  });
+});
+
+describe('lifecycle workflow: a run that fails', () => {
+  it('leaves its data untrained on, so the next trigger on the same data retrains', async () => {
+    const model = `life-fail-${randomUUID().slice(0, 6)}`;
+    await setPolicy(model, {
+      spec: { ...penguinsSpec({ model, target: 'no_such_column' }), approval: { required: false } },
+    });
+    const sha256 = randomUUID().replace(/-/g, '').repeat(2);
+    const data = () => send(model, { kind: 'data', dataset: 'penguins', sha256, at: now() });
+    await data();
+    const first = await decisions(model, 2, (x) => x.some((e) => e.outcome === 'finished'));
+    expect(first[1].reason).toMatch(/failed: .*no model came out, so a later trigger on the same data retrains/);
+    await data();
+    const again = await decisions(model, 3);
+    expect(again[2]).toMatchObject({ outcome: 'started', datasetSha256: sha256 });
+    await decisions(model, 4);
+    expect(await runs(env.store.db).countDocuments({ model, status: 'failed' })).toBe(2);
   });
 });
 

@@ -1,6 +1,7 @@
 // The HTTP side of retraining on a real API, Temporal and MongoDB-wire server: the policy is set
 // and read, its retrain schedules are paused and resumed (API and CLI), and the git webhook is authenticated by its signature alone (bad signature -> 401 and
-// nothing started; a replayed delivery -> 409), GitLab's token works, the branch filter applies.
+// nothing started; a form-encoded delivery -> 415; a replayed delivery -> 409, but a redelivery
+// after a failed signal is accepted), GitLab's token works, the branch filter applies.
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,8 +10,9 @@ import { runCli } from '../../../cli/main';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { listAudit } from '../../../lib/store/audit';
 import { createClient } from '../../../lib/temporal/connection';
+import { monitorScheduleId } from '../../../lib/monitoring/schedule';
 import { lifecycleWorkflowId } from '../../../lib/workflow-safe/lifecycle';
-import { apiTestConfig, call, startTestApi, type TestApi } from '../api/helpers';
+import { apiTestConfig, call, expectProblem, startTestApi, type TestApi } from '../api/helpers';
 
 const SECRET = `hook-secret-${randomUUID()}`;
 const REPO = 'acme/penguins';
@@ -95,6 +97,27 @@ describe('retrain triggers over HTTP', () => {
     expect(other.body.detail).toMatch(/retrain.spec.model is 'someone-else'/);
   });
 
+  it('refuses a policy whose trigger can never fire, saying what to add', async () => {
+    const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
+    const put = (retrain: Record<string, unknown>, extra = {}) =>
+      call(api, 'PUT', `/v1/models/${model}/policy`, {
+        token: api.tokens.scientist,
+        body: { retrain: { ...retrain, spec }, ...extra },
+      });
+    const unsigned = await put({ onCommit: { repository: 'acme/unsigned', branch: 'main' } });
+    expectProblem(unsigned, 400);
+    expect(unsigned.body.detail).toMatch(/add 'acme\/unsigned=<secret>' to MLOPS_GIT_HOOK_SECRETS/);
+    const unmonitored = await put({ onDrift: true });
+    expectProblem(unmonitored, 400);
+    expect(unmonitored.body.detail).toMatch(/no monitor section.*add "monitor"/);
+    expect((await put({ onDrift: true }, { monitor: { every: '1h' } })).status).toBe(200);
+    const got = await call(api, 'GET', `/v1/models/${model}/policy`, { token: api.tokens.viewer });
+    expect(got.body.revision).toBe(2); // the refused ones stored nothing
+    // Back to the commit policy the tests below use (which also deletes the monitoring schedule).
+    const restored = await put({ onCommit: { repository: REPO, branch: 'main' }, cooldown: '1h' });
+    expect(restored.body.schedules.monitor).toBe('deleted');
+  });
+
   it('refuses a bad signature with 401 and starts nothing', async () => {
     const raw = push();
     for (const sig of [sign(raw, 'wrong-secret-wrong-secret'), sign(raw + ' '), 'sha1=abc', '']) {
@@ -104,6 +127,23 @@ describe('retrain triggers over HTTP', () => {
     // Signed for another repository's secret while claiming this one.
     expect((await github(raw, sign(raw, 'x'.repeat(20)))).status).toBe(401);
     expect(await lifecycleExists()).toBe(false);
+    expect(await api.store.db.collection('git_deliveries').countDocuments()).toBe(0);
+  });
+
+  it("answers GitHub's default form-encoded delivery with 415 saying to set application/json", async () => {
+    const form = `payload=${encodeURIComponent(push())}`;
+    const r = await call(api, 'POST', '/v1/hooks/git', {
+      rawBody: form,
+      token: null,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-hub-signature-256': sign(form),
+        'x-github-event': 'push',
+        'x-github-delivery': randomUUID(),
+      },
+    });
+    expectProblem(r, 415);
+    expect(r.body.detail).toMatch(/set the webhook's content type to application\/json/);
     expect(await api.store.db.collection('git_deliveries').countDocuments()).toBe(0);
   });
 
@@ -122,6 +162,35 @@ describe('retrain triggers over HTTP', () => {
     expect(other.status).toBe(202);
     expect(other.body.models).toEqual([]);
     expect(api.logLines.join('\n')).not.toContain(SECRET);
+  });
+
+  it('accepts the redelivery of a push whose signalling failed, and refuses it once signalled', async () => {
+    // A second API on the same database whose Temporal namespace does not exist: a real failed signal.
+    const broken = await startTestApi({
+      cfg: apiTestConfig({
+        MONGODB_DB: api.cfg.MONGODB_DB,
+        MLOPS_ADMIN_TOKEN: api.cfg.MLOPS_ADMIN_TOKEN as string,
+        MLOPS_GIT_HOOK_SECRETS: `${REPO}=${SECRET}`,
+        TEMPORAL_NAMESPACE: `no-such-namespace-${randomUUID().slice(0, 6)}`,
+      }),
+      keepDatabase: true,
+    });
+    const raw = push();
+    const delivery = randomUUID();
+    try {
+      const failed = await call(broken, 'POST', '/v1/hooks/git', {
+        rawBody: raw,
+        token: null,
+        headers: { 'x-hub-signature-256': sign(raw), 'x-github-event': 'push', 'x-github-delivery': delivery },
+      });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await broken.close();
+    }
+    const redelivered = await github(raw, sign(raw), delivery);
+    expect(redelivered.status).toBe(202);
+    expect(redelivered.body.models).toEqual([model]);
+    expect((await github(raw, sign(raw), delivery)).status).toBe(409);
   });
 
   it("accepts GitLab's X-Gitlab-Token", async () => {
@@ -170,15 +239,18 @@ describe('retrain triggers over HTTP', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mlops-policy-'));
     const file = path.join(dir, 'policy.json');
     const spec = { model, dataset: { name: 'penguins' }, target: 'species' };
-    await writeFile(file, JSON.stringify({ retrain: { onDrift: true, maxPerDay: 3, spec } }));
+    await writeFile(file, JSON.stringify({ monitor: {}, retrain: { onDrift: true, maxPerDay: 3, spec } }));
     const set = await run(['policy', 'set', model, file], api.tokens.scientist);
     expect(set).toMatchObject({ code: 0, stderr: '' });
     expect(set.stdout).toMatch(/retrain: {2}on drift; cooldown 21600000 ms, at most 3\/day/);
     const show = await run(['policy', 'show', model], api.tokens.viewer);
     expect(show.code).toBe(0);
-    expect(show.stdout).toMatch(/policy revision 2, by sam/);
+    expect(show.stdout).toMatch(/policy revision 4, by sam/);
     const denied = await run(['policy', 'set', model, file], api.tokens.viewer);
     expect(denied.code).toBe(1);
+    const client = await createClient(api.cfg);
+    await client.schedule.getHandle(monitorScheduleId(model)).delete();
+    await client.connection.close();
   });
 
   it('pauses and resumes the retrain schedules: Temporal says so, and the policy shows it', async () => {

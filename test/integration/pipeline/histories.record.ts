@@ -1,7 +1,8 @@
 // Records one history per way a pipeline run ends (succeeded, rejected, expired, failed), a run that
 // deploys through the rollout workflow, canary rollouts that promote and roll back, a monitoring
-// window and a model's lifecycle (coalesced triggers, a retraining child run, continue-as-new), with the
-// current workflow code, encrypted with the replay key, as histories/pipeline-<outcome>-<tag>.json.
+// window and a model's lifecycle (coalesced triggers, a retraining child run, continue-as-new; and a
+// failed child run whose data is retrained on again), with the current workflow code, encrypted
+// with the replay key, as histories/pipeline-<outcome>-<tag>.json.
 // Run it when a release changes the workflow, and commit the files next to the older ones (they
 // guard patched()):   MLOPS_HISTORY_TAG=v4 npm run record:histories
 // Not part of the suite (the file name does not end in .test.ts).
@@ -150,5 +151,34 @@ describe('record pipeline histories', () => {
     );
     await save(first, 'lifecycle-coalesced-continued');
     await env.client.workflow.getHandle(life.workflowId).terminate('recorded');
+  });
+
+  it('records a lifecycle whose run fails, so it forgets that data and retrains on it again', async () => {
+    if (!TAG || !/^[a-z0-9-]{1,20}$/.test(TAG)) throw new Error('Set MLOPS_HISTORY_TAG to the release, e.g. v4.');
+    const spec = penguinsSpec({ dataset: { path: 'tiny-bad.csv' }, target: 'zzz', approval: { required: false } });
+    const onData = { dataset: 'tiny', checkEvery: 0 };
+    const policy = modelPolicySchema.parse({ retrain: { onData, cooldown: 0, maxPerDay: 10, spec } });
+    await putModelPolicy(env.store, spec.model, policy, 'recorder');
+    const input: LifecycleInput = { model: spec.model, options: { coalesceMs: 500 } };
+    const life = await env.client.workflow.start('modelLifecycle', {
+      taskQueue: env.cfg.queues.control,
+      workflowId: lifecycleWorkflowId(spec.model),
+      args: [input],
+    });
+    const target = { model: spec.model, taskQueue: env.cfg.queues.control };
+    const sha256 = 'e'.repeat(64);
+    for (const n of [2, 4]) {
+      const at = new Date().toISOString();
+      await signalRetrainTrigger(env.client, target, { kind: 'data', dataset: 'tiny', sha256, at });
+      await waitFor(
+        `lifecycle decision ${n}`,
+        async () => ((await listLifecycleDecisions(env.store, spec.model)).length >= n ? true : undefined),
+        240_000
+      );
+    }
+    const outcomes = (await listLifecycleDecisions(env.store, spec.model)).reverse().map((d) => d.outcome);
+    expect(outcomes).toEqual(['started', 'finished', 'started', 'finished']);
+    await env.client.workflow.getHandle(life.workflowId).terminate('recorded');
+    await save(life, 'lifecycle-failed-run-retrained');
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, secretValues } from '../../../lib/config';
+import { createLogger } from '../../../lib/telemetry/logger';
 
 describe('loadConfig', () => {
   it('gives documented defaults', () => {
@@ -38,6 +39,18 @@ describe('loadConfig', () => {
       /MLOPS_ADMIN_TOKEN=<hidden>: expected at least 24/
     );
     expect(() => loadConfig({ MLOPS_ADMIN_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('redacts each git hook secret on its own, not only the whole list', () => {
+    const cfg = loadConfig({
+      MLOPS_GIT_HOOK_SECRETS: 'acme/penguins=first-secret-0123456789,acme/other=second-secret-0123456789',
+    });
+    expect(secretValues(cfg)).toEqual(
+      expect.arrayContaining([cfg.MLOPS_GIT_HOOK_SECRETS, 'first-secret-0123456789', 'second-secret-0123456789'])
+    );
+    const lines: string[] = [];
+    createLogger({ secrets: secretValues(cfg), write: (l) => lines.push(l) }).info('token second-secret-0123456789');
+    expect(lines.join('\n')).not.toContain('second-secret');
   });
 
   it('reads secrets from *_FILE variants', () => {
