@@ -6,11 +6,12 @@ import type { RunStatus } from '../lib/store/runs';
 import type { FeatureViewLineage } from '../lib/store/models';
 import type { EvaluationSummary, GateResult, RunSpec } from '../lib/spec';
 import type { HeldOutRows } from '../lib/workflow-safe/quality-gates';
+import type { ColumnType, Task } from '../lib/ml/types';
 
 export type { ArtifactRef, RunStatus, EvaluationSummary, GateResult, RunSpec };
 
-export type Task = 'classification' | 'regression';
-export type Feature = { name: string; type: 'numeric' | 'categorical' };
+export type { Task };
+export type Feature = { name: string; type: ColumnType };
 
 export interface RunRef {
   runId: string;

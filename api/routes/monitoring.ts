@@ -22,6 +22,7 @@ import { MODEL_NAME_RE, param, q } from '../validation';
 import { documented, type JsonSchema } from '../zod-json-schema';
 import { scheduleStateSchema, schedulePauseRoutes } from './schedules';
 import { dateTime, passThrough, problemResponses } from './schemas';
+import { COLUMN_TYPES } from '../../lib/ml/types';
 
 const WINDOW_END_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const modelParams = z.object({ name: param.id(MODEL_NAME_RE, 'Model name') });
@@ -92,7 +93,7 @@ const qualitySchema = z
 const columnDriftSchema = z
   .object({
     name: z.string(),
-    type: z.enum(['numeric', 'categorical']),
+    type: z.enum(COLUMN_TYPES),
     method: z.enum(DRIFT_METHODS),
     score: z.number(),
     threshold: z.number(),

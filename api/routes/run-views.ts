@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { runSpecSchema } from '../../lib/spec';
 import { RUN_STATUSES, type RunDoc } from '../../lib/store/runs';
 import { dateTime, passThrough, type WithDates } from './schemas';
+import { TASKS } from '../../lib/ml/types';
 
 /**
  * A run summary in the process: the wire type (z.infer of runSummarySchema below) with its
@@ -63,7 +64,7 @@ export const runSummarySchema = z.object({
   endedAt: dateTime.optional(),
   durationMs: z.number().optional(),
   createdBy: z.string().optional().describe('Subject of the token that started the run'),
-  task: z.enum(['classification', 'regression']).optional(),
+  task: z.enum(TASKS).optional(),
   metrics: passThrough('Evaluation summary').optional(),
 });
 export type RunSummaryJson = z.infer<typeof runSummarySchema>;

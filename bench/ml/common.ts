@@ -6,6 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import type { FeatureSpec, Frame, TrainSpec } from '../../lib/ml';
 import { rng } from '../../lib/workflow-safe/rng';
+import type { Task } from '../../lib/ml/types';
 
 export const benchDir = __dirname;
 const venv = join(__dirname, '..', '.venv');
@@ -29,7 +30,7 @@ export function sklearnPython(): string | undefined {
 }
 
 export interface SklearnJob {
-  task: 'classification' | 'regression';
+  task: Task;
   xTrain: Float32Array;
   yTrain: Int32Array | Float64Array;
   xTest: Float32Array;

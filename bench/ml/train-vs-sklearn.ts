@@ -16,13 +16,14 @@ import {
 import { targetNumbers } from '../../lib/ml/preprocessing';
 import { autoMpg, autoMpgFeatures, penguins, penguinsFeatures, slice, split } from '../../test/unit/ml/data';
 import { runSklearn, sklearnPython, table, teacherData } from './common';
+import type { Task } from '../../lib/ml/types';
 
 interface Case {
   name: string;
   frame: Frame;
   features: FeatureSpec[];
   target: string;
-  task: 'classification' | 'regression';
+  task: Task;
   hidden: number[];
   epochs: number;
   batchSize: number;

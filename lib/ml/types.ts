@@ -1,7 +1,9 @@
 // Public data types of the ML toolkit. Kept free of runtime imports so activities, workflows' type
 // imports and the API can depend on them without loading onnxruntime.
 
-export type ColumnType = 'numeric' | 'categorical';
+/** The kinds of feature column; each vocabulary is written once (the status-vocabularies test). */
+export const COLUMN_TYPES = ['numeric', 'categorical'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
 export interface FeatureSpec {
   name: string;
   type: ColumnType;
@@ -13,7 +15,8 @@ export interface Frame {
   columns: Record<string, Float64Array | (string | null)[]>;
 }
 
-export type Task = 'classification' | 'regression';
+export const TASKS = ['classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
 
 export interface TrainSpec {
   task: Task;

@@ -22,6 +22,7 @@ import {
   wasserstein,
   type BinnedNumeric,
 } from './stats';
+import type { ColumnType } from '../ml/types';
 
 export const DEFAULT_THRESHOLDS = {
   pValue: 0.05,
@@ -40,7 +41,7 @@ export type DriftMethod = NumericMethod | CategoricalMethod;
 
 export interface ColumnDrift {
   name: string;
-  type: 'numeric' | 'categorical';
+  type: ColumnType;
   /** The method that decided, its score and the threshold it was held to. */
   method: DriftMethod;
   score: number;

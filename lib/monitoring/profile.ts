@@ -6,6 +6,7 @@
 import { OUTPUT_LABEL, OUTPUT_VALUE } from '../ml/export';
 import type { Frame, OnnxPrediction } from '../ml/types';
 import type { BinnedNumeric } from './stats';
+import type { ColumnType } from '../ml/types';
 
 /** Equal-width inner bins per numeric column (Evidently's PSI and JS default is 30 too). */
 export const NUMERIC_BINS = 30;
@@ -230,10 +231,7 @@ export function profileCategorical(name: string, values: readonly (string | null
 }
 
 /** Profiles the given feature columns of a frame (the training split). */
-export function profileFrame(
-  frame: Frame,
-  features: { name: string; type: 'numeric' | 'categorical' }[]
-): ColumnProfile[] {
+export function profileFrame(frame: Frame, features: { name: string; type: ColumnType }[]): ColumnProfile[] {
   return features.map((f) => {
     const col = frame.columns[f.name];
     if (col === undefined) throw new Error(`column '${f.name}' is not in the frame`);

@@ -10,6 +10,7 @@ import { datasetPath } from './dataset-path';
 import { REGION_HINT, REGION_RE } from '../workflow-safe/queues';
 import { deploySchema } from './deploy';
 import { durationField } from './duration-field';
+import { COLUMN_TYPES, TASKS } from '../ml/types';
 
 /** Model names double as registry keys and search-attribute values. */
 export const MODEL_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -31,7 +32,7 @@ const syntheticDataset = z
   .object({
     synthetic: z
       .object({
-        task: z.enum(['classification', 'regression']).default('classification'),
+        task: z.enum(TASKS).default('classification'),
         rows: z.number().int().min(10).max(50_000_000).default(1_000),
         numeric: z.number().int().min(0).max(500).default(4),
         categorical: z.number().int().min(0).max(50).default(1),
@@ -124,11 +125,11 @@ export const runSpecSchema = z
     }),
     target: columnName,
     /** Inferred from the target column when absent: text or few integer values = classification. */
-    task: z.enum(['classification', 'regression']).optional(),
+    task: z.enum(TASKS).optional(),
     features: z
       .object({
         /** Force a column's type (e.g. a numeric code that is really categorical). */
-        types: z.record(columnName, z.enum(['numeric', 'categorical'])).default({}),
+        types: z.record(columnName, z.enum(COLUMN_TYPES)).default({}),
         /** Columns not to use as features (ids, leaks, free text). */
         drop: z.array(columnName).max(1_000).default([]),
       })

@@ -24,6 +24,7 @@ export const ALIAS_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 import type { VersionStatus } from '../workflow-safe/statuses';
 import { markErrorClass } from '../workflow-safe/typed-error';
+import type { Task } from '../ml/types';
 
 export type { VersionStatus };
 
@@ -71,7 +72,7 @@ export interface ModelLineage {
   featureViews?: FeatureViewLineage[];
   features: { name: string; type: string }[];
   target: string;
-  task: 'classification' | 'regression';
+  task: Task;
   /** sha256 of each artifact by role. */
   artifacts: Record<string, string>;
   /** Digests of the training rows (lib/ml/dataset/row-hashes.ts): a later gate scores this version only on other rows. */

@@ -12,6 +12,7 @@ import { isDuplicateKey } from './errors';
 export const RUNS = 'runs';
 
 import type { RunStatus } from '../workflow-safe/statuses';
+import type { Task } from '../ml/types';
 
 export { RUN_STATUSES, TERMINAL_STATUSES, type RunStatus } from '../workflow-safe/statuses';
 
@@ -29,7 +30,7 @@ export interface RunDoc {
   startedAt?: Date;
   endedAt?: Date;
   durationMs?: number;
-  task?: 'classification' | 'regression';
+  task?: Task;
   dataset?: {
     sha256: string;
     rows: number;

@@ -1,9 +1,10 @@
 // Quality gates: pure decision logic, safe to import from workflow code (no I/O, no zod).
+import type { Task } from '../ml/types';
 import type { GatesSpec } from '../spec/schema';
 
 /** Metrics of one model on the held-out split (the evaluate activity's output). */
 export interface EvaluationSummary {
-  task: 'classification' | 'regression';
+  task: Task;
   accuracy?: number;
   macroF1?: number;
   rocAuc?: number;
@@ -47,7 +48,7 @@ export interface GateResult {
 }
 
 /** The metric the champion comparison and optimisation tolerance use: accuracy or R². */
-export function primaryMetric(task: 'classification' | 'regression'): 'accuracy' | 'r2' {
+export function primaryMetric(task: Task): 'accuracy' | 'r2' {
   return task === 'classification' ? 'accuracy' : 'r2';
 }
 

@@ -4,10 +4,11 @@
 // Numeric columns are float64 LE; categorical columns are int32 LE codes into the header's
 // dictionary, -1 for null.
 import type { Frame } from '../types';
+import type { ColumnType } from '../types';
 
 interface ColumnHeader {
   name: string;
-  type: 'numeric' | 'categorical';
+  type: ColumnType;
   dict?: string[];
 }
 interface Header {

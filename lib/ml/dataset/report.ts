@@ -7,6 +7,7 @@
 import type { Task } from '../types';
 import type { ColumnSummary } from './columns';
 import type { DatasetIssue, ReadResult } from './read';
+import type { ColumnType } from '../types';
 
 export interface ColumnReport extends ColumnSummary {
   missingFraction: number;
@@ -26,7 +27,7 @@ export interface ValidationReport {
   taskSource: 'spec' | 'inferred';
   columns: ColumnReport[];
   /** Feature columns the pipeline will use, with their types. */
-  features: { name: string; type: 'numeric' | 'categorical' }[];
+  features: { name: string; type: ColumnType }[];
   /** Classification only: rows per class (missing targets excluded), largest first. */
   classBalance?: { label: string; count: number; fraction: number }[];
   /** Rows whose target is missing; they are left out of training and evaluation. */

@@ -7,9 +7,10 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { gaussian, mulberry32 } from './rng';
+import type { Task } from '../types';
 
 export interface SyntheticOptions {
-  task: 'classification' | 'regression';
+  task: Task;
   rows: number;
   numeric: number;
   categorical: number;

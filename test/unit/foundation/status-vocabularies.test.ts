@@ -1,20 +1,21 @@
 // Every status vocabulary is written once, in lib/workflow-safe (statuses, rollout overrides), and
-// imported everywhere else. The copies that drifted (the CLI's terminal batch and rollout states,
+// imported everywhere else; so are the ML toolkit's task and column kinds (lib/ml/types). The copies that drifted (the CLI's terminal batch and rollout states,
 // the materialization status as a type and again as a route enum) were lists of the same string
 // literals, so the source is parsed and any array or union of string literals that spells one of
 // the vocabularies again fails this test.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import * as mlTypes from '../../../lib/ml/types';
 import * as overrides from '../../../lib/workflow-safe/deploy-override';
 import * as statuses from '../../../lib/workflow-safe/statuses';
 import { ROOT, sourceFiles } from './source-files';
 
-const HOMES = ['lib/workflow-safe/statuses.ts', 'lib/workflow-safe/deploy-override.ts'];
+const HOMES = ['lib/workflow-safe/statuses.ts', 'lib/workflow-safe/deploy-override.ts', 'lib/ml/types.ts'];
 
 /** name -> the vocabulary's members, sorted (a copy may list them in another order). */
 const VOCABULARIES = new Map(
-  Object.entries({ ...statuses, ...overrides } as Record<string, unknown>)
+  Object.entries({ ...statuses, ...overrides, ...mlTypes } as Record<string, unknown>)
     .filter((e): e is [string, string[]] => Array.isArray(e[1]))
     .map(([name, list]) => [[...list].sort().join(','), name])
 );
@@ -47,7 +48,7 @@ function copies(file: string, text = readFileSync(file, 'utf8')): string[] {
 
 describe('status vocabularies', () => {
   it('are defined once', () => {
-    expect(VOCABULARIES.size).toBeGreaterThanOrEqual(9);
+    expect(VOCABULARIES.size).toBeGreaterThanOrEqual(11);
     const files = sourceFiles().filter((f) => !HOMES.includes(path.relative(ROOT, f)));
     expect(files.flatMap((f) => copies(f))).toEqual([]);
   });
