@@ -5,8 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoScript } from '../../../tools/stack/child';
-import { freePort } from '../../../tools/stack/ports';
-import { freePortBlock } from '../harness/ports';
+import { freePort, freePortBlock } from '../../../tools/stack/ports';
 
 it('keeps tokens and keys out of every log line of a full run', async () => {
   const adminToken = `admin-${randomBytes(24).toString('hex')}`;
